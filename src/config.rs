@@ -1,0 +1,322 @@
+//! `prodlint.toml` / `.prodlint.toml`: rule levels by name or group, excluded paths, per-path
+//! overrides. Unknown keys and names are errors that point at the line in the config file.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::diagnostic::Severity;
+use crate::rules::{self, RuleInfo};
+
+pub const FILE_NAMES: &[&str] = &["prodlint.toml", ".prodlint.toml"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setting {
+    Off,
+    Level(Severity),
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    selector: String,
+    setting: Setting,
+}
+
+struct Override {
+    matcher: Gitignore,
+    rules: Vec<Entry>,
+}
+
+/// Rule selection given on the command line; it wins over the config file.
+#[derive(Debug, Clone, Default)]
+pub struct CliSelection {
+    /// `--select`: only these rules (names or groups). Engine rules (`meta`) stay on.
+    pub select: Option<Vec<String>>,
+    /// `--ignore`: never these.
+    pub ignore: Vec<String>,
+}
+
+#[derive(Default)]
+pub struct Config {
+    /// The file it came from, if any.
+    pub path: Option<PathBuf>,
+    /// Paths in the config are relative to this directory.
+    pub root: PathBuf,
+    rules: Vec<Entry>,
+    exclude: Option<Gitignore>,
+    overrides: Vec<Override>,
+    pub cli: CliSelection,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigError {
+    pub path: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line > 0 {
+            write!(f, "{}:{}:{}: {}", self.path.display(), self.line, self.column, self.message)
+        } else {
+            write!(f, "{}: {}", self.path.display(), self.message)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    rules: BTreeMap<Spanned<String>, Spanned<String>>,
+    #[serde(default)]
+    files: RawFiles,
+    #[serde(default)]
+    overrides: Vec<RawOverride>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawFiles {
+    #[serde(default)]
+    exclude: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOverride {
+    paths: Vec<Spanned<String>>,
+    #[serde(default)]
+    rules: BTreeMap<Spanned<String>, Spanned<String>>,
+}
+
+/// Finds the config file for a checked path: the nearest `prodlint.toml` or `.prodlint.toml` in it
+/// or its parent directories.
+pub fn discover(start: &Path) -> Option<PathBuf> {
+    let abs = std::path::absolute(start).ok()?;
+    let dir = if abs.is_dir() { abs.as_path() } else { abs.parent()? };
+    dir.ancestors()
+        .flat_map(|d| FILE_NAMES.iter().map(move |n| d.join(n)))
+        .find(|p| p.is_file())
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            path: path.to_path_buf(),
+            line: 0,
+            column: 0,
+            message: format!("cannot read the config file: {e}"),
+        })?;
+        let root = std::path::absolute(path)
+            .ok()
+            .and_then(|p| p.parent().map(Path::to_path_buf))
+            .unwrap_or_default();
+        Config::parse(&text, path, &root)
+    }
+
+    pub fn parse(text: &str, path: &Path, root: &Path) -> Result<Config, ConfigError> {
+        let error = |span: Option<Range<usize>>, message: String| {
+            let (line, column) = span.map_or((0, 0), |s| line_col(text, s.start));
+            ConfigError {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message,
+            }
+        };
+        let raw: RawConfig = toml::from_str(text).map_err(|e| error(e.span(), e.message().trim().to_string()))?;
+        let entries = |map: BTreeMap<Spanned<String>, Spanned<String>>, table: &str| {
+            let mut out = Vec::new();
+            for (key, value) in map {
+                let selector = key.get_ref().clone();
+                if rules::find(&selector).is_none() && !rules::is_group(&selector) {
+                    return Err(error(
+                        Some(key.span()),
+                        format!("unknown rule or group `{selector}` in {table} (see `prodlint rules`)"),
+                    ));
+                }
+                let setting = match value.get_ref().as_str() {
+                    "off" => Setting::Off,
+                    other => match Severity::parse(other) {
+                        Some(s) => Setting::Level(s),
+                        None => {
+                            return Err(error(
+                                Some(value.span()),
+                                format!("invalid level `{other}` for `{selector}`: expected error, warning, info or off"),
+                            ))
+                        }
+                    },
+                };
+                out.push(Entry { selector, setting });
+            }
+            Ok(out)
+        };
+        let rules = entries(raw.rules, "[rules]")?;
+        let exclude = if raw.files.exclude.is_empty() {
+            None
+        } else {
+            let mut b = GitignoreBuilder::new(root);
+            for pattern in &raw.files.exclude {
+                b.add_line(None, pattern)
+                    .map_err(|e| error(None, format!("invalid [files] exclude pattern `{pattern}`: {e}")))?;
+            }
+            Some(b.build().map_err(|e| error(None, format!("invalid [files] exclude: {e}")))?)
+        };
+        let mut overrides = Vec::new();
+        for o in raw.overrides {
+            let mut b = GitignoreBuilder::new(root);
+            for p in &o.paths {
+                b.add_line(None, p.get_ref())
+                    .map_err(|e| error(Some(p.span()), format!("invalid path pattern `{}`: {e}", p.get_ref())))?;
+            }
+            let matcher = b
+                .build()
+                .map_err(|e| error(None, format!("invalid [[overrides]] paths: {e}")))?;
+            overrides.push(Override {
+                matcher,
+                rules: entries(o.rules, "[[overrides]] rules")?,
+            });
+        }
+        Ok(Config {
+            path: Some(path.to_path_buf()),
+            root: root.to_path_buf(),
+            rules,
+            exclude,
+            overrides,
+            cli: CliSelection::default(),
+        })
+    }
+
+    /// A matcher for `[files] exclude`, owned so the parallel walker can keep it.
+    pub fn exclusion(&self) -> impl Fn(&Path, bool) -> bool + Send + Sync + 'static {
+        let exclude = self.exclude.clone();
+        let root = self.root.clone();
+        move |path, is_dir| {
+            let Some(ex) = &exclude else { return false };
+            let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+            abs.starts_with(&root) && ex.matched_path_or_any_parents(&abs, is_dir).is_ignore()
+        }
+    }
+
+    /// The severity a rule reports at for a file, or `None` when it is off there.
+    pub fn level(&self, rule: &RuleInfo, path: &Path) -> Option<Severity> {
+        let mut setting = if rule.meta.default {
+            Setting::Level(rule.level)
+        } else {
+            Setting::Off
+        };
+        let apply = |entries: &[Entry], setting: &mut Setting| {
+            // Group entries first, so a rule's own entry wins over its group's.
+            for e in entries.iter().filter(|e| e.selector == rule.meta.group) {
+                *setting = e.setting;
+            }
+            for e in entries.iter().filter(|e| e.selector == rule.name()) {
+                *setting = e.setting;
+            }
+        };
+        apply(&self.rules, &mut setting);
+        if !self.overrides.is_empty() {
+            let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+            if abs.starts_with(&self.root) {
+                for o in &self.overrides {
+                    if o.matcher.matched_path_or_any_parents(&abs, false).is_ignore() {
+                        apply(&o.rules, &mut setting);
+                    }
+                }
+            }
+        }
+        let named = |list: &[String]| list.iter().any(|s| s == rule.name() || s == &rule.meta.group);
+        if let Some(select) = &self.cli.select {
+            if rule.meta.group != "meta" && !named(select) {
+                return None;
+            }
+            if setting == Setting::Off && named(select) {
+                setting = Setting::Level(rule.level);
+            }
+        }
+        if named(&self.cli.ignore) {
+            return None;
+        }
+        match setting {
+            Setting::Off => None,
+            Setting::Level(l) => Some(l),
+        }
+    }
+}
+
+/// Checks `--select`/`--ignore` names against the registry.
+pub fn validate_selectors(names: &[String]) -> Result<(), String> {
+    for n in names {
+        if rules::find(n).is_none() && !rules::is_group(n) {
+            return Err(format!("unknown rule or group `{n}` (see `prodlint rules`)"));
+        }
+    }
+    Ok(())
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or("");
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("prodlint.toml"), Path::new("/repo"))
+    }
+
+    #[test]
+    fn unknown_key_points_at_line() {
+        let err = parse("[rules]\nimage-runs-as-root = \"off\"\n\n[file]\nexclude = []\n").err().unwrap();
+        assert_eq!(err.line, 4, "{err}");
+        assert!(err.message.contains("unknown field `file`"), "{err}");
+    }
+
+    #[test]
+    fn unknown_rule_points_at_key() {
+        let err = parse("[rules]\nimage-runs-as-rot = \"off\"\n").err().unwrap();
+        assert_eq!((err.line, err.column), (2, 1));
+        assert!(err.message.contains("image-runs-as-rot"));
+    }
+
+    #[test]
+    fn bad_level() {
+        let err = parse("[rules]\nsecurity = \"loud\"\n").err().unwrap();
+        assert_eq!((err.line, err.column), (2, 12));
+    }
+
+    #[test]
+    fn precedence() {
+        let mut c = parse(
+            "[rules]\nsecurity = \"error\"\nhealth = \"off\"\nmissing-readiness-probe = \"info\"\n[[overrides]]\npaths = [\"dev/**\"]\nrules = { security = \"off\" }\n",
+        )
+        .unwrap();
+        let root = rules::find("image-runs-as-root").unwrap();
+        let live = rules::find("missing-liveness-probe").unwrap();
+        let ready = rules::find("missing-readiness-probe").unwrap();
+        assert_eq!(c.level(root, Path::new("/repo/Dockerfile")), Some(Severity::Error));
+        assert_eq!(c.level(root, Path::new("/repo/dev/x/Dockerfile")), None);
+        assert_eq!(c.level(live, Path::new("/repo/k.yaml")), None);
+        assert_eq!(c.level(ready, Path::new("/repo/k.yaml")), Some(Severity::Info));
+        c.cli.select = Some(vec!["missing-liveness-probe".into()]);
+        assert_eq!(c.level(live, Path::new("/repo/k.yaml")), Some(Severity::Warning));
+        assert_eq!(c.level(root, Path::new("/repo/Dockerfile")), None);
+        let parse_error = rules::find("parse-error").unwrap();
+        assert!(c.level(parse_error, Path::new("/repo/k.yaml")).is_some());
+        c.cli.ignore = vec!["health".into()];
+        assert_eq!(c.level(live, Path::new("/repo/k.yaml")), None);
+    }
+}

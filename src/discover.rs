@@ -1,0 +1,152 @@
+//! Finding the files to check: a gitignore-aware walk, classified by file name.
+
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+
+use crate::config::Config;
+use crate::source::FileKind;
+
+/// Directories never worth linting: VCS data, build output, dependencies.
+const SKIPPED_DIRS: &[&str] = &[".git", ".hg", ".svn", "target", "node_modules"];
+
+/// Extensions after `Dockerfile.` that mean documentation, templates or backups, not a Dockerfile.
+const NOT_DOCKERFILE_SUFFIXES: &[&str] = &[
+    "md", "txt", "rst", "json", "yaml", "yml", "sh", "bak", "orig", "rej", "swp", "j2", "jinja", "tmpl",
+    "tpl", "template", "in", "erb",
+];
+
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub path: PathBuf,
+    pub display: String,
+    pub kind: FileKind,
+}
+
+/// The kind of a file by its name, or `None` for files prodlint does not read.
+pub fn classify(path: &Path) -> Option<FileKind> {
+    let name = path.file_name()?.to_str()?;
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    if ext == "rs" {
+        return Some(FileKind::Rust);
+    }
+    if ext == "yaml" || ext == "yml" {
+        return Some(FileKind::Kubernetes);
+    }
+    if name == "Dockerfile" || name == "Containerfile" || ext == "Dockerfile" || ext == "dockerfile" {
+        return Some(FileKind::Dockerfile);
+    }
+    for prefix in ["Dockerfile.", "Containerfile."] {
+        if let Some(suffix) = name.strip_prefix(prefix) {
+            let last = suffix.rsplit('.').next().unwrap_or(suffix).to_ascii_lowercase();
+            if !suffix.is_empty() && !NOT_DOCKERFILE_SUFFIXES.contains(&last.as_str()) {
+                return Some(FileKind::Dockerfile);
+            }
+        }
+    }
+    None
+}
+
+/// How a path is shown: relative to the working directory when under it, `/`-separated.
+pub fn display_path(path: &Path) -> String {
+    let cwd = std::env::current_dir().ok();
+    let shown = match (path.is_absolute(), &cwd) {
+        (true, Some(cwd)) => path.strip_prefix(cwd).unwrap_or(path),
+        _ => path,
+    };
+    let parts: Vec<String> = shown
+        .components()
+        .filter(|c| !matches!(c, Component::CurDir))
+        .map(|c| match c {
+            Component::RootDir => String::new(),
+            other => other.as_os_str().to_string_lossy().into_owned(),
+        })
+        .collect();
+    let joined = parts.join("/");
+    if joined.is_empty() {
+        ".".into()
+    } else if shown.has_root() && !joined.starts_with('/') {
+        format!("/{joined}")
+    } else {
+        joined
+    }
+}
+
+/// Walks the given paths. Returns the inputs (sorted, deduplicated) and I/O problems.
+pub fn discover(paths: &[PathBuf], config: &Config) -> (Vec<Input>, Vec<String>) {
+    let mut found: BTreeMap<String, Input> = BTreeMap::new();
+    let mut errors = Vec::new();
+    let mut add = |path: PathBuf, kind: FileKind| {
+        let display = display_path(&path);
+        found.entry(display.clone()).or_insert(Input { path, display, kind });
+    };
+    for root in paths {
+        let meta = match std::fs::metadata(root) {
+            Ok(m) => m,
+            Err(e) => {
+                errors.push(format!("cannot read `{}`: {e}", root.display()));
+                continue;
+            }
+        };
+        if meta.is_file() {
+            // Named explicitly: checked even if excluded.
+            if let Some(kind) = classify(root) {
+                add(root.clone(), kind);
+            }
+            continue;
+        }
+        let walker = ignore::WalkBuilder::new(root)
+            .hidden(false)
+            .require_git(false)
+            .follow_links(false)
+            .filter_entry({
+                let excluded = config.exclusion();
+                move |entry| {
+                    let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+                    let skipped_dir = is_dir
+                        && entry.depth() > 0
+                        && entry
+                            .file_name()
+                            .to_str()
+                            .is_some_and(|n| SKIPPED_DIRS.contains(&n));
+                    !skipped_dir && !(entry.depth() > 0 && excluded(entry.path(), is_dir))
+                }
+            })
+            .build();
+        for entry in walker {
+            match entry {
+                Ok(entry) => {
+                    if !entry.file_type().is_some_and(|t| t.is_file()) {
+                        continue;
+                    }
+                    let path = entry.into_path();
+                    if let Some(kind) = classify(&path) {
+                        add(path, kind);
+                    }
+                }
+                Err(e) => errors.push(format!("cannot walk `{}`: {e}", root.display())),
+            }
+        }
+    }
+    (found.into_values().collect(), errors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_by_name() {
+        let k = |p: &str| classify(Path::new(p));
+        assert_eq!(k("src/main.rs"), Some(FileKind::Rust));
+        assert_eq!(k("Dockerfile"), Some(FileKind::Dockerfile));
+        assert_eq!(k("Containerfile"), Some(FileKind::Dockerfile));
+        assert_eq!(k("api.Dockerfile"), Some(FileKind::Dockerfile));
+        assert_eq!(k("build.dockerfile"), Some(FileKind::Dockerfile));
+        assert_eq!(k("Dockerfile.prod"), Some(FileKind::Dockerfile));
+        assert_eq!(k("Dockerfile.md"), None);
+        assert_eq!(k("Dockerfile.j2"), None);
+        assert_eq!(k("deploy/app.yml"), Some(FileKind::Kubernetes));
+        assert_eq!(k("Cargo.toml"), None);
+        assert_eq!(k("README"), None);
+    }
+}

@@ -1,0 +1,522 @@
+//! discover → per file in parallel (read, parse once, run that kind's checks, export facts) →
+//! project checks on the facts → severities from config → suppressions → sorted report.
+
+use std::cell::{Cell, RefCell};
+use std::ops::Range;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::config::Config;
+use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::discover::{self, Input};
+use crate::lang::{dockerfile, kubernetes, rust};
+use crate::project::{is_test_path, PackageCache, Project, RustFileFacts};
+use crate::rules::{self, engine_rules, Check, Ctx, Finding, RuleInfo};
+use crate::source::{FileId, FileKind, SourceDb, SourceFile};
+use crate::suppress::{self, Scope, Suppressions};
+
+/// Name of the diagnostic for a rule that panicked; not a configurable rule.
+pub const INTERNAL_ERROR: &str = "internal-error";
+
+/// Standard input to check instead of (or besides) files.
+pub struct StdinInput {
+    /// Decides the kind and the path shown (`--stdin-filename`).
+    pub name: String,
+    pub text: String,
+}
+
+pub struct Options {
+    pub paths: Vec<PathBuf>,
+    pub stdin: Option<StdinInput>,
+    pub config: Config,
+    /// Worker threads; `None` uses every core.
+    pub threads: Option<usize>,
+}
+
+pub struct Report {
+    pub sources: SourceDb,
+    pub diagnostics: Vec<Diagnostic>,
+    pub files_checked: usize,
+    pub suppressed: usize,
+    /// Paths that could not be read; they make the run exit with code 2.
+    pub io_errors: Vec<String>,
+    pub elapsed: Duration,
+}
+
+impl Report {
+    pub fn count(&self, severity: Severity) -> usize {
+        self.diagnostics.iter().filter(|d| d.severity == severity).count()
+    }
+
+    pub fn has_internal_errors(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.rule == INTERNAL_ERROR)
+    }
+}
+
+/// What one file contributes.
+struct Outcome {
+    source: SourceFile,
+    /// Rules enabled for this file, with their severity.
+    levels: Vec<(&'static str, Severity)>,
+    findings: Vec<Finding>,
+    internal: Vec<(String, Range<usize>)>,
+    suppressions: Suppressions,
+    rust_facts: Option<(Option<PathBuf>, crate::project::RustFacts)>,
+}
+
+pub fn check(options: Options) -> Report {
+    let start = Instant::now();
+    let config = &options.config;
+    let (mut inputs, mut io_errors) = discover::discover(&options.paths, config);
+    let mut stdin_text = None;
+    if let Some(stdin) = options.stdin {
+        match discover::classify(Path::new(&stdin.name)) {
+            Some(kind) => {
+                inputs.push(Input {
+                    path: PathBuf::from(&stdin.name),
+                    display: discover::display_path(Path::new(&stdin.name)),
+                    kind,
+                });
+                stdin_text = Some((inputs.len() - 1, stdin.text));
+            }
+            None => io_errors.push(format!(
+                "cannot tell what kind of file `{}` is: use a name like `Dockerfile`, `x.yaml` or `x.rs` with --stdin-filename",
+                stdin.name
+            )),
+        }
+    }
+
+    let packages = PackageCache::default();
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<(usize, Result<Option<Outcome>, String>)>> = Mutex::new(Vec::new());
+    let stdin_text = &stdin_text;
+    let inputs_ref = &inputs;
+    let threads = options
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, inputs.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            let work = || loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(input) = inputs_ref.get(i) else { break };
+                let text = match stdin_text {
+                    Some((idx, text)) if *idx == i => Ok(Some(text.clone())),
+                    _ => read_text(&input.path),
+                };
+                let outcome = text.map(|t| t.and_then(|t| process(input, t, config, &packages)));
+                results.lock().unwrap_or_else(|e| e.into_inner()).push((i, outcome));
+            };
+            // syn and serde recurse; a large stack keeps deep (but accepted) input safe.
+            let spawned = std::thread::Builder::new()
+                .stack_size(64 << 20)
+                .spawn_scoped(scope, work);
+            if spawned.is_err() {
+                // Could not start a worker: the others (or this thread, below) take the work.
+                continue;
+            }
+        }
+    });
+    // If no worker could be started at all, do the work here.
+    if next.load(Ordering::Relaxed) == 0 && !inputs.is_empty() {
+        for (i, input) in inputs.iter().enumerate() {
+            let text = match stdin_text {
+                Some((idx, text)) if *idx == i => Ok(Some(text.clone())),
+                _ => read_text(&input.path),
+            };
+            let outcome = text.map(|t| t.and_then(|t| process(input, t, config, &packages)));
+            results.lock().unwrap_or_else(|e| e.into_inner()).push((i, outcome));
+        }
+    }
+    let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    results.sort_by_key(|(i, _)| *i);
+
+    let mut sources = SourceDb::default();
+    let mut per_file: Vec<(Vec<(&'static str, Severity)>, Suppressions)> = Vec::new();
+    let mut findings: Vec<Finding> = Vec::new();
+    let mut internal: Vec<(FileId, String, Range<usize>)> = Vec::new();
+    let mut project = Project::default();
+    for (_, result) in results {
+        let outcome = match result {
+            Ok(Some(o)) => o,
+            Ok(None) => continue,
+            Err(e) => {
+                io_errors.push(e);
+                continue;
+            }
+        };
+        let id = sources.add(outcome.source);
+        findings.extend(outcome.findings.into_iter().map(|mut f| {
+            f.file = id;
+            f
+        }));
+        internal.extend(outcome.internal.into_iter().map(|(m, s)| (id, m, s)));
+        if let Some((package, facts)) = outcome.rust_facts {
+            project.rust.push(RustFileFacts {
+                file: id,
+                package,
+                facts,
+            });
+        }
+        per_file.push((outcome.levels, outcome.suppressions));
+    }
+
+    // Cross-file rules run once, over the facts; their findings are filtered per file below.
+    for info in rules::registry() {
+        for check in info.rule.checks {
+            if let Check::Project(f) = check {
+                let mut out = Vec::new();
+                let panicked = guarded(|| f(&project, &mut Ctx::new(info.name(), 0, &mut out)));
+                findings.extend(out);
+                if let Some(msg) = panicked {
+                    if !sources.is_empty() {
+                        internal.push((0, format!("rule `{}` panicked: {msg}", info.name()), 0..0));
+                    }
+                }
+            }
+        }
+    }
+
+    let mut diagnostics = Vec::new();
+    for f in findings {
+        let Some((levels, _)) = per_file.get(f.file) else { continue };
+        let Some(&(_, severity)) = levels.iter().find(|(r, _)| *r == f.rule) else { continue };
+        diagnostics.push(Diagnostic {
+            rule: f.rule,
+            severity,
+            message: f.message,
+            primary: Label {
+                file: f.file,
+                span: f.span,
+                message: None,
+            },
+            related: f.related,
+            help: f.help,
+        });
+    }
+
+    let suppressed = apply_suppressions(&mut diagnostics, &mut per_file, &sources);
+
+    for (file, message, span) in internal {
+        diagnostics.push(Diagnostic {
+            rule: INTERNAL_ERROR,
+            severity: Severity::Error,
+            message,
+            primary: Label { file, span, message: None },
+            related: Vec::new(),
+            help: Some("this is a bug in prodlint; other results are complete. Please report it with the file that triggers it".into()),
+        });
+    }
+
+    for d in &mut diagnostics {
+        if let Some(src) = sources.get(d.primary.file) {
+            d.primary.span = src.clamp(d.primary.span.clone());
+        }
+    }
+    diagnostics.sort_by(|a, b| {
+        let key = |d: &Diagnostic| {
+            let src = sources.get(d.primary.file);
+            (
+                src.map(|s| s.display.clone()).unwrap_or_default(),
+                d.primary.span.start,
+                d.rule,
+            )
+        };
+        key(a).cmp(&key(b)).then_with(|| a.message.cmp(&b.message))
+    });
+    diagnostics.dedup();
+
+    Report {
+        files_checked: sources.len(),
+        sources,
+        diagnostics,
+        suppressed,
+        io_errors,
+        elapsed: start.elapsed(),
+    }
+}
+
+/// Reads a file; `Ok(None)` for binary or non-UTF-8 content, which is skipped silently.
+fn read_text(path: &Path) -> Result<Option<String>, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    if bytes.iter().take(8192).any(|&b| b == 0) {
+        return Ok(None);
+    }
+    Ok(String::from_utf8(bytes).ok())
+}
+
+thread_local! {
+    static GUARDED: Cell<bool> = const { Cell::new(false) };
+    static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Routes panic messages inside guarded sections to the `internal-error` diagnostic instead of
+/// stderr. Call once at program start.
+pub fn install_panic_hook() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if GUARDED.with(Cell::get) {
+            let location = info
+                .location()
+                .map(|l| format!(" at {}:{}", l.file(), l.line()))
+                .unwrap_or_default();
+            let payload = info
+                .payload()
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| info.payload().downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            LAST_PANIC.with(|p| *p.borrow_mut() = Some(format!("{payload}{location}")));
+        } else {
+            default(info);
+        }
+    }));
+}
+
+/// Runs `f`, turning a panic into its message.
+fn guarded(f: impl FnOnce()) -> Option<String> {
+    let was = GUARDED.with(|g| g.replace(true));
+    let result = catch_unwind(AssertUnwindSafe(f));
+    GUARDED.with(|g| g.set(was));
+    match result {
+        Ok(()) => None,
+        Err(payload) => Some(LAST_PANIC.with(|p| p.borrow_mut().take()).unwrap_or_else(|| {
+            payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into())
+        })),
+    }
+}
+
+/// Parses one file once and runs every enabled check of its kind.
+fn process(input: &Input, text: String, config: &Config, packages: &PackageCache) -> Option<Outcome> {
+    let source = SourceFile::new(input.path.clone(), input.display.clone(), input.kind, text);
+    let levels: Vec<(&'static str, Severity)> = rules::registry()
+        .iter()
+        .filter(|r| r.applies_to(input.kind) || r.meta.group == "meta")
+        .filter_map(|r| config.level(r, &input.path).map(|l| (r.name(), l)))
+        .collect();
+    let enabled = |name: &str| levels.iter().any(|(r, _)| *r == name);
+    let mut findings = Vec::new();
+    let mut internal = Vec::new();
+    let mut suppressions = suppress::scan(&source);
+    let mut rust_facts = None;
+    let run = |info: &RuleInfo, findings: &mut Vec<Finding>, internal: &mut Vec<(String, Range<usize>)>, f: &dyn Fn(&mut Ctx)| {
+        if !levels.iter().any(|(r, _)| *r == info.name()) {
+            return;
+        }
+        let mut out = Vec::new();
+        let panicked = guarded(|| f(&mut Ctx::new(info.name(), 0, &mut out)));
+        findings.extend(out);
+        if let Some(msg) = panicked {
+            internal.push((format!("rule `{}` panicked on this file: {msg}", info.name()), 0..0));
+        }
+    };
+    let parse_error = |findings: &mut Vec<Finding>, message: String, span: Range<usize>| {
+        findings.push(Finding {
+            rule: engine_rules::PARSE_ERROR.name,
+            file: 0,
+            span,
+            message,
+            help: None,
+            related: Vec::new(),
+        });
+    };
+    let text = &*source.text;
+
+    match input.kind {
+        FileKind::Rust => {
+            let package = packages.package_of(&input.path);
+            let is_test = is_test_path(&input.path, package.as_deref());
+            let parsed = guarded_value(|| rust::RustFile::parse(text, package.clone(), is_test));
+            match parsed {
+                Ok(Ok(file)) => {
+                    if let Ok(facts) = guarded_value(|| rust::facts(&file)) {
+                        rust_facts = Some((package.as_ref().map(|p| p.root.clone()), facts));
+                    }
+                    for info in rules::registry() {
+                        for check in info.rule.checks {
+                            if let Check::Rust(f) = check {
+                                run(info, &mut findings, &mut internal, &|cx| f(&file, cx));
+                            }
+                        }
+                    }
+                    drop(file);
+                }
+                Ok(Err(e)) => parse_error(&mut findings, format!("cannot parse Rust: {}", e.message), e.span),
+                Err(msg) => internal.push((format!("the Rust parser panicked: {msg}"), 0..0)),
+            }
+            // Spans are kept in a per-thread table; every one of this file's was turned into bytes.
+            proc_macro2::extra::invalidate_current_thread_spans();
+        }
+        FileKind::Dockerfile => match guarded_value(|| dockerfile::parse(text)) {
+            Ok(file) => {
+                for e in file.errors.iter().take(20) {
+                    parse_error(&mut findings, e.message.clone(), e.span.clone());
+                }
+                for info in rules::registry() {
+                    for check in info.rule.checks {
+                        if let Check::Dockerfile(f) = check {
+                            run(info, &mut findings, &mut internal, &|cx| f(&file, cx));
+                        }
+                    }
+                }
+            }
+            Err(msg) => internal.push((format!("the Dockerfile parser panicked: {msg}"), 0..0)),
+        },
+        FileKind::Kubernetes => {
+            if !kubernetes::may_be_kubernetes(text) {
+                return None;
+            }
+            let file = match guarded_value(|| kubernetes::parse(text)) {
+                Ok(f) => f,
+                Err(msg) => {
+                    internal.push((format!("the YAML parser panicked: {msg}"), 0..0));
+                    return Some(Outcome {
+                        source,
+                        levels,
+                        findings,
+                        internal,
+                        suppressions,
+                        rust_facts,
+                    });
+                }
+            };
+            if !file.is_kubernetes {
+                return None;
+            }
+            if let Some(at) = file.helm {
+                findings.push(Finding {
+                    rule: engine_rules::HELM_TEMPLATE_SKIPPED.name,
+                    file: 0,
+                    span: at..at + 2,
+                    message: "this file contains Helm template syntax and was not checked".into(),
+                    help: Some(format!(
+                        "render it and check the output: `helm template <chart> | prodlint check - --stdin-filename {}`",
+                        input.display
+                    )),
+                    related: Vec::new(),
+                });
+            }
+            for (message, span) in &file.errors {
+                parse_error(&mut findings, message.clone(), span.clone());
+            }
+            for obj in file.objects() {
+                let region = obj.node.span.clone();
+                for (rule, span) in obj.ignore_annotations(text) {
+                    if rules::find(&rule).is_none() && !rules::is_group(&rule) {
+                        suppressions
+                            .invalid
+                            .push((span, format!("unknown rule or group `{rule}` in suppression")));
+                    } else {
+                        suppressions.entries.push(suppress::Entry {
+                            rule,
+                            span,
+                            scope: Scope::Region(region.clone()),
+                        });
+                    }
+                }
+                for info in rules::registry() {
+                    for check in info.rule.checks {
+                        if let Check::Kubernetes(f) = check {
+                            run(info, &mut findings, &mut internal, &|cx| f(&obj, cx));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if !enabled(engine_rules::INVALID_SUPPRESSION.name) {
+        suppressions.invalid.clear();
+    }
+    Some(Outcome {
+        source,
+        levels,
+        findings,
+        internal,
+        suppressions,
+        rust_facts,
+    })
+}
+
+fn guarded_value<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    let mut out = None;
+    match guarded(|| out = Some(f())) {
+        None => out.ok_or_else(|| "no result".to_string()),
+        Some(msg) => Err(msg),
+    }
+}
+
+/// Drops suppressed diagnostics; adds `unused-suppression` and `invalid-suppression` ones.
+/// Returns how many were suppressed.
+fn apply_suppressions(
+    diagnostics: &mut Vec<Diagnostic>,
+    per_file: &mut [(Vec<(&'static str, Severity)>, Suppressions)],
+    sources: &SourceDb,
+) -> usize {
+    let group_of = |rule: &str| rules::find(rule).map(|r| r.meta.group.as_str());
+    let mut used: Vec<Vec<bool>> = per_file.iter().map(|(_, s)| vec![false; s.entries.len()]).collect();
+    let before = diagnostics.len();
+    diagnostics.retain(|d| {
+        let file = d.primary.file;
+        let (Some((_, sups)), Some(src)) = (per_file.get(file), sources.get(file)) else {
+            return true;
+        };
+        let line = src.line_of(d.primary.span.start);
+        let mut hit = false;
+        for (i, e) in sups.entries.iter().enumerate() {
+            let names_rule = e.rule == d.rule || Some(e.rule.as_str()) == group_of(d.rule);
+            let in_scope = match &e.scope {
+                Scope::File => true,
+                Scope::Lines(a, b) => (*a..=*b).contains(&line),
+                Scope::Region(r) => r.contains(&d.primary.span.start),
+            };
+            if names_rule && in_scope {
+                used[file][i] = true;
+                hit = true;
+            }
+        }
+        !hit
+    });
+    let suppressed = before - diagnostics.len();
+
+    for (file, (levels, sups)) in per_file.iter().enumerate() {
+        let level_of = |name: &str| levels.iter().find(|(r, _)| *r == name).map(|(_, l)| *l);
+        if let Some(level) = level_of(engine_rules::UNUSED_SUPPRESSION.name) {
+            for (i, e) in sups.entries.iter().enumerate() {
+                let enabled_here = levels
+                    .iter()
+                    .any(|(r, _)| *r == e.rule || group_of(r) == Some(e.rule.as_str()));
+                if used[file][i] || !enabled_here {
+                    continue;
+                }
+                diagnostics.push(Diagnostic {
+                    rule: engine_rules::UNUSED_SUPPRESSION.name,
+                    severity: level,
+                    message: format!("suppression of `{}` matches no finding", e.rule),
+                    primary: Label { file, span: e.span.clone(), message: None },
+                    related: Vec::new(),
+                    help: Some("remove it, so it cannot hide a future finding".into()),
+                });
+            }
+        }
+        if let Some(level) = level_of(engine_rules::INVALID_SUPPRESSION.name) {
+            for (span, message) in &sups.invalid {
+                diagnostics.push(Diagnostic {
+                    rule: engine_rules::INVALID_SUPPRESSION.name,
+                    severity: level,
+                    message: message.clone(),
+                    primary: Label { file, span: span.clone(), message: None },
+                    related: Vec::new(),
+                    help: Some("write `prodlint: ignore[rule-name] reason`; `prodlint rules` lists the names".into()),
+                });
+            }
+        }
+    }
+    suppressed
+}

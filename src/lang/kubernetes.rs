@@ -1,0 +1,434 @@
+//! Kubernetes front end: YAML documents (and `kind: List` items) turned into typed `k8s-openapi`
+//! objects, with routes (`spec.template.spec.containers[0].name`) that resolve to exact spans.
+
+use std::ops::Range;
+
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{Container, Pod, PodSpec, PodTemplateSpec, Service};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use super::yaml::{self, Document, Node, NodeKind};
+
+/// The annotation that suppresses rules on an object (the only suppression that survives rendering).
+pub const IGNORE_ANNOTATION: &str = "prodlint.dev/ignore";
+
+/// One step of a route into a YAML tree.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Seg {
+    Key(&'static str),
+    Index(usize),
+}
+
+/// Which part of a mapping entry a route points at.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Part {
+    /// `key: value`, the whole entry.
+    Entry,
+    Key,
+    Value,
+}
+
+pub enum Typed {
+    Deployment(Box<Deployment>),
+    StatefulSet(Box<StatefulSet>),
+    DaemonSet(Box<DaemonSet>),
+    ReplicaSet(Box<ReplicaSet>),
+    Job(Box<Job>),
+    CronJob(Box<CronJob>),
+    Pod(Box<Pod>),
+    Service(Box<Service>),
+    PodDisruptionBudget(Box<PodDisruptionBudget>),
+    HorizontalPodAutoscaler(Box<HorizontalPodAutoscaler>),
+}
+
+pub struct ObjectEntry {
+    pub doc: usize,
+    /// Route from the document root to the object (`items[3]` inside a `List`).
+    pub prefix: Vec<Seg>,
+    pub kind: String,
+    pub name: String,
+    pub typed: Typed,
+}
+
+pub struct K8sFile {
+    pub docs: Vec<Document>,
+    pub objects: Vec<ObjectEntry>,
+    /// Syntax errors and objects of a known kind that do not match its schema.
+    pub errors: Vec<(String, Range<usize>)>,
+    /// Where Helm template syntax was found; such a file is not checked.
+    pub helm: Option<usize>,
+    /// Whether any document looked like a Kubernetes object (`apiVersion` and `kind`).
+    pub is_kubernetes: bool,
+}
+
+/// Cheap test before parsing: a Kubernetes manifest names both keys somewhere.
+pub fn may_be_kubernetes(text: &str) -> bool {
+    text.contains("apiVersion") && text.contains("kind")
+}
+
+pub fn parse(text: &str) -> K8sFile {
+    let stream = yaml::parse_stream(text);
+    let mut file = K8sFile {
+        docs: Vec::new(),
+        objects: Vec::new(),
+        errors: Vec::new(),
+        helm: None,
+        is_kubernetes: false,
+    };
+    if let Some(first) = text.find("{{") {
+        let template_like = stream.error.is_some()
+            || stream.documents.iter().any(|d| has_template_syntax(&d.root, text));
+        if template_like {
+            file.helm = Some(first);
+            file.is_kubernetes = true;
+            return file;
+        }
+    }
+    if let Some(e) = &stream.error {
+        file.errors.push((e.message.clone(), e.offset..e.offset + 1));
+    }
+    for (i, doc) in stream.documents.iter().enumerate() {
+        let (api, kind) = type_of(&doc.root);
+        if api.is_some() && kind.is_some() {
+            file.is_kubernetes = true;
+        }
+        if api == Some("v1") && kind == Some("List") {
+            if let Some(NodeKind::Seq(items)) = doc.root.get("items").map(|n| &n.kind) {
+                for (j, item) in items.iter().enumerate() {
+                    file.add_object(i, vec![Seg::Key("items"), Seg::Index(j)], item);
+                }
+            }
+        } else {
+            file.add_object(i, Vec::new(), &doc.root);
+        }
+    }
+    if file.is_kubernetes || stream.error.is_some() {
+        file.is_kubernetes |= stream.error.is_some() && may_be_kubernetes(text);
+    }
+    file.docs = stream.documents;
+    file
+}
+
+fn type_of(node: &Node) -> (Option<&str>, Option<&str>) {
+    (
+        node.get("apiVersion").and_then(Node::as_str),
+        node.get("kind").and_then(Node::as_str),
+    )
+}
+
+/// Template syntax where YAML would not have it: in a plain scalar (`image: repo/{{ .Values.x }}`)
+/// or as a flow mapping opened with `{{`. Quoted and block scalars (alert templates in a
+/// ConfigMap) are data, not templates.
+fn has_template_syntax(node: &Node, text: &str) -> bool {
+    match &node.kind {
+        NodeKind::Scalar { text: t, plain } => *plain && t.contains("{{"),
+        NodeKind::Seq(items) => items.iter().any(|n| has_template_syntax(n, text)),
+        NodeKind::Map(entries) => {
+            text.get(node.span.start..).is_some_and(|t| t.starts_with("{{"))
+                || entries
+                    .iter()
+                    .any(|(k, v)| has_template_syntax(k, text) || has_template_syntax(v, text))
+        }
+    }
+}
+
+impl K8sFile {
+    fn add_object(&mut self, doc: usize, prefix: Vec<Seg>, node: &Node) {
+        let (Some(api), Some(kind)) = type_of(node) else {
+            return;
+        };
+        let typed = match (api, kind) {
+            ("apps/v1", "Deployment") => yaml::from_node(node).map(|o| Typed::Deployment(Box::new(o))),
+            ("apps/v1", "StatefulSet") => yaml::from_node(node).map(|o| Typed::StatefulSet(Box::new(o))),
+            ("apps/v1", "DaemonSet") => yaml::from_node(node).map(|o| Typed::DaemonSet(Box::new(o))),
+            ("apps/v1", "ReplicaSet") => yaml::from_node(node).map(|o| Typed::ReplicaSet(Box::new(o))),
+            ("batch/v1", "Job") => yaml::from_node(node).map(|o| Typed::Job(Box::new(o))),
+            ("batch/v1", "CronJob") => yaml::from_node(node).map(|o| Typed::CronJob(Box::new(o))),
+            ("v1", "Pod") => yaml::from_node(node).map(|o| Typed::Pod(Box::new(o))),
+            ("v1", "Service") => yaml::from_node(node).map(|o| Typed::Service(Box::new(o))),
+            ("policy/v1", "PodDisruptionBudget") => {
+                yaml::from_node(node).map(|o| Typed::PodDisruptionBudget(Box::new(o)))
+            }
+            ("autoscaling/v2", "HorizontalPodAutoscaler") => {
+                yaml::from_node(node).map(|o| Typed::HorizontalPodAutoscaler(Box::new(o)))
+            }
+            // Other kinds, older API versions and custom resources are not checked.
+            _ => return,
+        };
+        let name = node
+            .get("metadata")
+            .and_then(|m| m.get("name"))
+            .and_then(Node::as_str)
+            .unwrap_or("")
+            .to_string();
+        match typed {
+            Ok(typed) => self.objects.push(ObjectEntry {
+                doc,
+                prefix,
+                kind: kind.to_string(),
+                name,
+                typed,
+            }),
+            Err(e) => {
+                let span = e.span.clone().unwrap_or_else(|| node.span.clone());
+                let what = if name.is_empty() {
+                    kind.to_string()
+                } else {
+                    format!("{kind} `{name}`")
+                };
+                self.errors.push((format!("{what} does not match its schema: {e}"), span));
+            }
+        }
+    }
+
+    /// The objects with their YAML nodes, for checks.
+    pub fn objects(&self) -> impl Iterator<Item = K8sObject<'_>> {
+        self.objects.iter().filter_map(|entry| {
+            let root = &self.docs.get(entry.doc)?.root;
+            let node = resolve(root, &entry.prefix)?;
+            Some(K8sObject { entry, node })
+        })
+    }
+}
+
+/// Follows a route as far as it goes: the deepest node reached, and the mapping entry key that led
+/// to it (if the last step was a key).
+fn walk<'n>(root: &'n Node, route: &[Seg]) -> (&'n Node, Option<&'n Node>, usize) {
+    let mut node = root;
+    let mut key = None;
+    for (depth, seg) in route.iter().enumerate() {
+        let next = match seg {
+            Seg::Key(k) => node.entry(k).map(|(k, v)| (v, Some(k))),
+            Seg::Index(i) => node.index(*i).map(|v| (v, None)),
+        };
+        match next {
+            Some((v, k)) => {
+                node = v;
+                key = k;
+            }
+            None => return (node, key, depth),
+        }
+    }
+    (node, key, route.len())
+}
+
+fn resolve<'n>(root: &'n Node, route: &[Seg]) -> Option<&'n Node> {
+    let (node, _, depth) = walk(root, route);
+    (depth == route.len()).then_some(node)
+}
+
+/// A Kubernetes object being checked.
+pub struct K8sObject<'a> {
+    pub entry: &'a ObjectEntry,
+    pub node: &'a Node,
+}
+
+/// A container of a workload's pod template, with its route.
+pub struct ContainerRef<'a> {
+    pub spec: &'a Container,
+    pub route: Vec<Seg>,
+    pub init: bool,
+}
+
+impl<'a> K8sObject<'a> {
+    pub fn kind(&self) -> &str {
+        &self.entry.kind
+    }
+
+    pub fn name(&self) -> &str {
+        &self.entry.name
+    }
+
+    /// Byte span of a route relative to this object. A missing tail resolves to the deepest entry
+    /// that exists (the parent key of a missing field), never failing.
+    pub fn span(&self, route: &[Seg], part: Part) -> Range<usize> {
+        let (node, key, depth) = walk(self.node, route);
+        if depth < route.len() {
+            return match key {
+                Some(k) => k.span.start..node.span.end.max(k.span.end),
+                None => node.span.clone(),
+            };
+        }
+        match (part, key) {
+            (Part::Key, Some(k)) => k.span.clone(),
+            (Part::Entry, Some(k)) => k.span.start..node.span.end.max(k.span.end),
+            _ => node.span.clone(),
+        }
+    }
+
+    /// The pod template (or the Pod's spec) and the route to it.
+    fn template(&self) -> Option<(Option<&'a ObjectMeta>, Option<&'a PodSpec>, Vec<Seg>)> {
+        use Seg::Key;
+        let from_template = |t: &'a PodTemplateSpec, route: Vec<Seg>| (t.metadata.as_ref(), t.spec.as_ref(), route);
+        let tpl = vec![Key("spec"), Key("template")];
+        Some(match &self.entry.typed {
+            Typed::Deployment(o) => from_template(&o.spec.as_ref()?.template, tpl),
+            Typed::StatefulSet(o) => from_template(&o.spec.as_ref()?.template, tpl),
+            Typed::DaemonSet(o) => from_template(&o.spec.as_ref()?.template, tpl),
+            Typed::ReplicaSet(o) => from_template(o.spec.as_ref()?.template.as_ref()?, tpl),
+            Typed::Job(o) => from_template(&o.spec.as_ref()?.template, tpl),
+            Typed::CronJob(o) => {
+                let job = o.spec.as_ref()?.job_template.spec.as_ref()?;
+                from_template(
+                    &job.template,
+                    vec![Key("spec"), Key("jobTemplate"), Key("spec"), Key("template")],
+                )
+            }
+            Typed::Pod(o) => (None, o.spec.as_ref(), Vec::new()),
+            _ => return None,
+        })
+    }
+
+    /// The pod spec of a workload and the route to it.
+    pub fn pod_spec(&self) -> Option<(&'a PodSpec, Vec<Seg>)> {
+        let (_, spec, mut route) = self.template()?;
+        route.push(Seg::Key("spec"));
+        Some((spec?, route))
+    }
+
+    /// Containers (and init containers) of a workload.
+    pub fn containers(&self) -> Vec<ContainerRef<'a>> {
+        let Some((spec, route)) = self.pod_spec() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (key, list, init) in [
+            ("initContainers", spec.init_containers.as_deref().unwrap_or(&[]), true),
+            ("containers", spec.containers.as_slice(), false),
+        ] {
+            for (i, c) in list.iter().enumerate() {
+                let mut r = route.clone();
+                r.extend([Seg::Key(key), Seg::Index(i)]);
+                out.push(ContainerRef {
+                    spec: c,
+                    route: r,
+                    init,
+                });
+            }
+        }
+        out
+    }
+
+    /// Jobs and CronJobs run to completion: probes do not apply to them.
+    pub fn runs_to_completion(&self) -> bool {
+        matches!(self.entry.typed, Typed::Job(_) | Typed::CronJob(_))
+    }
+
+    pub fn is_workload(&self) -> bool {
+        self.pod_spec().is_some()
+    }
+
+    /// Rules named in `prodlint.dev/ignore` annotations on the object or its pod template, each
+    /// with the span of its name in the annotation value.
+    pub fn ignore_annotations(&self, text: &str) -> Vec<(String, Range<usize>)> {
+        let mut routes = vec![vec![Seg::Key("metadata")]];
+        if let Some((_, _, mut route)) = self.template() {
+            if !route.is_empty() {
+                route.push(Seg::Key("metadata"));
+                routes.push(route);
+            }
+        }
+        let mut out = Vec::new();
+        for mut route in routes {
+            route.push(Seg::Key("annotations"));
+            let Some(annotations) = resolve(self.node, &route) else {
+                continue;
+            };
+            let Some(value) = annotations.get(IGNORE_ANNOTATION) else {
+                continue;
+            };
+            let Some(list) = value.as_str() else { continue };
+            let raw = text.get(value.span.clone()).unwrap_or("");
+            let mut search_from = 0;
+            for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                let span = match raw[search_from..].find(name) {
+                    Some(pos) => {
+                        let start = value.span.start + search_from + pos;
+                        search_from += pos + name.len();
+                        start..start + name.len()
+                    }
+                    None => value.span.clone(),
+                };
+                out.push((name.to_string(), span));
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEPLOY: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: app:1.0\n";
+
+    #[test]
+    fn typed_objects_and_exact_spans() {
+        let f = parse(DEPLOY);
+        assert!(f.errors.is_empty(), "{:?}", f.errors);
+        let obj = f.objects().next().unwrap();
+        let c = &obj.containers()[0];
+        assert_eq!(c.spec.name, "app");
+        let mut r = c.route.clone();
+        r.push(Seg::Key("name"));
+        assert_eq!(&DEPLOY[obj.span(&r, Part::Entry)], "name: app");
+        let mut r = c.route.clone();
+        r.push(Seg::Key("image"));
+        assert_eq!(&DEPLOY[obj.span(&r, Part::Value)], "app:1.0");
+        let mut r = c.route.clone();
+        r.extend([Seg::Key("resources"), Seg::Key("limits")]);
+        // A missing field resolves to the deepest existing entry: the container.
+        assert!(DEPLOY[obj.span(&r, Part::Entry)].starts_with("name: app"));
+    }
+
+    #[test]
+    fn list_items_and_multi_documents() {
+        let text = format!("---\n{DEPLOY}---\napiVersion: v1\nkind: List\nitems:\n- apiVersion: batch/v1\n  kind: CronJob\n  metadata: {{name: nightly}}\n  spec:\n    schedule: '@daily'\n    jobTemplate:\n      spec:\n        template:\n          spec:\n            containers: [{{name: job, image: j}}]\n");
+        let f = parse(&text);
+        assert!(f.errors.is_empty(), "{:?}", f.errors);
+        let objs: Vec<_> = f.objects().collect();
+        assert_eq!(objs.len(), 2);
+        assert_eq!(objs[1].kind(), "CronJob");
+        let c = &objs[1].containers()[0];
+        let mut r = c.route.clone();
+        r.push(Seg::Key("name"));
+        assert_eq!(&text[objs[1].span(&r, Part::Entry)], "name: job");
+    }
+
+    #[test]
+    fn schema_mismatch_is_located() {
+        let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec:\n  replicas: [3]\n  template: {}\n";
+        let f = parse(text);
+        assert_eq!(f.errors.len(), 1);
+        assert_eq!(&text[f.errors[0].1.clone()], "[3]");
+    }
+
+    #[test]
+    fn helm_templates_detected_but_quoted_templates_are_data() {
+        let helm = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n";
+        assert!(parse(helm).helm.is_some());
+        let helm2 = "{{- if .Values.enabled }}\napiVersion: v1\nkind: Service\n{{- end }}\n";
+        assert!(parse(helm2).helm.is_some());
+        let data = "apiVersion: v1\nkind: ConfigMap\ndata:\n  rule: \"{{ $labels.instance }} down\"\n  tpl: |\n    {{ .Foo }}\n";
+        assert!(parse(data).helm.is_none());
+    }
+
+    #[test]
+    fn crds_and_unknown_kinds_are_skipped() {
+        let f = parse("apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nspec: {x: 1}\n");
+        assert!(f.objects.is_empty() && f.errors.is_empty() && f.is_kubernetes);
+    }
+
+    #[test]
+    fn ignore_annotation_spans() {
+        let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n    prodlint.dev/ignore: \"missing-liveness-probe, missing-memory-limit\"\nspec:\n  containers: []\n";
+        let f = parse(text);
+        let obj = f.objects().next().unwrap();
+        let names = obj.ignore_annotations(text);
+        assert_eq!(names.len(), 2);
+        assert_eq!(&text[names[1].1.clone()], "missing-memory-limit");
+    }
+}

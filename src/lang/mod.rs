@@ -1,0 +1,7 @@
+//! Front ends: one per input kind. Each parses a file once and exposes byte spans.
+
+pub mod dockerfile;
+pub mod image;
+pub mod kubernetes;
+pub mod rust;
+pub mod yaml;

@@ -1,0 +1,935 @@
+//! Rust front end: `syn` parse with byte spans, `use`-import resolution, test-code exclusion, and a
+//! walker that hands rules whole method chains (`Client::builder().timeout(t).build()`).
+//!
+//! `proc_macro2::Span`s are only valid on the thread that parsed the file, so a `RustFile` is
+//! parsed, checked and dropped on one thread; rules turn spans into byte ranges at once.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use proc_macro2::{Span, TokenStream, TokenTree};
+use syn::parse::{ParseStream, Parser};
+use syn::punctuated::Punctuated;
+use syn::visit::Visit;
+use syn::{Expr, Token};
+
+use crate::project::{normalize_crate, Package, RustFacts};
+
+/// Bracket nesting beyond this is refused before parsing: `syn` is recursive and real code never
+/// nests this deep.
+const MAX_NESTING: usize = 256;
+
+pub struct RustFile {
+    pub ast: syn::File,
+    /// Bytes removed before parsing (a byte-order mark), added back to every span.
+    base: usize,
+    pub package: Option<Arc<Package>>,
+    /// Under `tests/`, `benches/`, `examples/`, or `build.rs`.
+    pub is_test_file: bool,
+}
+
+#[derive(Debug)]
+pub struct RustParseError {
+    pub message: String,
+    pub span: Range<usize>,
+}
+
+impl RustFile {
+    pub fn parse(
+        text: &str,
+        package: Option<Arc<Package>>,
+        is_test_file: bool,
+    ) -> Result<RustFile, RustParseError> {
+        let base = if text.starts_with('\u{feff}') { 3 } else { 0 };
+        let body = &text[base..];
+        if let Some(offset) = too_deep(body) {
+            return Err(RustParseError {
+                message: format!("brackets nest deeper than {MAX_NESTING} levels; not parsed"),
+                span: base + offset..base + offset + 1,
+            });
+        }
+        // Blank out a shebang line instead of cutting it, so offsets stay the same.
+        let owned;
+        let body = if body.starts_with("#!") && !body[2..].trim_start().starts_with('[') {
+            let end = body.find('\n').unwrap_or(body.len());
+            owned = format!("{}{}", " ".repeat(end), &body[end..]);
+            owned.as_str()
+        } else {
+            body
+        };
+        match syn::parse_str::<syn::File>(body) {
+            Ok(ast) => Ok(RustFile {
+                ast,
+                base,
+                package,
+                is_test_file,
+            }),
+            Err(e) => {
+                let r = e.span().byte_range();
+                Err(RustParseError {
+                    message: e.to_string(),
+                    span: base + r.start..base + r.end,
+                })
+            }
+        }
+    }
+
+    pub fn span(&self, span: Span) -> Range<usize> {
+        let r = span.byte_range();
+        self.base + r.start..self.base + r.end
+    }
+
+    /// From the start of `a` to the end of `b`.
+    pub fn join(&self, a: Span, b: Span) -> Range<usize> {
+        let start = self.span(a).start;
+        let end = self.span(b).end.max(start);
+        start..end
+    }
+
+    /// Whether the enclosing package depends on `krate` (underscored name). Outside a known package
+    /// every crate is assumed possible; import resolution still has to match.
+    pub fn uses_crate(&self, krate: &str) -> bool {
+        self.package.as_ref().is_none_or(|p| p.depends_on(krate))
+    }
+}
+
+fn too_deep(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, b) in text.bytes().enumerate() {
+        match b {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(i);
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+// ---- spans of common nodes ----
+
+/// Where an expression starts, for the node kinds rules point at.
+pub fn expr_start(e: &Expr) -> Option<Span> {
+    match e {
+        Expr::Path(p) => path_start(&p.path),
+        Expr::Call(c) => expr_start(&c.func),
+        Expr::MethodCall(m) => expr_start(&m.receiver),
+        Expr::Await(a) => expr_start(&a.base),
+        Expr::Try(t) => expr_start(&t.expr),
+        Expr::Field(f) => expr_start(&f.base),
+        Expr::Paren(p) => Some(p.paren_token.span.open()),
+        Expr::Macro(m) => path_start(&m.mac.path),
+        Expr::Lit(l) => Some(l.lit.span()),
+        Expr::Reference(r) => Some(r.and_token.span),
+        _ => None,
+    }
+}
+
+pub fn path_start(p: &syn::Path) -> Option<Span> {
+    match &p.leading_colon {
+        Some(c) => Some(c.spans[0]),
+        None => p.segments.first().map(|s| s.ident.span()),
+    }
+}
+
+/// `reqwest::get(url)`: from the callee to the closing parenthesis.
+pub fn call_span(file: &RustFile, call: &syn::ExprCall) -> Range<usize> {
+    let close = call.paren_token.span.close();
+    match expr_start(&call.func) {
+        Some(start) => file.join(start, close),
+        None => file.span(call.paren_token.span.join()),
+    }
+}
+
+/// `.timeout(None)`: from the dot to the closing parenthesis.
+pub fn method_span(file: &RustFile, m: &syn::ExprMethodCall) -> Range<usize> {
+    file.join(m.dot_token.spans[0], m.paren_token.span.close())
+}
+
+pub fn path_segments(p: &syn::Path) -> Vec<String> {
+    p.segments.iter().map(|s| s.ident.to_string()).collect()
+}
+
+// ---- imports ----
+
+#[derive(Debug, Default)]
+pub struct Imports {
+    /// Name in scope → full path.
+    names: HashMap<String, Vec<String>>,
+    /// `use a::b::*` prefixes.
+    globs: Vec<Vec<String>>,
+}
+
+impl Imports {
+    fn from_items<'a>(items: impl Iterator<Item = &'a syn::Item>) -> Imports {
+        let mut imports = Imports::default();
+        for item in items {
+            match item {
+                syn::Item::Use(u) if !is_test_only(&u.attrs) => {
+                    imports.add_tree(&mut Vec::new(), &u.tree)
+                }
+                syn::Item::ExternCrate(e) => {
+                    let target = e.ident.to_string();
+                    let name = e.rename.as_ref().map_or(target.clone(), |(_, r)| r.to_string());
+                    imports.names.insert(name, vec![target]);
+                }
+                _ => {}
+            }
+        }
+        imports
+    }
+
+    fn add_tree(&mut self, prefix: &mut Vec<String>, tree: &syn::UseTree) {
+        match tree {
+            syn::UseTree::Path(p) => {
+                prefix.push(p.ident.to_string());
+                self.add_tree(prefix, &p.tree);
+                prefix.pop();
+            }
+            syn::UseTree::Name(n) => {
+                let name = n.ident.to_string();
+                if name == "self" {
+                    if let Some(last) = prefix.last() {
+                        self.names.insert(last.clone(), prefix.clone());
+                    }
+                } else {
+                    let mut full = prefix.clone();
+                    full.push(name.clone());
+                    self.names.insert(name, full);
+                }
+            }
+            syn::UseTree::Rename(r) => {
+                let mut full = prefix.clone();
+                let ident = r.ident.to_string();
+                if ident != "self" {
+                    full.push(ident);
+                }
+                self.names.insert(r.rename.to_string(), full);
+            }
+            syn::UseTree::Glob(_) => self.globs.push(prefix.clone()),
+            syn::UseTree::Group(g) => {
+                for t in &g.items {
+                    self.add_tree(prefix, t);
+                }
+            }
+        }
+    }
+}
+
+fn items_of_block(block: &syn::Block) -> impl Iterator<Item = &syn::Item> {
+    block.stmts.iter().filter_map(|s| match s {
+        syn::Stmt::Item(i) => Some(i),
+        _ => None,
+    })
+}
+
+// ---- test code ----
+
+/// `#[test]`, `#[tokio::test]`, `#[rstest]`... on a function.
+fn is_test_fn(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| {
+        a.path().segments.last().is_some_and(|s| {
+            matches!(
+                s.ident.to_string().as_str(),
+                "test" | "rstest" | "test_case" | "bench" | "quickcheck" | "proptest"
+            )
+        })
+    }) || is_test_only(attrs)
+}
+
+/// `#[cfg(test)]` or `#[cfg(all(test, ..))]`: compiled only for tests.
+fn is_test_only(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| {
+        a.path().is_ident("cfg")
+            && a.parse_args::<syn::Meta>().is_ok_and(|m| implies_test(&m))
+    })
+}
+
+fn implies_test(meta: &syn::Meta) -> bool {
+    match meta {
+        syn::Meta::Path(p) => p.is_ident("test"),
+        syn::Meta::List(l) if l.path.is_ident("all") => l
+            .parse_args_with(Punctuated::<syn::Meta, Token![,]>::parse_terminated)
+            .is_ok_and(|items| items.iter().any(implies_test)),
+        _ => false,
+    }
+}
+
+fn cfg_texts(attrs: &[syn::Attribute]) -> Vec<String> {
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("cfg"))
+        .filter_map(|a| match &a.meta {
+            syn::Meta::List(l) => Some(l.tokens.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+// ---- chains ----
+
+/// A method-call chain: a base expression and what is applied to it, innermost first.
+pub struct Chain<'a> {
+    pub top: &'a Expr,
+    pub base: &'a Expr,
+    pub links: Vec<Link<'a>>,
+}
+
+pub enum Link<'a> {
+    Method(&'a syn::ExprMethodCall),
+    Await,
+    Try,
+    Field,
+}
+
+impl<'a> Chain<'a> {
+    pub fn of(top: &'a Expr) -> Chain<'a> {
+        let mut links = Vec::new();
+        let mut cur = top;
+        loop {
+            cur = match cur {
+                Expr::MethodCall(m) => {
+                    links.push(Link::Method(m));
+                    &m.receiver
+                }
+                Expr::Await(a) => {
+                    links.push(Link::Await);
+                    &a.base
+                }
+                Expr::Try(t) => {
+                    links.push(Link::Try);
+                    &t.expr
+                }
+                Expr::Field(f) => {
+                    links.push(Link::Field);
+                    &f.base
+                }
+                Expr::Paren(p) => &p.expr,
+                _ => break,
+            };
+        }
+        links.reverse();
+        Chain {
+            top,
+            base: cur,
+            links,
+        }
+    }
+
+    pub fn methods(&self) -> impl Iterator<Item = &'a syn::ExprMethodCall> + '_ {
+        self.links.iter().filter_map(|l| match l {
+            Link::Method(m) => Some(*m),
+            _ => None,
+        })
+    }
+
+    pub fn method(&self, name: &str) -> Option<&'a syn::ExprMethodCall> {
+        self.methods().find(|m| m.method == name)
+    }
+
+    pub fn has_method(&self, name: &str) -> bool {
+        self.method(name).is_some()
+    }
+
+    pub fn base_call(&self) -> Option<&'a syn::ExprCall> {
+        match self.base {
+            Expr::Call(c) => Some(c),
+            _ => None,
+        }
+    }
+}
+
+/// Method names of every chain in `block` whose base is the local variable `name`.
+pub fn chains_on_local(block: &syn::Block, name: &str) -> Vec<Vec<String>> {
+    struct Finder<'n> {
+        name: &'n str,
+        found: Vec<Vec<String>>,
+    }
+    impl<'ast> Visit<'ast> for Finder<'_> {
+        fn visit_expr(&mut self, e: &'ast Expr) {
+            if matches!(e, Expr::MethodCall(_)) {
+                let chain = Chain::of(e);
+                if let Expr::Path(p) = chain.base {
+                    if p.path.is_ident(self.name) {
+                        self.found
+                            .push(chain.methods().map(|m| m.method.to_string()).collect());
+                    }
+                }
+                for m in chain.methods() {
+                    for arg in &m.args {
+                        self.visit_expr(arg);
+                    }
+                }
+                syn::visit::visit_expr(self, chain.base);
+                return;
+            }
+            syn::visit::visit_expr(self, e);
+        }
+    }
+    let mut finder = Finder {
+        name,
+        found: Vec::new(),
+    };
+    finder.visit_block(block);
+    finder.found
+}
+
+// ---- the walker ----
+
+#[derive(Clone)]
+pub struct FnCtx<'a> {
+    pub name: String,
+    pub is_async: bool,
+    pub block: &'a syn::Block,
+}
+
+/// What a rule sees at each callback: import resolution and the enclosing function.
+pub struct Cx<'w> {
+    pub file: &'w RustFile,
+    scopes: &'w [Rc<Imports>],
+    fns: &'w [FnCtx<'w>],
+    cfgs: &'w [String],
+    lets: &'w [(*const Expr, String)],
+}
+
+impl Cx<'_> {
+    /// Full paths a path may refer to (`Client::new` → `reqwest::Client::new` after
+    /// `use reqwest::Client`), with crate renames undone and `-` spelled `_`.
+    pub fn resolve(&self, path: &syn::Path) -> Vec<String> {
+        let segs = path_segments(path);
+        self.resolve_segments(&segs)
+    }
+
+    pub fn resolve_segments(&self, segs: &[String]) -> Vec<String> {
+        let Some(first) = segs.first() else {
+            return Vec::new();
+        };
+        if matches!(first.as_str(), "crate" | "self" | "super" | "Self") {
+            return vec![segs.join("::")];
+        }
+        let mut candidates = Vec::new();
+        if let Some(full) = self.scopes.iter().rev().find_map(|s| s.names.get(first)) {
+            let mut v = full.clone();
+            v.extend_from_slice(&segs[1..]);
+            candidates.push(v);
+        } else {
+            candidates.push(segs.to_vec());
+            for scope in self.scopes.iter().rev() {
+                for glob in &scope.globs {
+                    if glob
+                        .first()
+                        .is_some_and(|g| !matches!(g.as_str(), "crate" | "self" | "super"))
+                    {
+                        let mut v = glob.clone();
+                        v.extend_from_slice(segs);
+                        candidates.push(v);
+                    }
+                }
+            }
+        }
+        candidates
+            .into_iter()
+            .map(|mut v| {
+                if let Some(first) = v.first_mut() {
+                    let local = normalize_crate(first);
+                    *first = match self.file.package.as_ref().and_then(|p| p.crate_of(&local)) {
+                        Some(real) => real.to_string(),
+                        None => local,
+                    };
+                }
+                v.join("::")
+            })
+            .collect()
+    }
+
+    /// Resolved paths of a call's callee, when it is a plain path.
+    pub fn call_paths(&self, call: &syn::ExprCall) -> Vec<String> {
+        match &*call.func {
+            Expr::Path(p) if p.qself.is_none() => self.resolve(&p.path),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Whether a call's callee resolves to one of `targets`; returns the first match.
+    pub fn call_matches<'t>(&self, call: &syn::ExprCall, targets: &[&'t str]) -> Option<&'t str> {
+        let paths = self.call_paths(call);
+        targets.iter().copied().find(|t| paths.iter().any(|p| p == t))
+    }
+
+    pub fn current_fn(&self) -> Option<&FnCtx<'_>> {
+        self.fns.last()
+    }
+
+    /// Whether code sits under a `#[cfg(..)]` whose text contains `needle`.
+    pub fn under_cfg(&self, needle: &str) -> bool {
+        self.cfgs.iter().any(|c| c.contains(needle))
+    }
+
+    /// The variable an expression is bound to by `let name = <expr>;`.
+    pub fn let_name(&self, e: &Expr) -> Option<&str> {
+        self.lets
+            .iter()
+            .rev()
+            .find(|(p, _)| std::ptr::eq(*p, e))
+            .map(|(_, n)| n.as_str())
+    }
+
+    /// Whether an expression is the value its function returns (tail expression or `return`).
+    pub fn is_returned(&self, e: &Expr) -> bool {
+        let Some(f) = self.current_fn() else {
+            return false;
+        };
+        match f.block.stmts.last() {
+            Some(syn::Stmt::Expr(tail, None)) => std::ptr::eq(tail, e),
+            _ => false,
+        }
+    }
+}
+
+/// Callbacks a rule implements; every one has a default that does nothing.
+pub trait RustVisitor {
+    /// Every maximal method chain, and every call.
+    fn chain(&mut self, _cx: &Cx<'_>, _chain: &Chain<'_>) {}
+    /// Every path expression (`SIGTERM`, `SignalKind::terminate`).
+    fn path_expr(&mut self, _cx: &Cx<'_>, _path: &syn::ExprPath) {}
+    /// A macro whose body is not a list of expressions: its raw tokens.
+    fn macro_tokens(&mut self, _cx: &Cx<'_>, _mac: &syn::Macro) {}
+}
+
+/// Walks the production code of a file (test code skipped) and calls the visitor.
+pub fn walk(file: &RustFile, visitor: &mut dyn RustVisitor) {
+    if file.is_test_file {
+        return;
+    }
+    let mut w = Walker {
+        file,
+        visitor,
+        scopes: vec![Rc::new(Imports::from_items(file.ast.items.iter()))],
+        fns: Vec::new(),
+        cfgs: Vec::new(),
+        lets: Vec::new(),
+    };
+    for item in &file.ast.items {
+        w.visit_item(item);
+    }
+}
+
+struct Walker<'a, 'v> {
+    file: &'a RustFile,
+    visitor: &'v mut dyn RustVisitor,
+    scopes: Vec<Rc<Imports>>,
+    fns: Vec<FnCtx<'a>>,
+    cfgs: Vec<String>,
+    lets: Vec<(*const Expr, String)>,
+}
+
+impl<'a> Walker<'a, '_> {
+    /// Calls the visitor with a view of the walker's state.
+    fn notify(&mut self, f: impl FnOnce(&mut dyn RustVisitor, &Cx<'_>)) {
+        let cx = Cx {
+            file: self.file,
+            scopes: &self.scopes,
+            fns: &self.fns,
+            cfgs: &self.cfgs,
+            lets: &self.lets,
+        };
+        f(&mut *self.visitor, &cx);
+    }
+
+    /// Runs `f` with the item's `cfg`s pushed, unless the item is test-only.
+    fn with_attrs(&mut self, attrs: &[syn::Attribute], f: impl FnOnce(&mut Self)) {
+        if is_test_only(attrs) {
+            return;
+        }
+        let cfgs = cfg_texts(attrs);
+        let n = cfgs.len();
+        self.cfgs.extend(cfgs);
+        f(self);
+        self.cfgs.truncate(self.cfgs.len() - n);
+    }
+
+    fn walk_fn(&mut self, attrs: &'a [syn::Attribute], sig: &'a syn::Signature, block: &'a syn::Block) {
+        if is_test_fn(attrs) {
+            return;
+        }
+        self.with_attrs(attrs, |w| {
+            w.fns.push(FnCtx {
+                name: sig.ident.to_string(),
+                is_async: sig.asyncness.is_some(),
+                block,
+            });
+            w.visit_block(block);
+            w.fns.pop();
+        });
+    }
+
+    /// Walks expressions parsed out of a macro body; they live shorter than the file's tree.
+    fn walk_macro_exprs(&mut self, exprs: &[Expr]) {
+        let mut sub = Walker {
+            file: self.file,
+            visitor: &mut *self.visitor,
+            scopes: self.scopes.clone(),
+            fns: self.fns.clone(),
+            cfgs: self.cfgs.clone(),
+            lets: Vec::new(),
+        };
+        for e in exprs {
+            sub.visit_expr(e);
+        }
+    }
+}
+
+impl<'a> Visit<'a> for Walker<'a, '_> {
+    fn visit_item_mod(&mut self, m: &'a syn::ItemMod) {
+        self.with_attrs(&m.attrs, |w| {
+            if let Some((_, items)) = &m.content {
+                // A module does not see its parent's imports.
+                let saved = std::mem::replace(&mut w.scopes, vec![Rc::new(Imports::from_items(items.iter()))]);
+                for item in items {
+                    w.visit_item(item);
+                }
+                w.scopes = saved;
+            }
+        });
+    }
+
+    fn visit_item_fn(&mut self, f: &'a syn::ItemFn) {
+        self.walk_fn(&f.attrs, &f.sig, &f.block);
+    }
+
+    fn visit_impl_item_fn(&mut self, f: &'a syn::ImplItemFn) {
+        self.walk_fn(&f.attrs, &f.sig, &f.block);
+    }
+
+    fn visit_trait_item_fn(&mut self, f: &'a syn::TraitItemFn) {
+        if let Some(block) = &f.default {
+            self.walk_fn(&f.attrs, &f.sig, block);
+        }
+    }
+
+    fn visit_item_impl(&mut self, i: &'a syn::ItemImpl) {
+        self.with_attrs(&i.attrs, |w| syn::visit::visit_item_impl(w, i));
+    }
+
+    fn visit_item_trait(&mut self, i: &'a syn::ItemTrait) {
+        self.with_attrs(&i.attrs, |w| syn::visit::visit_item_trait(w, i));
+    }
+
+    fn visit_item_static(&mut self, i: &'a syn::ItemStatic) {
+        self.with_attrs(&i.attrs, |w| syn::visit::visit_item_static(w, i));
+    }
+
+    fn visit_item_const(&mut self, i: &'a syn::ItemConst) {
+        self.with_attrs(&i.attrs, |w| syn::visit::visit_item_const(w, i));
+    }
+
+    fn visit_block(&mut self, b: &'a syn::Block) {
+        let imports = Imports::from_items(items_of_block(b));
+        let pushed = !imports.names.is_empty() || !imports.globs.is_empty();
+        if pushed {
+            self.scopes.push(Rc::new(imports));
+        }
+        let lets = self.lets.len();
+        syn::visit::visit_block(self, b);
+        self.lets.truncate(lets);
+        if pushed {
+            self.scopes.pop();
+        }
+    }
+
+    fn visit_local(&mut self, l: &'a syn::Local) {
+        self.with_attrs(&l.attrs, |w| {
+            if let (Some(init), syn::Pat::Ident(p)) = (&l.init, &l.pat) {
+                w.lets.push((&*init.expr as *const Expr, p.ident.to_string()));
+            } else if let (Some(init), syn::Pat::Type(t)) = (&l.init, &l.pat) {
+                if let syn::Pat::Ident(p) = &*t.pat {
+                    w.lets.push((&*init.expr as *const Expr, p.ident.to_string()));
+                }
+            }
+            syn::visit::visit_local(w, l);
+        });
+    }
+
+    fn visit_expr(&mut self, e: &'a Expr) {
+        let chain = Chain::of(e);
+        let is_chain = chain.base_call().is_some()
+            || chain
+                .links
+                .iter()
+                .any(|l| matches!(l, Link::Method(_) | Link::Await));
+        if !is_chain {
+            syn::visit::visit_expr(self, e);
+            return;
+        }
+        self.notify(|v, cx| v.chain(cx, &chain));
+        for m in chain.methods() {
+            for arg in &m.args {
+                self.visit_expr(arg);
+            }
+        }
+        syn::visit::visit_expr(self, chain.base);
+    }
+
+    fn visit_expr_path(&mut self, p: &'a syn::ExprPath) {
+        self.notify(|v, cx| v.path_expr(cx, p));
+    }
+
+    fn visit_macro(&mut self, mac: &'a syn::Macro) {
+        let is_select = mac.path.segments.last().is_some_and(|s| s.ident == "select");
+        let parsed = if is_select {
+            parse_select.parse2(mac.tokens.clone()).ok()
+        } else {
+            Punctuated::<Expr, Token![,]>::parse_terminated
+                .parse2(mac.tokens.clone())
+                .ok()
+                .map(|p| p.into_iter().collect())
+        };
+        match parsed {
+            Some(exprs) => self.walk_macro_exprs(&exprs),
+            None => {
+                self.notify(|v, cx| v.macro_tokens(cx, mac));
+            }
+        }
+    }
+}
+
+/// `tokio::select!` / `futures::select!` bodies: `pat = future [, if cond] => handler,` and `else =>`.
+fn parse_select(input: ParseStream) -> syn::Result<Vec<Expr>> {
+    let mut exprs = Vec::new();
+    if input.peek(syn::Ident) && input.fork().parse::<syn::Ident>().is_ok_and(|i| i == "biased") {
+        input.parse::<syn::Ident>()?;
+        input.parse::<Token![;]>()?;
+    }
+    while !input.is_empty() {
+        let keyword_branch = input.peek(Token![else])
+            || input.peek(Token![default])
+            || input.fork().parse::<syn::Ident>().is_ok_and(|i| i == "complete");
+        if keyword_branch {
+            input.parse::<proc_macro2::TokenTree>()?;
+        } else {
+            syn::Pat::parse_single(input)?;
+            input.parse::<Token![=]>()?;
+            exprs.push(input.parse()?);
+            if input.peek(Token![,]) && input.peek2(Token![if]) {
+                input.parse::<Token![,]>()?;
+                input.parse::<Token![if]>()?;
+                exprs.push(input.parse()?);
+            }
+        }
+        input.parse::<Token![=>]>()?;
+        if input.peek(syn::token::Brace) {
+            exprs.push(Expr::Block(input.parse()?));
+        } else {
+            exprs.push(input.parse()?);
+        }
+        if input.peek(Token![,]) {
+            input.parse::<Token![,]>()?;
+        }
+    }
+    Ok(exprs)
+}
+
+/// Paths in a token stream (`a::b::c`), with the span of their last segment, for macros whose
+/// bodies do not parse as expressions.
+pub fn token_paths(tokens: TokenStream) -> Vec<(Vec<String>, Span)> {
+    let mut out = Vec::new();
+    let mut current: Vec<String> = Vec::new();
+    let mut last_span = None;
+    let mut colons = 0;
+    let flush = |current: &mut Vec<String>, last: Option<Span>, out: &mut Vec<(Vec<String>, Span)>| {
+        if let (false, Some(s)) = (current.is_empty(), last) {
+            out.push((std::mem::take(current), s));
+        }
+        current.clear();
+    };
+    for tt in tokens {
+        match tt {
+            TokenTree::Ident(i) => {
+                if colons != 2 {
+                    flush(&mut current, last_span, &mut out);
+                }
+                colons = 0;
+                current.push(i.to_string());
+                last_span = Some(i.span());
+            }
+            TokenTree::Punct(p) if p.as_char() == ':' => colons += 1,
+            TokenTree::Group(g) => {
+                flush(&mut current, last_span, &mut out);
+                colons = 0;
+                out.extend(token_paths(g.stream()));
+            }
+            _ => {
+                flush(&mut current, last_span, &mut out);
+                colons = 0;
+            }
+        }
+    }
+    flush(&mut current, last_span, &mut out);
+    out
+}
+
+// ---- facts for cross-file rules ----
+
+/// Extracts the facts cross-file rules join (see [`RustFacts`]).
+pub fn facts(file: &RustFile) -> RustFacts {
+    struct F<'f> {
+        file: &'f RustFile,
+        facts: RustFacts,
+    }
+    impl F<'_> {
+        fn path(&mut self, resolved: &[String]) {
+            for p in resolved {
+                if p.ends_with("SignalKind::terminate") || p.ends_with("::SIGTERM") || p == "SIGTERM" {
+                    self.facts.handles_sigterm = true;
+                }
+            }
+        }
+    }
+    impl RustVisitor for F<'_> {
+        fn chain(&mut self, cx: &Cx<'_>, chain: &Chain<'_>) {
+            if let Some(call) = chain.base_call() {
+                let paths = cx.call_paths(call);
+                self.path(&paths);
+                for p in &paths {
+                    match p.as_str() {
+                        "tokio::signal::ctrl_c" => {
+                            self.facts.ctrl_c_calls.push(call_span(self.file, call))
+                        }
+                        "actix_web::HttpServer::new" => self.facts.starts_actix_server = true,
+                        "ctrlc::set_handler" | "ctrlc::try_set_handler" => {
+                            let termination = self
+                                .file
+                                .package
+                                .as_ref()
+                                .and_then(|p| p.dependency("ctrlc"))
+                                .is_some_and(|d| d.features.iter().any(|f| f == "termination"));
+                            if termination {
+                                self.facts.handles_sigterm = true;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            if chain.has_method("disable_signals") {
+                self.facts.disables_actix_signals = true;
+            }
+        }
+
+        fn path_expr(&mut self, cx: &Cx<'_>, path: &syn::ExprPath) {
+            let resolved = cx.resolve(&path.path);
+            self.path(&resolved);
+        }
+
+        fn macro_tokens(&mut self, cx: &Cx<'_>, mac: &syn::Macro) {
+            for (segs, _) in token_paths(mac.tokens.clone()) {
+                let resolved = cx.resolve_segments(&segs);
+                self.path(&resolved);
+            }
+        }
+    }
+    let mut f = F {
+        file,
+        facts: RustFacts::default(),
+    };
+    walk(file, &mut f);
+    f.facts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Calls(Vec<String>);
+    impl RustVisitor for Calls {
+        fn chain(&mut self, cx: &Cx<'_>, chain: &Chain<'_>) {
+            if let Some(call) = chain.base_call() {
+                let mut text = cx.call_paths(call).join("|");
+                for m in chain.methods() {
+                    text.push('.');
+                    text.push_str(&m.method.to_string());
+                }
+                self.0.push(text);
+            }
+        }
+    }
+
+    fn calls(src: &str) -> Vec<String> {
+        let file = RustFile::parse(src, None, false).unwrap();
+        let mut v = Calls(Vec::new());
+        walk(&file, &mut v);
+        v.0
+    }
+
+    #[test]
+    fn resolves_renamed_and_grouped_imports() {
+        let c = calls(
+            "use reqwest::{Client as Http, get};\nfn f() { Http::builder().timeout(t).build(); get(u); }",
+        );
+        assert_eq!(c, ["reqwest::Client::builder.timeout.build", "reqwest::get"]);
+    }
+
+    #[test]
+    fn function_local_imports_are_scoped() {
+        let c = calls("fn a() { use reqwest::Client; Client::new(); }\nfn b() { Client::new(); }");
+        assert_eq!(c, ["reqwest::Client::new", "Client::new"]);
+    }
+
+    #[test]
+    fn modules_do_not_inherit_imports() {
+        let c = calls("use reqwest::Client;\nmod m { fn f() { Client::new(); } }");
+        assert_eq!(c, ["Client::new"]);
+    }
+
+    #[test]
+    fn test_code_is_skipped() {
+        let c = calls(
+            "#[cfg(test)] mod t { fn f() { a(); } }\n#[tokio::test] async fn g() { b(); }\n#[cfg(all(test, unix))] fn h() { c(); }\n#[cfg(not(test))] fn i() { d(); }",
+        );
+        assert_eq!(c, ["d"]);
+    }
+
+    #[test]
+    fn select_and_expression_macros_are_walked() {
+        let c = calls(
+            "use tokio::signal;\nasync fn f() { tokio::select! { _ = signal::ctrl_c() => {}, r = x.recv(), if ok => { y(); } }\n println!(\"{}\", z()); }",
+        );
+        assert_eq!(c, ["tokio::signal::ctrl_c", "y", "z"]);
+    }
+
+    #[test]
+    fn shebang_and_bom_keep_offsets() {
+        let src = "\u{feff}#!/usr/bin/env run\nfn f() { go(); }";
+        let file = RustFile::parse(src, None, false).unwrap();
+        struct S(Vec<Range<usize>>);
+        impl RustVisitor for S {
+            fn chain(&mut self, cx: &Cx<'_>, chain: &Chain<'_>) {
+                if let Some(c) = chain.base_call() {
+                    self.0.push(call_span(cx.file, c));
+                }
+            }
+        }
+        let mut s = S(Vec::new());
+        walk(&file, &mut s);
+        assert_eq!(&src[s.0[0].clone()], "go()");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let src = format!("fn f() {{ {} }}", "(".repeat(10_000));
+        assert!(RustFile::parse(&src, None, false).is_err());
+    }
+
+    #[test]
+    fn token_paths_find_paths_in_unparsed_macros() {
+        let tokens: TokenStream = "target: \"x\", a = tokio::signal::unix::SignalKind::terminate(), %b".parse().unwrap();
+        let paths: Vec<String> = token_paths(tokens).into_iter().map(|(p, _)| p.join("::")).collect();
+        assert!(paths.contains(&"tokio::signal::unix::SignalKind::terminate".to_string()), "{paths:?}");
+    }
+}

@@ -1,0 +1,16 @@
+//! prodlint: a production-readiness linter for service repositories.
+//!
+//! The library runs a whole check ([`engine::check`]) without the CLI, so tests and other tools can
+//! use it directly.
+
+pub mod cli;
+pub mod config;
+pub mod diagnostic;
+pub mod discover;
+pub mod engine;
+pub mod lang;
+pub mod output;
+pub mod project;
+pub mod rules;
+pub mod source;
+pub mod suppress;

@@ -1,0 +1,58 @@
+use crate::lang::dockerfile::Dockerfile;
+use crate::lang::image::{pin, Pin};
+use crate::lang::kubernetes::{K8sObject, Part, Seg};
+use crate::rules::{rule_doc, Check, Ctx, Rule};
+
+pub static RULE: Rule = Rule {
+    name: "image-tag-not-pinned",
+    doc: rule_doc!("image-tag-not-pinned"),
+    checks: &[Check::Dockerfile(check_dockerfile), Check::Kubernetes(check_kubernetes)],
+};
+
+const HELP: &str = "pin a version tag (`app:1.4.2`) or a digest (`app@sha256:…`)";
+
+fn problem(reference: &str) -> Option<&'static str> {
+    match pin(reference) {
+        Pin::Latest => Some("uses the `latest` tag"),
+        Pin::Untagged => Some("has no tag, so it pulls `latest`"),
+        Pin::Digest | Pin::Tag(_) => None,
+    }
+}
+
+fn check_dockerfile(file: &Dockerfile, cx: &mut Ctx) {
+    for (i, stage) in file.stages.iter().enumerate() {
+        let Some(image) = &stage.image else { continue };
+        // A variable without a default depends on build arguments we cannot see.
+        let Some(expanded) = &image.expanded else { continue };
+        let lower = expanded.to_ascii_lowercase();
+        let earlier_stage = file.stages[..i]
+            .iter()
+            .any(|s| s.alias.as_deref() == Some(lower.as_str()));
+        if lower == "scratch" || earlier_stage {
+            continue;
+        }
+        if let Some(what) = problem(expanded) {
+            let shown = if expanded == &image.raw {
+                format!("base image `{expanded}` {what}")
+            } else {
+                format!("base image `{}` (`{expanded}`) {what}", image.raw)
+            };
+            cx.report(image.span.clone(), shown).help(HELP);
+        }
+    }
+}
+
+fn check_kubernetes(obj: &K8sObject, cx: &mut Ctx) {
+    for c in obj.containers() {
+        let Some(image) = c.spec.image.as_deref() else { continue };
+        if let Some(what) = problem(image) {
+            let mut route = c.route.clone();
+            route.push(Seg::Key("image"));
+            cx.report(
+                obj.span(&route, Part::Value),
+                format!("container `{}` image `{image}` {what}", c.spec.name),
+            )
+            .help(HELP);
+        }
+    }
+}

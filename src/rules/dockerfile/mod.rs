@@ -1,0 +1,3 @@
+pub mod image_runs_as_root;
+pub mod image_tag_not_pinned;
+pub mod shell_form_entrypoint;

@@ -1,0 +1,242 @@
+//! The rule registry. A rule is its documentation file (`rules/<name>.md`, linked in with
+//! `include_str!` so a missing doc breaks the build) plus the checks it runs, one per input kind.
+
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+use crate::diagnostic::{Label, Severity};
+use crate::lang::dockerfile::Dockerfile;
+use crate::lang::kubernetes::K8sObject;
+use crate::lang::rust::RustFile;
+use crate::project::Project;
+use crate::source::{FileId, FileKind};
+
+mod dockerfile;
+mod kubernetes;
+mod rust;
+
+/// Includes a rule's documentation file by name.
+macro_rules! rule_doc {
+    ($name:literal) => {
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/rules/", $name, ".md"))
+    };
+}
+pub(crate) use rule_doc;
+
+pub struct Rule {
+    pub name: &'static str,
+    pub doc: &'static str,
+    pub checks: &'static [Check],
+}
+
+/// The input a check reads, and the function that reads it. The engine calls a check only for
+/// files of its kind and only where configuration enables the rule.
+pub enum Check {
+    Rust(fn(&RustFile, &mut Ctx)),
+    Dockerfile(fn(&Dockerfile, &mut Ctx)),
+    Kubernetes(fn(&K8sObject, &mut Ctx)),
+    /// Runs once per run over facts exported by the front ends (cross-file rules).
+    Project(fn(&Project, &mut Ctx)),
+}
+
+/// Diagnostics the engine itself emits. They have docs and can be configured like any rule.
+pub mod engine_rules {
+    use super::Rule;
+    pub static PARSE_ERROR: Rule = Rule {
+        name: "parse-error",
+        doc: rule_doc!("parse-error"),
+        checks: &[],
+    };
+    pub static UNUSED_SUPPRESSION: Rule = Rule {
+        name: "unused-suppression",
+        doc: rule_doc!("unused-suppression"),
+        checks: &[],
+    };
+    pub static INVALID_SUPPRESSION: Rule = Rule {
+        name: "invalid-suppression",
+        doc: rule_doc!("invalid-suppression"),
+        checks: &[],
+    };
+    pub static HELM_TEMPLATE_SKIPPED: Rule = Rule {
+        name: "helm-template-skipped",
+        doc: rule_doc!("helm-template-skipped"),
+        checks: &[],
+    };
+}
+
+/// Every rule, sorted by name (a meta-test checks the order).
+pub static ALL: &[&Rule] = &[
+    &engine_rules::HELM_TEMPLATE_SKIPPED,
+    &rust::http_client_without_timeout::RULE,
+    &rust::http_server_without_graceful_shutdown::RULE,
+    &dockerfile::image_runs_as_root::RULE,
+    &dockerfile::image_tag_not_pinned::RULE,
+    &engine_rules::INVALID_SUPPRESSION,
+    &kubernetes::missing_liveness_probe::RULE,
+    &kubernetes::missing_memory_limit::RULE,
+    &kubernetes::missing_readiness_probe::RULE,
+    &engine_rules::PARSE_ERROR,
+    &dockerfile::shell_form_entrypoint::RULE,
+    &rust::shutdown_signal_ignores_sigterm::RULE,
+    &engine_rules::UNUSED_SUPPRESSION,
+];
+
+pub const GROUPS: &[&str] = &[
+    "timeouts",
+    "shutdown",
+    "health",
+    "resources",
+    "concurrency",
+    "messaging",
+    "observability",
+    "configuration",
+    "supply-chain",
+    "security",
+    "meta",
+];
+
+/// The front matter of a rule's documentation file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleMeta {
+    pub name: String,
+    pub kinds: Vec<String>,
+    pub group: String,
+    pub level: String,
+    pub default: bool,
+    pub summary: String,
+}
+
+/// A rule with its parsed documentation.
+pub struct RuleInfo {
+    pub rule: &'static Rule,
+    pub meta: RuleMeta,
+    pub level: Severity,
+    /// The Markdown after the front matter.
+    pub body: &'static str,
+}
+
+impl RuleInfo {
+    pub fn name(&self) -> &'static str {
+        self.rule.name
+    }
+
+    pub fn applies_to(&self, kind: FileKind) -> bool {
+        self.meta.kinds.iter().any(|k| k == kind.name())
+    }
+}
+
+/// Splits `---\n<yaml>\n---\n<body>`.
+pub fn split_front_matter(doc: &str) -> Option<(&str, &str)> {
+    let rest = doc.strip_prefix("---\n")?;
+    let end = rest.find("\n---\n")?;
+    Some((&rest[..end], &rest[end + 5..]))
+}
+
+pub fn parse_meta(doc: &str) -> Result<(RuleMeta, &str), String> {
+    let (front, body) = split_front_matter(doc).ok_or("no `---` front matter")?;
+    let stream = crate::lang::yaml::parse_stream(front);
+    if let Some(e) = stream.error {
+        return Err(format!("front matter: {}", e.message));
+    }
+    let root = stream.documents.first().ok_or("empty front matter")?;
+    let meta: RuleMeta =
+        crate::lang::yaml::from_node(&root.root).map_err(|e| format!("front matter: {e}"))?;
+    Ok((meta, body))
+}
+
+/// All rules with their metadata. The docs are compiled in and checked by `tests/meta.rs`, so a
+/// malformed one is a build defect, not user input.
+pub fn registry() -> &'static [RuleInfo] {
+    static REGISTRY: OnceLock<Vec<RuleInfo>> = OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        ALL.iter()
+            .map(|rule| {
+                let (meta, body) = parse_meta(rule.doc)
+                    .unwrap_or_else(|e| panic!("rules/{}.md: {e}", rule.name));
+                let level = Severity::parse(&meta.level)
+                    .unwrap_or_else(|| panic!("rules/{}.md: bad level `{}`", rule.name, meta.level));
+                RuleInfo {
+                    rule,
+                    meta,
+                    level,
+                    body,
+                }
+            })
+            .collect()
+    })
+}
+
+pub fn find(name: &str) -> Option<&'static RuleInfo> {
+    registry().iter().find(|r| r.name() == name)
+}
+
+pub fn is_group(name: &str) -> bool {
+    GROUPS.contains(&name)
+}
+
+/// A finding as a rule reports it; the engine adds severity from configuration.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub file: FileId,
+    pub span: Range<usize>,
+    pub message: String,
+    pub help: Option<String>,
+    pub related: Vec<Label>,
+}
+
+impl Finding {
+    pub fn help(&mut self, help: impl Into<String>) -> &mut Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn related(&mut self, file: FileId, span: Range<usize>, message: impl Into<String>) -> &mut Self {
+        self.related.push(Label {
+            file,
+            span,
+            message: Some(message.into()),
+        });
+        self
+    }
+}
+
+/// What a check reports into.
+pub struct Ctx<'a> {
+    pub(crate) rule: &'static str,
+    pub(crate) file: FileId,
+    pub(crate) findings: &'a mut Vec<Finding>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(rule: &'static str, file: FileId, findings: &'a mut Vec<Finding>) -> Self {
+        Ctx {
+            rule,
+            file,
+            findings,
+        }
+    }
+
+    /// Report a finding in the file being checked.
+    pub fn report(&mut self, span: Range<usize>, message: impl Into<String>) -> &mut Finding {
+        let file = self.file;
+        self.report_in(file, span, message)
+    }
+
+    /// Report a finding in another file (project rules).
+    pub fn report_in(&mut self, file: FileId, span: Range<usize>, message: impl Into<String>) -> &mut Finding {
+        self.findings.push(Finding {
+            rule: self.rule,
+            file,
+            span,
+            message: message.into(),
+            help: None,
+            related: Vec::new(),
+        });
+        let last = self.findings.len() - 1;
+        &mut self.findings[last]
+    }
+}

@@ -1,0 +1,97 @@
+use crate::lang::rust::{call_span, chains_on_local, method_span, walk, Chain, Cx, RustFile, RustVisitor};
+use crate::rules::{rule_doc, Check, Ctx, Rule};
+
+pub static RULE: Rule = Rule {
+    name: "http-server-without-graceful-shutdown",
+    doc: rule_doc!("http-server-without-graceful-shutdown"),
+    checks: &[Check::Rust(check)],
+};
+
+const AXUM_SERVE: &[&str] = &["axum::serve"];
+/// hyper 0.14 and axum 0.6 (which re-exports hyper's `Server`).
+const HYPER_SERVER: &[&str] = &[
+    "hyper::Server::bind",
+    "hyper::Server::builder",
+    "hyper::Server::from_tcp",
+    "hyper::server::Server::bind",
+    "hyper::server::Server::builder",
+    "hyper::server::Server::from_tcp",
+    "axum::Server::bind",
+    "axum::Server::builder",
+    "axum::Server::from_tcp",
+];
+const WARP_SERVE: &[&str] = &["warp::serve"];
+/// Methods that start a warp server without a shutdown signal.
+const WARP_RUN: &[&str] = &["run", "bind", "run_incoming", "serve_incoming"];
+const GRACEFUL: &[&str] = &[
+    "with_graceful_shutdown",
+    "bind_with_graceful_shutdown",
+    "graceful",
+];
+
+fn check(file: &RustFile, cx: &mut Ctx) {
+    if !(file.uses_crate("axum") || file.uses_crate("hyper") || file.uses_crate("warp")) {
+        return;
+    }
+    walk(file, &mut Visitor { cx });
+}
+
+struct Visitor<'c, 'a> {
+    cx: &'c mut Ctx<'a>,
+}
+
+impl Visitor<'_, '_> {
+    /// The chain, or the chains later applied to the variable it is bound to, add a graceful
+    /// shutdown; or the value is returned for a caller to finish.
+    fn finished_elsewhere(w: &Cx<'_>, chain: &Chain<'_>, methods: &[String]) -> Option<Vec<Vec<String>>> {
+        if w.is_returned(chain.top) {
+            return None;
+        }
+        let mut all = vec![methods.to_vec()];
+        if let (Some(name), Some(f)) = (w.let_name(chain.top), w.current_fn()) {
+            all.extend(chains_on_local(f.block, name));
+        }
+        if all.iter().flatten().any(|m| GRACEFUL.contains(&m.as_str())) {
+            return None;
+        }
+        Some(all)
+    }
+}
+
+impl RustVisitor for Visitor<'_, '_> {
+    fn chain(&mut self, w: &Cx<'_>, chain: &Chain<'_>) {
+        let Some(call) = chain.base_call() else { return };
+        let methods: Vec<String> = chain.methods().map(|m| m.method.to_string()).collect();
+        if w.call_matches(call, AXUM_SERVE).is_some() && w.file.uses_crate("axum") {
+            if Self::finished_elsewhere(w, chain, &methods).is_some() {
+                self.cx
+                    .report(
+                        call_span(w.file, call),
+                        "`axum::serve` runs without `.with_graceful_shutdown(..)`; in-flight requests are cut off on SIGTERM",
+                    )
+                    .help("chain `.with_graceful_shutdown(shutdown_signal())` where `shutdown_signal` waits for SIGTERM");
+            }
+        } else if w.call_matches(call, HYPER_SERVER).is_some() {
+            let Some(serve) = chain.method("serve") else { return };
+            if Self::finished_elsewhere(w, chain, &methods).is_some() {
+                self.cx
+                    .report(
+                        method_span(w.file, serve),
+                        "server runs without `.with_graceful_shutdown(..)`; in-flight requests are cut off on SIGTERM",
+                    )
+                    .help("chain `.with_graceful_shutdown(shutdown_signal())` after `.serve(..)`");
+            }
+        } else if w.call_matches(call, WARP_SERVE).is_some() && w.file.uses_crate("warp") {
+            let Some(all) = Self::finished_elsewhere(w, chain, &methods) else { return };
+            let runs = all.iter().flatten().any(|m| WARP_RUN.contains(&m.as_str()));
+            if runs {
+                self.cx
+                    .report(
+                        call_span(w.file, call),
+                        "`warp::serve` runs without a graceful shutdown; in-flight requests are cut off on SIGTERM",
+                    )
+                    .help("use `.bind_with_graceful_shutdown(addr, shutdown_signal())` (warp 0.3) or `.graceful(shutdown_signal())` (warp 0.4)");
+            }
+        }
+    }
+}

@@ -1,0 +1,3 @@
+pub mod http_client_without_timeout;
+pub mod http_server_without_graceful_shutdown;
+pub mod shutdown_signal_ignores_sigterm;

@@ -1,0 +1,163 @@
+//! Source files and the one conversion from byte offsets to line/column.
+
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Index of a file in a [`SourceDb`].
+pub type FileId = usize;
+
+/// The input kinds prodlint reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FileKind {
+    Rust,
+    Dockerfile,
+    Kubernetes,
+}
+
+impl FileKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            FileKind::Rust => "rust",
+            FileKind::Dockerfile => "dockerfile",
+            FileKind::Kubernetes => "kubernetes",
+        }
+    }
+}
+
+/// One checked file: its text and where each line starts.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// The path as found on disk (or the `--stdin-filename`).
+    pub path: PathBuf,
+    /// The path shown to users: relative to the working directory when under it, `/` separated.
+    pub display: String,
+    pub kind: FileKind,
+    /// Shared so renderers can hold the text without copying it.
+    pub text: Arc<str>,
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    pub fn new(path: PathBuf, display: String, kind: FileKind, text: String) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        SourceFile {
+            path,
+            display,
+            kind,
+            text: Arc::from(text),
+            line_starts,
+        }
+    }
+
+    /// 1-based line and 1-based character column of a byte offset (clamped to the text).
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = self.floor_char_boundary(offset.min(self.text.len()));
+        let line = match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        };
+        let start = self.line_starts[line];
+        let column = self.text[start..offset].chars().count() + 1;
+        (line + 1, column)
+    }
+
+    /// 1-based line of a byte offset.
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.line_col(offset).0
+    }
+
+    /// Byte range of a 1-based line, without its line terminator.
+    pub fn line_range(&self, line: usize) -> Range<usize> {
+        let Some(&start) = self.line_starts.get(line.wrapping_sub(1)) else {
+            return self.text.len()..self.text.len();
+        };
+        let end = self
+            .line_starts
+            .get(line)
+            .map(|&next| next - 1)
+            .unwrap_or(self.text.len());
+        let end = if end > start && self.text.as_bytes().get(end - 1) == Some(&b'\r') {
+            end - 1
+        } else {
+            end
+        };
+        start..end.max(start)
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+
+    /// Clamp a span to the text and to character boundaries so it can always be sliced.
+    pub fn clamp(&self, span: Range<usize>) -> Range<usize> {
+        let start = self.floor_char_boundary(span.start.min(self.text.len()));
+        let end = self.floor_char_boundary(span.end.min(self.text.len())).max(start);
+        start..end
+    }
+
+    fn floor_char_boundary(&self, mut offset: usize) -> usize {
+        while offset > 0 && !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        offset
+    }
+}
+
+/// All files of a run, addressed by [`FileId`].
+#[derive(Debug, Default)]
+pub struct SourceDb {
+    files: Vec<SourceFile>,
+}
+
+impl SourceDb {
+    pub fn add(&mut self, file: SourceFile) -> FileId {
+        self.files.push(file);
+        self.files.len() - 1
+    }
+
+    pub fn get(&self, id: FileId) -> Option<&SourceFile> {
+        self.files.get(id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> SourceFile {
+        SourceFile::new("f".into(), "f".into(), FileKind::Kubernetes, text.into())
+    }
+
+    #[test]
+    fn line_col_counts_characters() {
+        let f = file("ab\nçé: x\n");
+        assert_eq!(f.line_col(0), (1, 1));
+        assert_eq!(f.line_col(3), (2, 1));
+        // `:` follows two 2-byte characters: byte 7, character column 3.
+        assert_eq!(f.line_col(7), (2, 3));
+        assert_eq!(f.line_col(100), (3, 1));
+    }
+
+    #[test]
+    fn line_range_strips_crlf() {
+        let f = file("a\r\nbc\r\n");
+        assert_eq!(&f.text[f.line_range(1)], "a");
+        assert_eq!(&f.text[f.line_range(2)], "bc");
+        assert_eq!(f.line_range(9), 7..7);
+    }
+}
