@@ -66,7 +66,14 @@ pub struct K8sFile {
 
 /// Cheap test before parsing: a Kubernetes manifest names both keys somewhere.
 pub fn may_be_kubernetes(text: &str) -> bool {
-    text.contains("apiVersion") && text.contains("kind")
+    let is_key = |line: &str, key: &str| {
+        let t = line.trim_start();
+        let t = t.strip_prefix("- ").map_or(t, str::trim_start);
+        t.strip_prefix(key).is_some_and(|r| r.trim_start().starts_with(':'))
+    };
+    text.contains("apiVersion")
+        && text.lines().any(|l| is_key(l, "apiVersion"))
+        && text.lines().any(|l| is_key(l, "kind"))
 }
 
 pub fn parse(text: &str) -> K8sFile {
@@ -411,6 +418,8 @@ mod tests {
         let helm = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n";
         assert!(parse(helm).helm.is_some());
         let helm2 = "{{- if .Values.enabled }}\napiVersion: v1\nkind: Service\n{{- end }}\n";
+        assert!(may_be_kubernetes(helm2));
+        assert!(!may_be_kubernetes("# apiVersion and kind in a comment\nname: x\n"));
         assert!(parse(helm2).helm.is_some());
         let data = "apiVersion: v1\nkind: ConfigMap\ndata:\n  rule: \"{{ $labels.instance }} down\"\n  tpl: |\n    {{ .Foo }}\n";
         assert!(parse(data).helm.is_none());

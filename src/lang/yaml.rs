@@ -92,6 +92,7 @@ pub fn parse_stream(text: &str) -> Stream {
 
 /// Converts saphyr's character indexes to byte offsets, walking from the last position asked.
 struct CharToByte<'a> {
+    /// The whole input, also used to tighten spans.
     text: &'a str,
     ascii: bool,
     char_pos: usize,
@@ -172,6 +173,7 @@ impl Builder<'_> {
                 }
             }
             Event::Scalar(value, style, anchor, _tag) => {
+                let span = tighten_scalar(self.offsets.text, span, style);
                 let node = Node {
                     span,
                     kind: NodeKind::Scalar {
@@ -197,7 +199,10 @@ impl Builder<'_> {
                     });
                 }
                 self.alias_budget -= count;
-                let node = node.clone();
+                // The alias's own position is where the value is used; its children keep the
+                // anchor's spans.
+                let mut node = node.clone();
+                node.span = tighten_scalar(self.offsets.text, span, ScalarStyle::Plain);
                 self.finish(node, 0)?;
             }
             Event::SequenceStart(anchor, _) => {
@@ -229,7 +234,11 @@ impl Builder<'_> {
                         items,
                     }) => {
                         let end = items.last().map_or(span.end, |n| n.span.end).max(start);
-                        let end = if is_flow_close(&span) { span.end } else { end };
+                        let end = if is_flow_close(&span) {
+                            flow_end(self.offsets.text, start).unwrap_or(span.end)
+                        } else {
+                            end
+                        };
                         (
                             Node {
                                 span: start..end,
@@ -246,7 +255,11 @@ impl Builder<'_> {
                     }) => {
                         let entries = apply_merge_keys(entries);
                         let end = entries.last().map_or(span.end, |(_, v)| v.span.end).max(start);
-                        let end = if is_flow_close(&span) { span.end } else { end };
+                        let end = if is_flow_close(&span) {
+                            flow_end(self.offsets.text, start).unwrap_or(span.end)
+                        } else {
+                            end
+                        };
                         (
                             Node {
                                 span: start..end,
@@ -290,6 +303,99 @@ impl Builder<'_> {
         }
         Ok(())
     }
+}
+
+/// saphyr's scalar spans run up to the next token, over trailing spaces and comments: cut them
+/// back to the scalar's own characters.
+fn tighten_scalar(text: &str, span: Range<usize>, style: ScalarStyle) -> Range<usize> {
+    let Some(mut raw) = text.get(span.clone()) else {
+        return span;
+    };
+    let mut span = span;
+    // `&anchor` and `!tag` properties come before the value.
+    while raw.starts_with('&') || raw.starts_with('!') {
+        let Some(ws) = raw.find(char::is_whitespace) else { break };
+        let skip = ws + (raw[ws..].len() - raw[ws..].trim_start().len());
+        raw = &raw[skip..];
+        span.start += skip;
+    }
+    let len = match style {
+        ScalarStyle::DoubleQuoted => {
+            let mut escaped = false;
+            raw.char_indices()
+                .skip(1)
+                .find(|&(_, c)| {
+                    let close = c == '"' && !escaped;
+                    escaped = c == '\\' && !escaped;
+                    close
+                })
+                .map(|(i, _)| i + 1)
+        }
+        ScalarStyle::SingleQuoted => {
+            let bytes = raw.as_bytes();
+            let mut i = 1;
+            let mut found = None;
+            while i < bytes.len() {
+                if bytes[i] == b'\'' {
+                    if bytes.get(i + 1) == Some(&b'\'') {
+                        i += 2;
+                        continue;
+                    }
+                    found = Some(i + 1);
+                    break;
+                }
+                i += 1;
+            }
+            found
+        }
+        ScalarStyle::Plain => {
+            let cut = raw
+                .char_indices()
+                .find(|&(i, c)| c == '#' && i > 0 && raw[..i].ends_with(char::is_whitespace))
+                .map_or(raw.len(), |(i, _)| i);
+            Some(raw[..cut].trim_end().len())
+        }
+        _ => Some(raw.trim_end().len()),
+    };
+    match len {
+        Some(l) => span.start..span.start + l,
+        None => span,
+    }
+}
+
+/// The end of a flow collection starting at `start`: after its matching bracket.
+fn flow_end(text: &str, start: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut quote: Option<u8> = None;
+    let mut i = start;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match quote {
+            Some(b'"') if b == b'\\' => i += 1,
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None => match b {
+                b'"' | b'\'' => quote = Some(b),
+                b'[' | b'{' => depth += 1,
+                b']' | b'}' => {
+                    depth = depth.checked_sub(1)?;
+                    if depth == 0 {
+                        return Some(i + 1);
+                    }
+                }
+                b'#' if i > 0 && bytes[i - 1].is_ascii_whitespace() => {
+                    // A comment inside a multi-line flow collection: skip to the line end.
+                    while i < bytes.len() && bytes[i] != b'\n' {
+                        i += 1;
+                    }
+                }
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    None
 }
 
 /// A flow collection's end event spans its closing bracket; a block collection's is empty.
@@ -755,6 +861,20 @@ mod tests {
         let dv = b.get("d").unwrap();
         assert_eq!(slice(text, &dv.span), "[1, 2]");
         assert_eq!(slice(text, &b.span), "c: \"x y\"\n  d: [1, 2]");
+    }
+
+    #[test]
+    fn spans_exclude_trailing_comments() {
+        let text = "a: plain value # c\nb: \"q \\\" x\" # c\nc: 'it''s' # c\nd: [1, [2]] # c\ne: {x: 1} # c\nf: *a\n";
+        let text = text.replace("*a", "x");
+        let d = docs(&text);
+        let root = &d[0].root;
+        let get = |k: &str| slice(&text, &root.get(k).unwrap().span).to_string();
+        assert_eq!(get("a"), "plain value");
+        assert_eq!(get("b"), "\"q \\\" x\"");
+        assert_eq!(get("c"), "'it''s'");
+        assert_eq!(get("d"), "[1, [2]]");
+        assert_eq!(get("e"), "{x: 1}");
     }
 
     #[test]

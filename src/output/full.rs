@@ -25,6 +25,7 @@ pub fn render(report: &Report, style: Style) -> String {
         if handler.render_report(&mut out, &adapter).is_err() {
             out.push_str(&format!("{}: {}\n", d.rule, d.message));
         }
+        out.push('\n');
     }
     out
 }

@@ -1,4 +1,4 @@
-use crate::lang::rust::{call_span, chains_on_local, method_span, walk, Chain, Cx, RustFile, RustVisitor};
+use crate::lang::rust::{call_span, chains_on_local, method_span, walk, Chain, Cx, Link, RustFile, RustVisitor};
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 
 pub static RULE: Rule = Rule {
@@ -44,7 +44,9 @@ impl Visitor<'_, '_> {
     /// The chain, or the chains later applied to the variable it is bound to, add a graceful
     /// shutdown; or the value is returned for a caller to finish.
     fn finished_elsewhere(w: &Cx<'_>, chain: &Chain<'_>, methods: &[String]) -> Option<Vec<Vec<String>>> {
-        if w.is_returned(chain.top) {
+        // The unawaited server returned to the caller, who may add the shutdown.
+        let awaited = chain.links.iter().any(|l| matches!(l, Link::Await));
+        if w.is_returned(chain.top) && !awaited {
             return None;
         }
         let mut all = vec![methods.to_vec()];

@@ -1,0 +1,157 @@
+//! The fixture harness: every case under `fixtures/<rule>/` is checked with only that rule enabled
+//! (engine rules, group `meta`, run with the default rule set and are compared alone). Findings must
+//! equal the `expect: <rule>` markers exactly; `good*` cases must produce nothing; the `full`
+//! rendering of every `bad*` case is an insta snapshot next to the fixture.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use prodlint::config::{CliSelection, Config};
+use prodlint::engine::{check, Options, Report};
+use prodlint::output::{self, Format, Style};
+use prodlint::rules;
+
+fn case_files(case: &Path) -> Vec<PathBuf> {
+    if case.is_file() {
+        return vec![case.to_path_buf()];
+    }
+    let mut files = Vec::new();
+    let mut stack = vec![case.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// `# expect: rule` / `// expect: rule-a, rule-b`: on a line with code it names that line; alone on
+/// its line it names the next line that is not itself a marker.
+fn markers(case: &Path) -> BTreeMap<(String, usize, String), usize> {
+    let mut out = BTreeMap::new();
+    for file in case_files(case) {
+        let Ok(text) = std::fs::read_to_string(&file) else { continue };
+        let display = prodlint::discover::display_path(&file);
+        let lines: Vec<&str> = text.lines().collect();
+        let is_marker_only = |l: &str| {
+            let t = l.trim_start();
+            (t.starts_with('#') || t.starts_with("//")) && t.contains("expect:")
+        };
+        for (i, line) in lines.iter().enumerate() {
+            let Some(at) = line.find("expect:") else { continue };
+            let before = line[..at].trim_end();
+            let code = before.trim_end_matches('#').trim_end_matches("//").trim();
+            if !(before.ends_with('#') || before.ends_with("//")) {
+                continue;
+            }
+            let target = if code.is_empty() {
+                let mut j = i + 1;
+                while j < lines.len() && is_marker_only(lines[j]) {
+                    j += 1;
+                }
+                j + 1
+            } else {
+                i + 1
+            };
+            for name in line[at + "expect:".len()..].split(',') {
+                let name = name.split_whitespace().next().unwrap_or("");
+                if !name.is_empty() {
+                    *out.entry((display.clone(), target, name.to_string())).or_default() += 1;
+                }
+            }
+        }
+    }
+    out
+}
+
+fn run(rule: &rules::RuleInfo, case: &Path) -> Report {
+    let mut config = if case.is_dir() && case.join("prodlint.toml").is_file() {
+        Config::load(&case.join("prodlint.toml")).expect("fixture config")
+    } else {
+        Config::default()
+    };
+    if rule.meta.group != "meta" {
+        config.cli = CliSelection {
+            select: Some(vec![rule.name().to_string()]),
+            ignore: Vec::new(),
+        };
+    }
+    let mut report = check(Options {
+        paths: vec![case.to_path_buf()],
+        stdin: None,
+        config,
+        threads: Some(1),
+    });
+    if rule.meta.group == "meta" {
+        report.diagnostics.retain(|d| d.rule == rule.name());
+    }
+    report
+}
+
+fn found(report: &Report) -> BTreeMap<(String, usize, String), usize> {
+    let mut out = BTreeMap::new();
+    for d in &report.diagnostics {
+        let src = report.sources.get(d.primary.file).expect("source");
+        let line = src.line_of(d.primary.span.start);
+        *out.entry((src.display.clone(), line, d.rule.to_string())).or_default() += 1;
+    }
+    out
+}
+
+#[test]
+fn fixtures() {
+    let mut failures = Vec::new();
+    let mut cases = 0;
+    for rule in rules::registry() {
+        let dir = Path::new("fixtures").join(rule.name());
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            failures.push(format!("{}: no fixtures directory", rule.name()));
+            continue;
+        };
+        let mut names: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        names.sort();
+        for case in names {
+            let name = case.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
+            let bad = name.starts_with("bad");
+            if !bad && !name.starts_with("good") {
+                continue;
+            }
+            cases += 1;
+            let report = run(rule, &case);
+            let expected = if bad { markers(&case) } else { BTreeMap::new() };
+            let actual = found(&report);
+            if expected != actual {
+                failures.push(format!(
+                    "{}: findings differ from markers\n  expected: {expected:?}\n  actual:   {actual:?}\n{}",
+                    case.display(),
+                    output::render(&report, Format::Concise, Style { color: false, width: 100 })
+                ));
+            }
+            if bad && expected.is_empty() {
+                failures.push(format!("{}: a bad case needs at least one `expect:` marker", case.display()));
+            }
+            if bad {
+                let rendered = output::render(&report, Format::Full, Style { color: false, width: 100 });
+                let snapshot = std::panic::catch_unwind(|| {
+                    let mut settings = insta::Settings::clone_current();
+                    settings.set_snapshot_path(std::env::current_dir().expect("cwd").join(dir.join("snapshots")));
+                    settings.set_prepend_module_to_snapshot(false);
+                    settings.set_omit_expression(true);
+                    settings.bind(|| insta::assert_snapshot!(name.clone(), rendered));
+                });
+                if snapshot.is_err() {
+                    failures.push(format!("{}: snapshot differs (review with `cargo insta review`)", case.display()));
+                }
+            }
+        }
+    }
+    assert!(cases > 0, "no fixture cases found");
+    assert!(failures.is_empty(), "{} failure(s):\n\n{}", failures.len(), failures.join("\n\n"));
+}
