@@ -136,7 +136,16 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
 
 /// `check` is the default command: `prodlint src/` means `prodlint check src/`.
 fn insert_default_command(args: &mut Vec<OsString>) {
-    const TOP_LEVEL: &[&str] = &["check", "rules", "rule", "help", "-h", "--help", "-V", "--version"];
+    const TOP_LEVEL: &[&str] = &[
+        "check",
+        "rules",
+        "rule",
+        "help",
+        "-h",
+        "--help",
+        "-V",
+        "--version",
+    ];
     let first = args.get(1).and_then(|a| a.to_str());
     if !first.is_some_and(|f| TOP_LEVEL.contains(&f)) {
         args.insert(1.min(args.len()), "check".into());
@@ -148,7 +157,9 @@ fn run_check(args: CheckArgs) -> i32 {
     let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        ColorChoice::Auto => {
+            stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
     };
     let format = match args.format {
         Some(OutputFormat::Full) => Format::Full,
@@ -165,7 +176,12 @@ fn run_check(args: CheckArgs) -> i32 {
     }
 
     let reads_stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
-    let paths: Vec<PathBuf> = args.paths.iter().filter(|p| p.as_os_str() != "-").cloned().collect();
+    let paths: Vec<PathBuf> = args
+        .paths
+        .iter()
+        .filter(|p| p.as_os_str() != "-")
+        .cloned()
+        .collect();
     let config_path = if args.no_config {
         None
     } else if let Some(p) = &args.config {
@@ -244,7 +260,11 @@ pub fn rules_listing(format: RulesFormat) -> String {
             let width = reg.iter().map(|r| r.name().len()).max().unwrap_or(0);
             let mut out = String::new();
             for r in reg {
-                let enabled = if r.meta.default { "" } else { " (off by default)" };
+                let enabled = if r.meta.default {
+                    ""
+                } else {
+                    " (off by default)"
+                };
                 out.push_str(&format!(
                     "{:width$}  {:13} {:7}  {}{enabled}\n",
                     r.name(),
@@ -269,7 +289,10 @@ pub fn rules_listing(format: RulesFormat) -> String {
                     })
                 })
                 .collect();
-            format!("{}\n", serde_json::to_string_pretty(&list).unwrap_or_default())
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&list).unwrap_or_default()
+            )
         }
         RulesFormat::Markdown => {
             let mut out = String::from(
@@ -298,7 +321,11 @@ fn rule_doc(info: &rules::RuleInfo) -> String {
         info.meta.kinds.join(", "),
         info.meta.group,
         info.meta.level,
-        if info.meta.default { "enabled by default" } else { "off by default" },
+        if info.meta.default {
+            "enabled by default"
+        } else {
+            "off by default"
+        },
         info.meta.summary,
         info.body
     )

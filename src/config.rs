@@ -64,7 +64,14 @@ pub struct ConfigError {
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.line > 0 {
-            write!(f, "{}:{}:{}: {}", self.path.display(), self.line, self.column, self.message)
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                self.path.display(),
+                self.line,
+                self.column,
+                self.message
+            )
         } else {
             write!(f, "{}: {}", self.path.display(), self.message)
         }
@@ -101,7 +108,11 @@ struct RawOverride {
 /// or its parent directories.
 pub fn discover(start: &Path) -> Option<PathBuf> {
     let abs = std::path::absolute(start).ok()?;
-    let dir = if abs.is_dir() { abs.as_path() } else { abs.parent()? };
+    let dir = if abs.is_dir() {
+        abs.as_path()
+    } else {
+        abs.parent()?
+    };
     dir.ancestors()
         .flat_map(|d| FILE_NAMES.iter().map(move |n| d.join(n)))
         .find(|p| p.is_file())
@@ -132,7 +143,8 @@ impl Config {
                 message,
             }
         };
-        let raw: RawConfig = toml::from_str(text).map_err(|e| error(e.span(), e.message().trim().to_string()))?;
+        let raw: RawConfig =
+            toml::from_str(text).map_err(|e| error(e.span(), e.message().trim().to_string()))?;
         let entries = |map: BTreeMap<Spanned<String>, Spanned<String>>, table: &str| {
             let mut out = Vec::new();
             for (key, value) in map {
@@ -140,7 +152,9 @@ impl Config {
                 if rules::find(&selector).is_none() && !rules::is_group(&selector) {
                     return Err(error(
                         Some(key.span()),
-                        format!("unknown rule or group `{selector}` in {table} (see `prodlint rules`)"),
+                        format!(
+                            "unknown rule or group `{selector}` in {table} (see `prodlint rules`)"
+                        ),
                     ));
                 }
                 let setting = match value.get_ref().as_str() {
@@ -165,17 +179,28 @@ impl Config {
         } else {
             let mut b = GitignoreBuilder::new(root);
             for pattern in &raw.files.exclude {
-                b.add_line(None, pattern)
-                    .map_err(|e| error(None, format!("invalid [files] exclude pattern `{pattern}`: {e}")))?;
+                b.add_line(None, pattern).map_err(|e| {
+                    error(
+                        None,
+                        format!("invalid [files] exclude pattern `{pattern}`: {e}"),
+                    )
+                })?;
             }
-            Some(b.build().map_err(|e| error(None, format!("invalid [files] exclude: {e}")))?)
+            Some(
+                b.build()
+                    .map_err(|e| error(None, format!("invalid [files] exclude: {e}")))?,
+            )
         };
         let mut overrides = Vec::new();
         for o in raw.overrides {
             let mut b = GitignoreBuilder::new(root);
             for p in &o.paths {
-                b.add_line(None, p.get_ref())
-                    .map_err(|e| error(Some(p.span()), format!("invalid path pattern `{}`: {e}", p.get_ref())))?;
+                b.add_line(None, p.get_ref()).map_err(|e| {
+                    error(
+                        Some(p.span()),
+                        format!("invalid path pattern `{}`: {e}", p.get_ref()),
+                    )
+                })?;
             }
             let matcher = b
                 .build()
@@ -227,13 +252,19 @@ impl Config {
             let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
             if abs.starts_with(&self.root) {
                 for o in &self.overrides {
-                    if o.matcher.matched_path_or_any_parents(&abs, false).is_ignore() {
+                    if o.matcher
+                        .matched_path_or_any_parents(&abs, false)
+                        .is_ignore()
+                    {
                         apply(&o.rules, &mut setting);
                     }
                 }
             }
         }
-        let named = |list: &[String]| list.iter().any(|s| s == rule.name() || s == &rule.meta.group);
+        let named = |list: &[String]| {
+            list.iter()
+                .any(|s| s == rule.name() || s == &rule.meta.group)
+        };
         if let Some(select) = &self.cli.select {
             if rule.meta.group != "meta" && !named(select) {
                 return None;
@@ -256,7 +287,9 @@ impl Config {
 pub fn validate_selectors(names: &[String]) -> Result<(), String> {
     for n in names {
         if rules::find(n).is_none() && !rules::is_group(n) {
-            return Err(format!("unknown rule or group `{n}` (see `prodlint rules`)"));
+            return Err(format!(
+                "unknown rule or group `{n}` (see `prodlint rules`)"
+            ));
         }
     }
     Ok(())
@@ -280,14 +313,18 @@ mod tests {
 
     #[test]
     fn unknown_key_points_at_line() {
-        let err = parse("[rules]\nimage-runs-as-root = \"off\"\n\n[file]\nexclude = []\n").err().unwrap();
+        let err = parse("[rules]\nimage-runs-as-root = \"off\"\n\n[file]\nexclude = []\n")
+            .err()
+            .unwrap();
         assert_eq!(err.line, 4, "{err}");
         assert!(err.message.contains("unknown field `file`"), "{err}");
     }
 
     #[test]
     fn unknown_rule_points_at_key() {
-        let err = parse("[rules]\nimage-runs-as-rot = \"off\"\n").err().unwrap();
+        let err = parse("[rules]\nimage-runs-as-rot = \"off\"\n")
+            .err()
+            .unwrap();
         assert_eq!((err.line, err.column), (2, 1));
         assert!(err.message.contains("image-runs-as-rot"));
     }
@@ -307,12 +344,21 @@ mod tests {
         let root = rules::find("image-runs-as-root").unwrap();
         let live = rules::find("missing-liveness-probe").unwrap();
         let ready = rules::find("missing-readiness-probe").unwrap();
-        assert_eq!(c.level(root, Path::new("/repo/Dockerfile")), Some(Severity::Error));
+        assert_eq!(
+            c.level(root, Path::new("/repo/Dockerfile")),
+            Some(Severity::Error)
+        );
         assert_eq!(c.level(root, Path::new("/repo/dev/x/Dockerfile")), None);
         assert_eq!(c.level(live, Path::new("/repo/k.yaml")), None);
-        assert_eq!(c.level(ready, Path::new("/repo/k.yaml")), Some(Severity::Info));
+        assert_eq!(
+            c.level(ready, Path::new("/repo/k.yaml")),
+            Some(Severity::Info)
+        );
         c.cli.select = Some(vec!["missing-liveness-probe".into()]);
-        assert_eq!(c.level(live, Path::new("/repo/k.yaml")), Some(Severity::Warning));
+        assert_eq!(
+            c.level(live, Path::new("/repo/k.yaml")),
+            Some(Severity::Warning)
+        );
         assert_eq!(c.level(root, Path::new("/repo/Dockerfile")), None);
         let parse_error = rules::find("parse-error").unwrap();
         assert!(c.level(parse_error, Path::new("/repo/k.yaml")).is_some());

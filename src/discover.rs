@@ -11,8 +11,8 @@ const SKIPPED_DIRS: &[&str] = &[".git", ".hg", ".svn", "target", "node_modules"]
 
 /// Extensions after `Dockerfile.` that mean documentation, templates or backups, not a Dockerfile.
 const NOT_DOCKERFILE_SUFFIXES: &[&str] = &[
-    "md", "txt", "rst", "json", "yaml", "yml", "sh", "bak", "orig", "rej", "swp", "j2", "jinja", "tmpl",
-    "tpl", "template", "in", "erb",
+    "md", "txt", "rst", "json", "yaml", "yml", "sh", "bak", "orig", "rej", "swp", "j2", "jinja",
+    "tmpl", "tpl", "template", "in", "erb",
 ];
 
 #[derive(Debug, Clone)]
@@ -32,12 +32,17 @@ pub fn classify(path: &Path) -> Option<FileKind> {
     if ext == "yaml" || ext == "yml" {
         return Some(FileKind::Kubernetes);
     }
-    if name == "Dockerfile" || name == "Containerfile" || ext == "Dockerfile" || ext == "dockerfile" {
+    if name == "Dockerfile" || name == "Containerfile" || ext == "Dockerfile" || ext == "dockerfile"
+    {
         return Some(FileKind::Dockerfile);
     }
     for prefix in ["Dockerfile.", "Containerfile."] {
         if let Some(suffix) = name.strip_prefix(prefix) {
-            let last = suffix.rsplit('.').next().unwrap_or(suffix).to_ascii_lowercase();
+            let last = suffix
+                .rsplit('.')
+                .next()
+                .unwrap_or(suffix)
+                .to_ascii_lowercase();
             if !suffix.is_empty() && !NOT_DOCKERFILE_SUFFIXES.contains(&last.as_str()) {
                 return Some(FileKind::Dockerfile);
             }
@@ -77,7 +82,11 @@ pub fn discover(paths: &[PathBuf], config: &Config) -> (Vec<Input>, Vec<String>)
     let mut errors = Vec::new();
     let mut add = |path: PathBuf, kind: FileKind| {
         let display = display_path(&path);
-        found.entry(display.clone()).or_insert(Input { path, display, kind });
+        found.entry(display.clone()).or_insert(Input {
+            path,
+            display,
+            kind,
+        });
     };
     for root in paths {
         let meta = match std::fs::metadata(root) {
@@ -108,7 +117,7 @@ pub fn discover(paths: &[PathBuf], config: &Config) -> (Vec<Input>, Vec<String>)
                             .file_name()
                             .to_str()
                             .is_some_and(|n| SKIPPED_DIRS.contains(&n));
-                    !skipped_dir && !(entry.depth() > 0 && excluded(entry.path(), is_dir))
+                    !(skipped_dir || (entry.depth() > 0 && excluded(entry.path(), is_dir)))
                 }
             })
             .build();

@@ -48,13 +48,18 @@ pub struct Report {
 
 impl Report {
     pub fn count(&self, severity: Severity) -> usize {
-        self.diagnostics.iter().filter(|d| d.severity == severity).count()
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == severity)
+            .count()
     }
 
     pub fn has_internal_errors(&self) -> bool {
         self.diagnostics.iter().any(|d| d.rule == INTERNAL_ERROR)
     }
 }
+
+type FileResult = Result<Option<Outcome>, String>;
 
 /// What one file contributes.
 struct Outcome {
@@ -90,10 +95,15 @@ pub fn check(options: Options) -> Report {
     }
 
     let packages = PackageCache::default();
+    let one = |i: usize, input: &Input| -> FileResult {
+        let text = match &stdin_text {
+            Some((idx, text)) if *idx == i => Ok(Some(text.clone())),
+            _ => read_text(&input.path),
+        };
+        text.map(|t| t.and_then(|t| process(input, t, config, &packages)))
+    };
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<(usize, Result<Option<Outcome>, String>)>> = Mutex::new(Vec::new());
-    let stdin_text = &stdin_text;
-    let inputs_ref = &inputs;
+    let results: Mutex<Vec<(usize, FileResult)>> = Mutex::new(Vec::new());
     let threads = options
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
@@ -102,33 +112,28 @@ pub fn check(options: Options) -> Report {
         for _ in 0..threads {
             let work = || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(input) = inputs_ref.get(i) else { break };
-                let text = match stdin_text {
-                    Some((idx, text)) if *idx == i => Ok(Some(text.clone())),
-                    _ => read_text(&input.path),
-                };
-                let outcome = text.map(|t| t.and_then(|t| process(input, t, config, &packages)));
-                results.lock().unwrap_or_else(|e| e.into_inner()).push((i, outcome));
+                let Some(input) = inputs.get(i) else { break };
+                let result = one(i, input);
+                results
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((i, result));
             };
-            // syn and serde recurse; a large stack keeps deep (but accepted) input safe.
-            let spawned = std::thread::Builder::new()
+            // syn and serde recurse; a large stack keeps deep (but accepted) input safe. If a
+            // worker cannot be started, the others take its share.
+            let _ = std::thread::Builder::new()
                 .stack_size(64 << 20)
                 .spawn_scoped(scope, work);
-            if spawned.is_err() {
-                // Could not start a worker: the others (or this thread, below) take the work.
-                continue;
-            }
         }
     });
-    // If no worker could be started at all, do the work here.
-    if next.load(Ordering::Relaxed) == 0 && !inputs.is_empty() {
+    // No worker could be started at all: do the work on this thread.
+    if next.load(Ordering::Relaxed) == 0 {
         for (i, input) in inputs.iter().enumerate() {
-            let text = match stdin_text {
-                Some((idx, text)) if *idx == i => Ok(Some(text.clone())),
-                _ => read_text(&input.path),
-            };
-            let outcome = text.map(|t| t.and_then(|t| process(input, t, config, &packages)));
-            results.lock().unwrap_or_else(|e| e.into_inner()).push((i, outcome));
+            let result = one(i, input);
+            results
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((i, result));
         }
     }
     let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
@@ -182,8 +187,12 @@ pub fn check(options: Options) -> Report {
 
     let mut diagnostics = Vec::new();
     for f in findings {
-        let Some((levels, _)) = per_file.get(f.file) else { continue };
-        let Some(&(_, severity)) = levels.iter().find(|(r, _)| *r == f.rule) else { continue };
+        let Some((levels, _)) = per_file.get(f.file) else {
+            continue;
+        };
+        let Some(&(_, severity)) = levels.iter().find(|(r, _)| *r == f.rule) else {
+            continue;
+        };
         diagnostics.push(Diagnostic {
             rule: f.rule,
             severity,
@@ -241,7 +250,8 @@ pub fn check(options: Options) -> Report {
 
 /// Reads a file; `Ok(None)` for binary or non-UTF-8 content, which is skipped silently.
 fn read_text(path: &Path) -> Result<Option<String>, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
     if bytes.iter().take(8192).any(|&b| b == 0) {
         return Ok(None);
     }
@@ -283,18 +293,27 @@ fn guarded(f: impl FnOnce()) -> Option<String> {
     GUARDED.with(|g| g.set(was));
     match result {
         Ok(()) => None,
-        Err(payload) => Some(LAST_PANIC.with(|p| p.borrow_mut().take()).unwrap_or_else(|| {
-            payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into())
-        })),
+        Err(payload) => Some(
+            LAST_PANIC
+                .with(|p| p.borrow_mut().take())
+                .unwrap_or_else(|| {
+                    payload
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| payload.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "unknown panic".into())
+                }),
+        ),
     }
 }
 
 /// Parses one file once and runs every enabled check of its kind.
-fn process(input: &Input, text: String, config: &Config, packages: &PackageCache) -> Option<Outcome> {
+fn process(
+    input: &Input,
+    text: String,
+    config: &Config,
+    packages: &PackageCache,
+) -> Option<Outcome> {
     let source = SourceFile::new(input.path.clone(), input.display.clone(), input.kind, text);
     let levels: Vec<(&'static str, Severity)> = rules::registry()
         .iter()
@@ -306,7 +325,10 @@ fn process(input: &Input, text: String, config: &Config, packages: &PackageCache
     let mut internal = Vec::new();
     let mut suppressions = suppress::scan(&source);
     let mut rust_facts = None;
-    let run = |info: &RuleInfo, findings: &mut Vec<Finding>, internal: &mut Vec<(String, Range<usize>)>, f: &dyn Fn(&mut Ctx)| {
+    let run = |info: &RuleInfo,
+               findings: &mut Vec<Finding>,
+               internal: &mut Vec<(String, Range<usize>)>,
+               f: &dyn Fn(&mut Ctx)| {
         if !levels.iter().any(|(r, _)| *r == info.name()) {
             return;
         }
@@ -314,7 +336,10 @@ fn process(input: &Input, text: String, config: &Config, packages: &PackageCache
         let panicked = guarded(|| f(&mut Ctx::new(info.name(), 0, &mut out)));
         findings.extend(out);
         if let Some(msg) = panicked {
-            internal.push((format!("rule `{}` panicked on this file: {msg}", info.name()), 0..0));
+            internal.push((
+                format!("rule `{}` panicked on this file: {msg}", info.name()),
+                0..0,
+            ));
         }
     };
     let parse_error = |findings: &mut Vec<Finding>, message: String, span: Range<usize>| {
@@ -348,7 +373,11 @@ fn process(input: &Input, text: String, config: &Config, packages: &PackageCache
                     }
                     drop(file);
                 }
-                Ok(Err(e)) => parse_error(&mut findings, format!("cannot parse Rust: {}", e.message), e.span),
+                Ok(Err(e)) => parse_error(
+                    &mut findings,
+                    format!("cannot parse Rust: {}", e.message),
+                    e.span,
+                ),
                 Err(msg) => internal.push((format!("the Rust parser panicked: {msg}"), 0..0)),
             }
             // Spans are kept in a per-thread table; every one of this file's was turned into bytes.
@@ -410,9 +439,10 @@ fn process(input: &Input, text: String, config: &Config, packages: &PackageCache
                 let region = obj.node.span.clone();
                 for (rule, span) in obj.ignore_annotations(text) {
                     if rules::find(&rule).is_none() && !rules::is_group(&rule) {
-                        suppressions
-                            .invalid
-                            .push((span, format!("unknown rule or group `{rule}` in suppression")));
+                        suppressions.invalid.push((
+                            span,
+                            format!("unknown rule or group `{rule}` in suppression"),
+                        ));
                     } else {
                         suppressions.entries.push(suppress::Entry {
                             rule,
@@ -460,7 +490,10 @@ fn apply_suppressions(
     sources: &SourceDb,
 ) -> usize {
     let group_of = |rule: &str| rules::find(rule).map(|r| r.meta.group.as_str());
-    let mut used: Vec<Vec<bool>> = per_file.iter().map(|(_, s)| vec![false; s.entries.len()]).collect();
+    let mut used: Vec<Vec<bool>> = per_file
+        .iter()
+        .map(|(_, s)| vec![false; s.entries.len()])
+        .collect();
     let before = diagnostics.len();
     diagnostics.retain(|d| {
         let file = d.primary.file;
@@ -499,7 +532,11 @@ fn apply_suppressions(
                     rule: engine_rules::UNUSED_SUPPRESSION.name,
                     severity: level,
                     message: format!("suppression of `{}` matches no finding", e.rule),
-                    primary: Label { file, span: e.span.clone(), message: None },
+                    primary: Label {
+                        file,
+                        span: e.span.clone(),
+                        message: None,
+                    },
                     related: Vec::new(),
                     help: Some("remove it, so it cannot hide a future finding".into()),
                 });
@@ -519,4 +556,19 @@ fn apply_suppressions(
         }
     }
     suppressed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_rule_becomes_a_message_and_the_thread_goes_on() {
+        install_panic_hook();
+        let msg = guarded(|| panic!("boom in rule")).expect("caught");
+        assert!(msg.contains("boom in rule"), "{msg}");
+        assert!(msg.contains("engine.rs"), "the location is kept: {msg}");
+        assert_eq!(guarded(|| {}), None);
+        assert_eq!(guarded_value(|| 7), Ok(7));
+    }
 }

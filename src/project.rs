@@ -105,7 +105,9 @@ pub fn read_package(root: &Path) -> Option<Package> {
     for (key, spec) in all {
         let (package, features) = match spec {
             DepSpec::Version(_) => (key.clone(), Vec::new()),
-            DepSpec::Detailed { package, features } => (package.unwrap_or_else(|| key.clone()), features),
+            DepSpec::Detailed { package, features } => {
+                (package.unwrap_or_else(|| key.clone()), features)
+            }
         };
         deps.insert(
             normalize_crate(&key),
@@ -123,7 +125,10 @@ pub fn read_package(root: &Path) -> Option<Package> {
             if let Ok(lock) = toml::from_str::<Lockfile>(&text) {
                 has_lock = true;
                 for p in lock.package {
-                    locked.entry(normalize_crate(&p.name)).or_default().push(p.version);
+                    locked
+                        .entry(normalize_crate(&p.name))
+                        .or_default()
+                        .push(p.version);
                 }
             }
             break;
@@ -155,7 +160,8 @@ impl PackageCache {
                 let pkg = self.load(dir)?;
                 let rel = abs.strip_prefix(&pkg.root).ok()?;
                 let first = rel.components().next()?.as_os_str().to_str()?;
-                return matches!(first, "src" | "tests" | "benches" | "examples" | "build.rs").then_some(pkg);
+                return matches!(first, "src" | "tests" | "benches" | "examples" | "build.rs")
+                    .then_some(pkg);
             }
             dir = dir.parent()?;
         }
@@ -176,15 +182,20 @@ pub fn is_test_path(file: &Path, package: Option<&Package>) -> bool {
     let abs = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
     if let Some(pkg) = package {
         if let Ok(rel) = abs.strip_prefix(&pkg.root) {
-            let mut comps = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned());
-            return match comps.next().as_deref() {
-                Some("tests" | "benches" | "examples" | "build.rs") => true,
-                _ => false,
-            };
+            let mut comps = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned());
+            return matches!(
+                comps.next().as_deref(),
+                Some("tests" | "benches" | "examples" | "build.rs")
+            );
         }
     }
     file.components().any(|c| {
-        matches!(c.as_os_str().to_str(), Some("tests" | "benches" | "examples"))
+        matches!(
+            c.as_os_str().to_str(),
+            Some("tests" | "benches" | "examples")
+        )
     }) || file.file_name().and_then(|n| n.to_str()) == Some("build.rs")
 }
 

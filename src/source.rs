@@ -98,7 +98,9 @@ impl SourceFile {
     /// Clamp a span to the text and to character boundaries so it can always be sliced.
     pub fn clamp(&self, span: Range<usize>) -> Range<usize> {
         let start = self.floor_char_boundary(span.start.min(self.text.len()));
-        let end = self.floor_char_boundary(span.end.min(self.text.len())).max(start);
+        let end = self
+            .floor_char_boundary(span.end.min(self.text.len()))
+            .max(start);
         start..end
     }
 

@@ -44,12 +44,19 @@ pub fn scan(file: &SourceFile) -> Suppressions {
         if !line.contains(MARKER) {
             continue;
         }
-        let Some(comment_at) = comment_start(line, file.kind) else { continue };
+        let Some(comment_at) = comment_start(line, file.kind) else {
+            continue;
+        };
         let own_line = line[..comment_at].trim().is_empty();
-        let body_at = comment_at + line[comment_at..].find(|c: char| !matches!(c, '/' | '#' | '!')).unwrap_or(0);
+        let body_at = comment_at
+            + line[comment_at..]
+                .find(|c: char| !matches!(c, '/' | '#' | '!'))
+                .unwrap_or(0);
         let body = &line[body_at..];
         let trimmed = body.trim_start();
-        let Some(directive) = trimmed.strip_prefix(MARKER) else { continue };
+        let Some(directive) = trimmed.strip_prefix(MARKER) else {
+            continue;
+        };
         let directive_at = range.start + body_at + (body.len() - trimmed.len()) + MARKER.len();
         let lines = if own_line {
             Scope::Lines(line_no, line_no + 1)
@@ -97,7 +104,10 @@ fn parse_directive(text: &str, offset: usize, lines: Scope, out: &mut Suppressio
         any = true;
         let span = start..start + name.len();
         if rules::find(name).is_none() && !rules::is_group(name) {
-            out.invalid.push((span, format!("unknown rule or group `{name}` in suppression")));
+            out.invalid.push((
+                span,
+                format!("unknown rule or group `{name}` in suppression"),
+            ));
             continue;
         }
         out.entries.push(Entry {
@@ -107,7 +117,10 @@ fn parse_directive(text: &str, offset: usize, lines: Scope, out: &mut Suppressio
         });
     }
     if !any {
-        out.invalid.push((list_at..list_at + close + 1, "empty rule list in suppression".into()));
+        out.invalid.push((
+            list_at..list_at + close + 1,
+            "empty rule list in suppression".into(),
+        ));
     }
 }
 
@@ -115,7 +128,10 @@ fn parse_directive(text: &str, offset: usize, lines: Scope, out: &mut Suppressio
 fn comment_start(line: &str, kind: FileKind) -> Option<usize> {
     match kind {
         // Dockerfile comments only start a line; `#` elsewhere is part of the instruction.
-        FileKind::Dockerfile => line.trim_start().starts_with('#').then(|| line.len() - line.trim_start().len()),
+        FileKind::Dockerfile => line
+            .trim_start()
+            .starts_with('#')
+            .then(|| line.len() - line.trim_start().len()),
         FileKind::Kubernetes => {
             let mut quote = None;
             let mut prev_space = true;
@@ -139,7 +155,13 @@ fn comment_start(line: &str, kind: FileKind) -> Option<usize> {
                 match bytes[i] {
                     b'\\' if in_str => i += 1,
                     b'"' => in_str = !in_str,
-                    b'\'' if !in_str && bytes.get(i + 1) == Some(&b'"') && bytes.get(i + 2) == Some(&b'\'') => i += 2,
+                    b'\''
+                        if !in_str
+                            && bytes.get(i + 1) == Some(&b'"')
+                            && bytes.get(i + 2) == Some(&b'\'') =>
+                    {
+                        i += 2
+                    }
                     b'/' if !in_str && bytes.get(i + 1) == Some(&b'/') => return Some(i),
                     _ => {}
                 }
@@ -186,7 +208,10 @@ mod tests {
 
     #[test]
     fn dockerfile_hash_mid_line_is_not_a_comment() {
-        let s = scan_text(FileKind::Dockerfile, "RUN echo # prodlint: ignore[image-runs-as-root]\n");
+        let s = scan_text(
+            FileKind::Dockerfile,
+            "RUN echo # prodlint: ignore[image-runs-as-root]\n",
+        );
         assert!(s.entries.is_empty());
     }
 }

@@ -18,7 +18,9 @@ fn case_files(case: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     let mut stack = vec![case.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for e in entries.flatten() {
             let p = e.path();
             if p.is_dir() {
@@ -37,7 +39,9 @@ fn case_files(case: &Path) -> Vec<PathBuf> {
 fn markers(case: &Path) -> BTreeMap<(String, usize, String), usize> {
     let mut out = BTreeMap::new();
     for file in case_files(case) {
-        let Ok(text) = std::fs::read_to_string(&file) else { continue };
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
         let display = prodlint::discover::display_path(&file);
         let lines: Vec<&str> = text.lines().collect();
         let is_marker_only = |l: &str| {
@@ -45,7 +49,9 @@ fn markers(case: &Path) -> BTreeMap<(String, usize, String), usize> {
             (t.starts_with('#') || t.starts_with("//")) && t.contains("expect:")
         };
         for (i, line) in lines.iter().enumerate() {
-            let Some(at) = line.find("expect:") else { continue };
+            let Some(at) = line.find("expect:") else {
+                continue;
+            };
             let before = line[..at].trim_end();
             let code = before.trim_end_matches('#').trim_end_matches("//").trim();
             if !(before.ends_with('#') || before.ends_with("//")) {
@@ -63,7 +69,8 @@ fn markers(case: &Path) -> BTreeMap<(String, usize, String), usize> {
             for name in line[at + "expect:".len()..].split(',') {
                 let name = name.split_whitespace().next().unwrap_or("");
                 if !name.is_empty() {
-                    *out.entry((display.clone(), target, name.to_string())).or_default() += 1;
+                    *out.entry((display.clone(), target, name.to_string()))
+                        .or_default() += 1;
                 }
             }
         }
@@ -100,7 +107,8 @@ fn found(report: &Report) -> BTreeMap<(String, usize, String), usize> {
     for d in &report.diagnostics {
         let src = report.sources.get(d.primary.file).expect("source");
         let line = src.line_of(d.primary.span.start);
-        *out.entry((src.display.clone(), line, d.rule.to_string())).or_default() += 1;
+        *out.entry((src.display.clone(), line, d.rule.to_string()))
+            .or_default() += 1;
     }
     out
 }
@@ -118,7 +126,11 @@ fn fixtures() {
         let mut names: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
         names.sort();
         for case in names {
-            let name = case.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
+            let name = case
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("")
+                .to_string();
             let bad = name.starts_with("bad");
             if !bad && !name.starts_with("good") {
                 continue;
@@ -135,23 +147,45 @@ fn fixtures() {
                 ));
             }
             if bad && expected.is_empty() {
-                failures.push(format!("{}: a bad case needs at least one `expect:` marker", case.display()));
+                failures.push(format!(
+                    "{}: a bad case needs at least one `expect:` marker",
+                    case.display()
+                ));
             }
             if bad {
-                let rendered = output::render(&report, Format::Full, Style { color: false, width: 100 });
+                let rendered = output::render(
+                    &report,
+                    Format::Full,
+                    Style {
+                        color: false,
+                        width: 100,
+                    },
+                );
                 let snapshot = std::panic::catch_unwind(|| {
                     let mut settings = insta::Settings::clone_current();
-                    settings.set_snapshot_path(std::env::current_dir().expect("cwd").join(dir.join("snapshots")));
+                    settings.set_snapshot_path(
+                        std::env::current_dir()
+                            .expect("cwd")
+                            .join(dir.join("snapshots")),
+                    );
                     settings.set_prepend_module_to_snapshot(false);
                     settings.set_omit_expression(true);
                     settings.bind(|| insta::assert_snapshot!(name.clone(), rendered));
                 });
                 if snapshot.is_err() {
-                    failures.push(format!("{}: snapshot differs (review with `cargo insta review`)", case.display()));
+                    failures.push(format!(
+                        "{}: snapshot differs (review with `cargo insta review`)",
+                        case.display()
+                    ));
                 }
             }
         }
     }
     assert!(cases > 0, "no fixture cases found");
-    assert!(failures.is_empty(), "{} failure(s):\n\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failure(s):\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }

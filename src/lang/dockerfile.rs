@@ -250,9 +250,7 @@ impl<'a> LineParser<'a> {
             }
             break (start + (line.len() - trimmed.len()), trimmed);
         };
-        let kw_len = line
-            .find(|c: char| c.is_whitespace())
-            .unwrap_or(line.len());
+        let kw_len = line.find(|c: char| c.is_whitespace()).unwrap_or(line.len());
         let keyword = line[..kw_len].to_ascii_uppercase();
         let keyword_span = start..start + kw_len;
         if !KEYWORDS.contains(&keyword.as_str()) {
@@ -301,7 +299,11 @@ impl<'a> LineParser<'a> {
                 let mut found = false;
                 let mut body_end = body_start;
                 while let Some((o, l)) = self.next_line() {
-                    let candidate = if strip_tabs { l.trim_start_matches('\t') } else { l };
+                    let candidate = if strip_tabs {
+                        l.trim_start_matches('\t')
+                    } else {
+                        l
+                    };
                     if candidate == delimiter {
                         found = true;
                         break;
@@ -450,7 +452,11 @@ fn build_stages(
                     });
                 }
                 let parent = image.as_ref().and_then(|img| {
-                    let name = img.expanded.as_deref().unwrap_or(&img.raw).to_ascii_lowercase();
+                    let name = img
+                        .expanded
+                        .as_deref()
+                        .unwrap_or(&img.raw)
+                        .to_ascii_lowercase();
                     stages
                         .iter()
                         .rposition(|s| s.alias.as_deref() == Some(name.as_str()))
@@ -482,7 +488,10 @@ pub fn parse_arg(args: &Logical) -> Vec<(String, Option<String>)> {
 
 pub fn unquote(s: &str) -> String {
     let bytes = s.as_bytes();
-    if bytes.len() >= 2 && (bytes[0] == b'"' || bytes[0] == b'\'') && bytes[bytes.len() - 1] == bytes[0] {
+    if bytes.len() >= 2
+        && (bytes[0] == b'"' || bytes[0] == b'\'')
+        && bytes[bytes.len() - 1] == bytes[0]
+    {
         s[1..s.len() - 1].to_string()
     } else {
         s.to_string()
@@ -510,7 +519,9 @@ pub fn expand(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Option<Str
             } else {
                 (expr, None)
             };
-            let value = lookup(name).filter(|v| !v.is_empty()).or_else(|| default.map(str::to_string))?;
+            let value = lookup(name)
+                .filter(|v| !v.is_empty())
+                .or_else(|| default.map(str::to_string))?;
             out.push_str(&value);
             let consumed = 1 + close + 1;
             for _ in 0..consumed {
@@ -551,7 +562,11 @@ impl Dockerfile {
     /// The last instruction with this keyword in the stage's own body.
     pub fn last_in_stage(&self, stage: usize, keyword: &str) -> Option<&Instruction> {
         let body = self.stages.get(stage)?.body.clone();
-        self.instructions.get(body)?.iter().rev().find(|i| i.keyword == keyword)
+        self.instructions
+            .get(body)?
+            .iter()
+            .rev()
+            .find(|i| i.keyword == keyword)
     }
 
     /// The last instruction with this keyword in the stage or, failing that, the stages it builds on.
@@ -566,12 +581,15 @@ impl Dockerfile {
     pub fn stage_vars(&self, stage: usize) -> HashMap<String, String> {
         let mut vars = HashMap::new();
         for s in self.lineage(stage).into_iter().rev() {
-            let Some(st) = self.stages.get(s) else { continue };
+            let Some(st) = self.stages.get(s) else {
+                continue;
+            };
             for ins in self.instructions.get(st.body.clone()).unwrap_or(&[]) {
                 match ins.keyword.as_str() {
                     "ARG" => {
                         for (name, default) in parse_arg(&ins.args) {
-                            let value = default.or_else(|| self.global_args.get(&name).cloned().flatten());
+                            let value =
+                                default.or_else(|| self.global_args.get(&name).cloned().flatten());
                             if let Some(v) = value {
                                 vars.insert(name, v);
                             }
@@ -612,8 +630,14 @@ mod tests {
         let d = parse(text);
         assert!(d.errors.is_empty(), "{:?}", d.errors);
         assert_eq!(kw(&d), ["FROM", "RUN", "USER"]);
-        assert_eq!(d.instructions[1].args.text, " apk add     curl &&     echo done");
-        assert_eq!(&text[d.instructions[1].span.clone()], "RUN apk add \\\n# a comment\n\n    curl && \\\n    echo done");
+        assert_eq!(
+            d.instructions[1].args.text,
+            " apk add     curl &&     echo done"
+        );
+        assert_eq!(
+            &text[d.instructions[1].span.clone()],
+            "RUN apk add \\\n# a comment\n\n    curl && \\\n    echo done"
+        );
     }
 
     #[test]
@@ -630,7 +654,10 @@ mod tests {
         let d = parse(text);
         assert!(d.errors.is_empty(), "{:?}", d.errors);
         assert_eq!(kw(&d), ["FROM", "RUN", "USER", "COPY", "CMD"]);
-        assert_eq!(d.instructions[1].heredocs[0].body, "set -e\nFROM not-an-instruction\n");
+        assert_eq!(
+            d.instructions[1].heredocs[0].body,
+            "set -e\nFROM not-an-instruction\n"
+        );
         assert_eq!(d.instructions[3].heredocs[0].delimiter, "CONF");
         assert_eq!(d.stages.len(), 1);
     }
@@ -661,7 +688,10 @@ mod tests {
         assert_eq!(d.stages[0].alias.as_deref(), Some("build"));
         assert_eq!(d.stages[1].parent, Some(0));
         assert_eq!(d.stages[2].image.as_ref().unwrap().expanded, None);
-        assert_eq!(d.stages[3].image.as_ref().unwrap().expanded.as_deref(), Some("rust:slim"));
+        assert_eq!(
+            d.stages[3].image.as_ref().unwrap().expanded.as_deref(),
+            Some("rust:slim")
+        );
     }
 
     #[test]
@@ -682,7 +712,10 @@ mod tests {
     #[test]
     fn exec_form() {
         let d = parse("FROM a:1\nCMD [\"/app\", \"--port\", \"80\"]\nENTRYPOINT /app --x\n");
-        assert_eq!(d.instructions[1].args.exec_form().unwrap(), ["/app", "--port", "80"]);
+        assert_eq!(
+            d.instructions[1].args.exec_form().unwrap(),
+            ["/app", "--port", "80"]
+        );
         assert!(d.instructions[2].args.exec_form().is_none());
     }
 

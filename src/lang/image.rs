@@ -44,6 +44,9 @@ mod tests {
         assert_eq!(pin("localhost:5000/app:1.2"), Pin::Tag("1.2".into()));
         assert_eq!(pin("app@sha256:abc"), Pin::Digest);
         assert_eq!(pin("app:latest@sha256:abc"), Pin::Digest);
-        assert_eq!(tag("gcr.io/distroless/static:nonroot@sha256:ab").as_deref(), Some("nonroot"));
+        assert_eq!(
+            tag("gcr.io/distroless/static:nonroot@sha256:ab").as_deref(),
+            Some("nonroot")
+        );
     }
 }

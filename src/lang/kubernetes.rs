@@ -69,7 +69,8 @@ pub fn may_be_kubernetes(text: &str) -> bool {
     let is_key = |line: &str, key: &str| {
         let t = line.trim_start();
         let t = t.strip_prefix("- ").map_or(t, str::trim_start);
-        t.strip_prefix(key).is_some_and(|r| r.trim_start().starts_with(':'))
+        t.strip_prefix(key)
+            .is_some_and(|r| r.trim_start().starts_with(':'))
     };
     text.contains("apiVersion")
         && text.lines().any(|l| is_key(l, "apiVersion"))
@@ -87,7 +88,10 @@ pub fn parse(text: &str) -> K8sFile {
     };
     if let Some(first) = text.find("{{") {
         let template_like = stream.error.is_some()
-            || stream.documents.iter().any(|d| has_template_syntax(&d.root, text));
+            || stream
+                .documents
+                .iter()
+                .any(|d| has_template_syntax(&d.root, text));
         if template_like {
             file.helm = Some(first);
             file.is_kubernetes = true;
@@ -95,7 +99,8 @@ pub fn parse(text: &str) -> K8sFile {
         }
     }
     if let Some(e) = &stream.error {
-        file.errors.push((e.message.clone(), e.offset..e.offset + 1));
+        file.errors
+            .push((e.message.clone(), e.offset..e.offset + 1));
     }
     for (i, doc) in stream.documents.iter().enumerate() {
         let (api, kind) = type_of(&doc.root);
@@ -134,7 +139,8 @@ fn has_template_syntax(node: &Node, text: &str) -> bool {
         NodeKind::Scalar { text: t, plain } => *plain && t.contains("{{"),
         NodeKind::Seq(items) => items.iter().any(|n| has_template_syntax(n, text)),
         NodeKind::Map(entries) => {
-            text.get(node.span.start..).is_some_and(|t| t.starts_with("{{"))
+            text.get(node.span.start..)
+                .is_some_and(|t| t.starts_with("{{"))
                 || entries
                     .iter()
                     .any(|(k, v)| has_template_syntax(k, text) || has_template_syntax(v, text))
@@ -148,10 +154,18 @@ impl K8sFile {
             return;
         };
         let typed = match (api, kind) {
-            ("apps/v1", "Deployment") => yaml::from_node(node).map(|o| Typed::Deployment(Box::new(o))),
-            ("apps/v1", "StatefulSet") => yaml::from_node(node).map(|o| Typed::StatefulSet(Box::new(o))),
-            ("apps/v1", "DaemonSet") => yaml::from_node(node).map(|o| Typed::DaemonSet(Box::new(o))),
-            ("apps/v1", "ReplicaSet") => yaml::from_node(node).map(|o| Typed::ReplicaSet(Box::new(o))),
+            ("apps/v1", "Deployment") => {
+                yaml::from_node(node).map(|o| Typed::Deployment(Box::new(o)))
+            }
+            ("apps/v1", "StatefulSet") => {
+                yaml::from_node(node).map(|o| Typed::StatefulSet(Box::new(o)))
+            }
+            ("apps/v1", "DaemonSet") => {
+                yaml::from_node(node).map(|o| Typed::DaemonSet(Box::new(o)))
+            }
+            ("apps/v1", "ReplicaSet") => {
+                yaml::from_node(node).map(|o| Typed::ReplicaSet(Box::new(o)))
+            }
             ("batch/v1", "Job") => yaml::from_node(node).map(|o| Typed::Job(Box::new(o))),
             ("batch/v1", "CronJob") => yaml::from_node(node).map(|o| Typed::CronJob(Box::new(o))),
             ("v1", "Pod") => yaml::from_node(node).map(|o| Typed::Pod(Box::new(o))),
@@ -186,7 +200,8 @@ impl K8sFile {
                 } else {
                     format!("{kind} `{name}`")
                 };
-                self.errors.push((format!("{what} does not match its schema: {e}"), span));
+                self.errors
+                    .push((format!("{what} does not match its schema: {e}"), span));
             }
         }
     }
@@ -269,7 +284,8 @@ impl<'a> K8sObject<'a> {
     /// The pod template (or the Pod's spec) and the route to it.
     fn template(&self) -> Option<(Option<&'a ObjectMeta>, Option<&'a PodSpec>, Vec<Seg>)> {
         use Seg::Key;
-        let from_template = |t: &'a PodTemplateSpec, route: Vec<Seg>| (t.metadata.as_ref(), t.spec.as_ref(), route);
+        let from_template =
+            |t: &'a PodTemplateSpec, route: Vec<Seg>| (t.metadata.as_ref(), t.spec.as_ref(), route);
         let tpl = vec![Key("spec"), Key("template")];
         Some(match &self.entry.typed {
             Typed::Deployment(o) => from_template(&o.spec.as_ref()?.template, tpl),
@@ -281,7 +297,12 @@ impl<'a> K8sObject<'a> {
                 let job = o.spec.as_ref()?.job_template.spec.as_ref()?;
                 from_template(
                     &job.template,
-                    vec![Key("spec"), Key("jobTemplate"), Key("spec"), Key("template")],
+                    vec![
+                        Key("spec"),
+                        Key("jobTemplate"),
+                        Key("spec"),
+                        Key("template"),
+                    ],
                 )
             }
             Typed::Pod(o) => (None, o.spec.as_ref(), Vec::new()),
@@ -303,7 +324,11 @@ impl<'a> K8sObject<'a> {
         };
         let mut out = Vec::new();
         for (key, list, init) in [
-            ("initContainers", spec.init_containers.as_deref().unwrap_or(&[]), true),
+            (
+                "initContainers",
+                spec.init_containers.as_deref().unwrap_or(&[]),
+                true,
+            ),
             ("containers", spec.containers.as_slice(), false),
         ] {
             for (i, c) in list.iter().enumerate() {
@@ -415,11 +440,14 @@ mod tests {
 
     #[test]
     fn helm_templates_detected_but_quoted_templates_are_data() {
-        let helm = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n";
+        let helm =
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n";
         assert!(parse(helm).helm.is_some());
         let helm2 = "{{- if .Values.enabled }}\napiVersion: v1\nkind: Service\n{{- end }}\n";
         assert!(may_be_kubernetes(helm2));
-        assert!(!may_be_kubernetes("# apiVersion and kind in a comment\nname: x\n"));
+        assert!(!may_be_kubernetes(
+            "# apiVersion and kind in a comment\nname: x\n"
+        ));
         assert!(parse(helm2).helm.is_some());
         let data = "apiVersion: v1\nkind: ConfigMap\ndata:\n  rule: \"{{ $labels.instance }} down\"\n  tpl: |\n    {{ .Foo }}\n";
         assert!(parse(data).helm.is_none());

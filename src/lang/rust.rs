@@ -176,7 +176,10 @@ impl Imports {
                 }
                 syn::Item::ExternCrate(e) => {
                     let target = e.ident.to_string();
-                    let name = e.rename.as_ref().map_or(target.clone(), |(_, r)| r.to_string());
+                    let name = e
+                        .rename
+                        .as_ref()
+                        .map_or(target.clone(), |(_, r)| r.to_string());
                     imports.names.insert(name, vec![target]);
                 }
                 _ => {}
@@ -246,8 +249,7 @@ fn is_test_fn(attrs: &[syn::Attribute]) -> bool {
 /// `#[cfg(test)]` or `#[cfg(all(test, ..))]`: compiled only for tests.
 fn is_test_only(attrs: &[syn::Attribute]) -> bool {
     attrs.iter().any(|a| {
-        a.path().is_ident("cfg")
-            && a.parse_args::<syn::Meta>().is_ok_and(|m| implies_test(&m))
+        a.path().is_ident("cfg") && a.parse_args::<syn::Meta>().is_ok_and(|m| implies_test(&m))
     })
 }
 
@@ -459,7 +461,10 @@ impl Cx<'_> {
     /// Whether a call's callee resolves to one of `targets`; returns the first match.
     pub fn call_matches<'t>(&self, call: &syn::ExprCall, targets: &[&'t str]) -> Option<&'t str> {
         let paths = self.call_paths(call);
-        targets.iter().copied().find(|t| paths.iter().any(|p| p == t))
+        targets
+            .iter()
+            .copied()
+            .find(|t| paths.iter().any(|p| p == t))
     }
 
     pub fn current_fn(&self) -> Option<&FnCtx<'_>> {
@@ -554,7 +559,12 @@ impl<'a> Walker<'a, '_> {
         self.cfgs.truncate(self.cfgs.len() - n);
     }
 
-    fn walk_fn(&mut self, attrs: &'a [syn::Attribute], sig: &'a syn::Signature, block: &'a syn::Block) {
+    fn walk_fn(
+        &mut self,
+        attrs: &'a [syn::Attribute],
+        sig: &'a syn::Signature,
+        block: &'a syn::Block,
+    ) {
         if is_test_fn(attrs) {
             return;
         }
@@ -590,7 +600,10 @@ impl<'a> Visit<'a> for Walker<'a, '_> {
         self.with_attrs(&m.attrs, |w| {
             if let Some((_, items)) = &m.content {
                 // A module does not see its parent's imports.
-                let saved = std::mem::replace(&mut w.scopes, vec![Rc::new(Imports::from_items(items.iter()))]);
+                let saved = std::mem::replace(
+                    &mut w.scopes,
+                    vec![Rc::new(Imports::from_items(items.iter()))],
+                );
                 for item in items {
                     w.visit_item(item);
                 }
@@ -646,10 +659,12 @@ impl<'a> Visit<'a> for Walker<'a, '_> {
     fn visit_local(&mut self, l: &'a syn::Local) {
         self.with_attrs(&l.attrs, |w| {
             if let (Some(init), syn::Pat::Ident(p)) = (&l.init, &l.pat) {
-                w.lets.push((&*init.expr as *const Expr, p.ident.to_string()));
+                w.lets
+                    .push((&*init.expr as *const Expr, p.ident.to_string()));
             } else if let (Some(init), syn::Pat::Type(t)) = (&l.init, &l.pat) {
                 if let syn::Pat::Ident(p) = &*t.pat {
-                    w.lets.push((&*init.expr as *const Expr, p.ident.to_string()));
+                    w.lets
+                        .push((&*init.expr as *const Expr, p.ident.to_string()));
                 }
             }
             syn::visit::visit_local(w, l);
@@ -681,7 +696,11 @@ impl<'a> Visit<'a> for Walker<'a, '_> {
     }
 
     fn visit_macro(&mut self, mac: &'a syn::Macro) {
-        let is_select = mac.path.segments.last().is_some_and(|s| s.ident == "select");
+        let is_select = mac
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "select");
         let parsed = if is_select {
             parse_select.parse2(mac.tokens.clone()).ok()
         } else {
@@ -702,14 +721,22 @@ impl<'a> Visit<'a> for Walker<'a, '_> {
 /// `tokio::select!` / `futures::select!` bodies: `pat = future [, if cond] => handler,` and `else =>`.
 fn parse_select(input: ParseStream) -> syn::Result<Vec<Expr>> {
     let mut exprs = Vec::new();
-    if input.peek(syn::Ident) && input.fork().parse::<syn::Ident>().is_ok_and(|i| i == "biased") {
+    if input.peek(syn::Ident)
+        && input
+            .fork()
+            .parse::<syn::Ident>()
+            .is_ok_and(|i| i == "biased")
+    {
         input.parse::<syn::Ident>()?;
         input.parse::<Token![;]>()?;
     }
     while !input.is_empty() {
         let keyword_branch = input.peek(Token![else])
             || input.peek(Token![default])
-            || input.fork().parse::<syn::Ident>().is_ok_and(|i| i == "complete");
+            || input
+                .fork()
+                .parse::<syn::Ident>()
+                .is_ok_and(|i| i == "complete");
         if keyword_branch {
             input.parse::<proc_macro2::TokenTree>()?;
         } else {
@@ -742,12 +769,13 @@ pub fn token_paths(tokens: TokenStream) -> Vec<(Vec<String>, Span)> {
     let mut current: Vec<String> = Vec::new();
     let mut last_span = None;
     let mut colons = 0;
-    let flush = |current: &mut Vec<String>, last: Option<Span>, out: &mut Vec<(Vec<String>, Span)>| {
-        if let (false, Some(s)) = (current.is_empty(), last) {
-            out.push((std::mem::take(current), s));
-        }
-        current.clear();
-    };
+    let flush =
+        |current: &mut Vec<String>, last: Option<Span>, out: &mut Vec<(Vec<String>, Span)>| {
+            if let (false, Some(s)) = (current.is_empty(), last) {
+                out.push((std::mem::take(current), s));
+            }
+            current.clear();
+        };
     for tt in tokens {
         match tt {
             TokenTree::Ident(i) => {
@@ -785,7 +813,10 @@ pub fn facts(file: &RustFile) -> RustFacts {
     impl F<'_> {
         fn path(&mut self, resolved: &[String]) {
             for p in resolved {
-                if p.ends_with("SignalKind::terminate") || p.ends_with("::SIGTERM") || p == "SIGTERM" {
+                if p.ends_with("SignalKind::terminate")
+                    || p.ends_with("::SIGTERM")
+                    || p == "SIGTERM"
+                {
                     self.facts.handles_sigterm = true;
                 }
             }
@@ -872,7 +903,10 @@ mod tests {
         let c = calls(
             "use reqwest::{Client as Http, get};\nfn f() { Http::builder().timeout(t).build(); get(u); }",
         );
-        assert_eq!(c, ["reqwest::Client::builder.timeout.build", "reqwest::get"]);
+        assert_eq!(
+            c,
+            ["reqwest::Client::builder.timeout.build", "reqwest::get"]
+        );
     }
 
     #[test]
@@ -928,8 +962,17 @@ mod tests {
 
     #[test]
     fn token_paths_find_paths_in_unparsed_macros() {
-        let tokens: TokenStream = "target: \"x\", a = tokio::signal::unix::SignalKind::terminate(), %b".parse().unwrap();
-        let paths: Vec<String> = token_paths(tokens).into_iter().map(|(p, _)| p.join("::")).collect();
-        assert!(paths.contains(&"tokio::signal::unix::SignalKind::terminate".to_string()), "{paths:?}");
+        let tokens: TokenStream =
+            "target: \"x\", a = tokio::signal::unix::SignalKind::terminate(), %b"
+                .parse()
+                .unwrap();
+        let paths: Vec<String> = token_paths(tokens)
+            .into_iter()
+            .map(|(p, _)| p.join("::"))
+            .collect();
+        assert!(
+            paths.contains(&"tokio::signal::unix::SignalKind::terminate".to_string()),
+            "{paths:?}"
+        );
     }
 }

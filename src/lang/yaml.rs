@@ -254,7 +254,10 @@ impl Builder<'_> {
                         ..
                     }) => {
                         let entries = apply_merge_keys(entries);
-                        let end = entries.last().map_or(span.end, |(_, v)| v.span.end).max(start);
+                        let end = entries
+                            .last()
+                            .map_or(span.end, |(_, v)| v.span.end)
+                            .max(start);
                         let end = if is_flow_close(&span) {
                             flow_end(self.offsets.text, start).unwrap_or(span.end)
                         } else {
@@ -314,7 +317,9 @@ fn tighten_scalar(text: &str, span: Range<usize>, style: ScalarStyle) -> Range<u
     let mut span = span;
     // `&anchor` and `!tag` properties come before the value.
     while raw.starts_with('&') || raw.starts_with('!') {
-        let Some(ws) = raw.find(char::is_whitespace) else { break };
+        let Some(ws) = raw.find(char::is_whitespace) else {
+            break;
+        };
         let skip = ws + (raw[ws..].len() - raw[ws..].trim_start().len());
         raw = &raw[skip..];
         span.start += skip;
@@ -418,7 +423,8 @@ fn count_nodes(node: &Node) -> usize {
 
 /// YAML 1.1 merge keys (`<<: *base`), which Kubernetes' YAML decoder honours: keys already present win.
 fn apply_merge_keys(entries: Vec<(Node, Node)>) -> Vec<(Node, Node)> {
-    let is_merge = |k: &Node| matches!(&k.kind, NodeKind::Scalar { text, plain: true } if text == "<<");
+    let is_merge =
+        |k: &Node| matches!(&k.kind, NodeKind::Scalar { text, plain: true } if text == "<<");
     if !entries.iter().any(|(k, _)| is_merge(k)) {
         return entries;
     }
@@ -644,9 +650,9 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
         // Like Kubernetes' decoder, a plain scalar such as `512` or `1.0` is accepted where a
         // string is expected (`memory: 512`, label values).
         match self.scalar() {
-            Some((text, plain)) if !(plain && is_null_text(text)) => {
-                visitor.visit_str(text).map_err(|e: DeError| e.at(&self.0.span))
-            }
+            Some((text, plain)) if !(plain && is_null_text(text)) => visitor
+                .visit_str(text)
+                .map_err(|e: DeError| e.at(&self.0.span)),
             _ => self.deserialize_any(visitor),
         }
     }
@@ -661,7 +667,9 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
 
     fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         match self.scalar().and_then(|(t, _)| parse_bool(t)) {
-            Some(b) => visitor.visit_bool(b).map_err(|e: DeError| e.at(&self.0.span)),
+            Some(b) => visitor
+                .visit_bool(b)
+                .map_err(|e: DeError| e.at(&self.0.span)),
             None => self.deserialize_any(visitor),
         }
     }
@@ -697,7 +705,11 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
         self.deserialize_map(visitor)
     }
 
-    fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, DeError> {
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
         self.deserialize_seq(visitor)
     }
 
@@ -763,7 +775,10 @@ struct SeqAccess<'a> {
 impl<'de> de::SeqAccess<'de> for SeqAccess<'_> {
     type Error = DeError;
 
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, DeError> {
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, DeError> {
         match self.items.next() {
             Some(node) => seed.deserialize(NodeDe(node)).map(Some),
             None => Ok(None),
@@ -779,7 +794,10 @@ struct MapAccess<'a> {
 impl<'de> de::MapAccess<'de> for MapAccess<'_> {
     type Error = DeError;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
         match self.entries.next() {
             Some((k, v)) => {
                 self.value = Some(v);
@@ -803,7 +821,10 @@ impl<'de, 'a> de::EnumAccess<'de> for EnumAccess<'a> {
     type Error = DeError;
     type Variant = NodeDe<'a>;
 
-    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, NodeDe<'a>), DeError> {
+    fn variant_seed<V: DeserializeSeed<'de>>(
+        self,
+        seed: V,
+    ) -> Result<(V::Value, NodeDe<'a>), DeError> {
         let variant = seed.deserialize(NodeDe(self.0))?;
         Ok((variant, NodeDe(self.1)))
     }
@@ -896,7 +917,14 @@ mod tests {
         assert_eq!(x.get("memory").and_then(Node::as_str), Some("3"));
         assert_eq!(x.get("cpu").and_then(Node::as_str), Some("1"));
         assert!(x.get("<<").is_none());
-        assert_eq!(d[0].root.get("y").unwrap().get("cpu").and_then(Node::as_str), Some("1"));
+        assert_eq!(
+            d[0].root
+                .get("y")
+                .unwrap()
+                .get("cpu")
+                .and_then(Node::as_str),
+            Some("1")
+        );
     }
 
     #[test]

@@ -5,7 +5,9 @@ use crate::engine::Report;
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
     for d in &report.diagnostics {
-        let Some(src) = report.sources.get(d.primary.file) else { continue };
+        let Some(src) = report.sources.get(d.primary.file) else {
+            continue;
+        };
         let (line, col) = src.line_col(d.primary.span.start);
         out.push_str(&format!(
             "{}:{line}:{col}: {}[{}] {}\n",

@@ -21,7 +21,9 @@ pub fn render(report: &Report, style: Style) -> String {
         .with_links(false);
     let mut out = String::new();
     for d in &report.diagnostics {
-        let Some(adapter) = Adapter::new(d, &d.primary, &report.sources) else { continue };
+        let Some(adapter) = Adapter::new(d, &d.primary, &report.sources) else {
+            continue;
+        };
         if handler.render_report(&mut out, &adapter).is_err() {
             out.push_str(&format!("{}: {}\n", d.rule, d.message));
         }
@@ -51,7 +53,10 @@ impl<'a> Adapter<'a> {
         let mut related = Vec::new();
         for r in &d.related {
             if r.file == primary.file {
-                labels.push(LabeledSpan::new_with_span(r.message.clone(), (r.span.start, r.span.len())));
+                labels.push(LabeledSpan::new_with_span(
+                    r.message.clone(),
+                    (r.span.start, r.span.len()),
+                ));
             } else if let Some(mut adapter) = Adapter::new(d, r, db) {
                 adapter.is_related = true;
                 adapter.title = r.message.clone().unwrap_or_else(|| "related".into());
@@ -63,7 +68,11 @@ impl<'a> Adapter<'a> {
             title: d.message.clone(),
             source: NamedSource::new(src.display.clone(), Arc::clone(&src.text)),
             labels,
-            related: if primary == &d.primary { related } else { Vec::new() },
+            related: if primary == &d.primary {
+                related
+            } else {
+                Vec::new()
+            },
             is_related: false,
         })
     }
@@ -125,6 +134,8 @@ impl miette::Diagnostic for Adapter<'_> {
         if self.related.is_empty() {
             return None;
         }
-        Some(Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic)))
+        Some(Box::new(
+            self.related.iter().map(|r| r as &dyn miette::Diagnostic),
+        ))
     }
 }

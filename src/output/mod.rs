@@ -37,10 +37,18 @@ pub fn summary_line(report: &Report) -> String {
         format!("No problems found in {files}")
     } else {
         let mut parts = Vec::new();
-        for (sev, name) in [(Severity::Error, "error"), (Severity::Warning, "warning"), (Severity::Info, "info")] {
+        for (sev, name) in [
+            (Severity::Error, "error"),
+            (Severity::Warning, "warning"),
+            (Severity::Info, "info"),
+        ] {
             let n = report.count(sev);
             if n > 0 {
-                parts.push(if name == "info" { format!("{n} info") } else { plural(n, name) });
+                parts.push(if name == "info" {
+                    format!("{n} info")
+                } else {
+                    plural(n, name)
+                });
             }
         }
         format!(

@@ -154,10 +154,11 @@ pub fn registry() -> &'static [RuleInfo] {
     REGISTRY.get_or_init(|| {
         ALL.iter()
             .map(|rule| {
-                let (meta, body) = parse_meta(rule.doc)
-                    .unwrap_or_else(|e| panic!("rules/{}.md: {e}", rule.name));
-                let level = Severity::parse(&meta.level)
-                    .unwrap_or_else(|| panic!("rules/{}.md: bad level `{}`", rule.name, meta.level));
+                let (meta, body) =
+                    parse_meta(rule.doc).unwrap_or_else(|e| panic!("rules/{}.md: {e}", rule.name));
+                let level = Severity::parse(&meta.level).unwrap_or_else(|| {
+                    panic!("rules/{}.md: bad level `{}`", rule.name, meta.level)
+                });
                 RuleInfo {
                     rule,
                     meta,
@@ -194,7 +195,12 @@ impl Finding {
         self
     }
 
-    pub fn related(&mut self, file: FileId, span: Range<usize>, message: impl Into<String>) -> &mut Self {
+    pub fn related(
+        &mut self,
+        file: FileId,
+        span: Range<usize>,
+        message: impl Into<String>,
+    ) -> &mut Self {
         self.related.push(Label {
             file,
             span,
@@ -227,7 +233,12 @@ impl<'a> Ctx<'a> {
     }
 
     /// Report a finding in another file (project rules).
-    pub fn report_in(&mut self, file: FileId, span: Range<usize>, message: impl Into<String>) -> &mut Finding {
+    pub fn report_in(
+        &mut self,
+        file: FileId,
+        span: Range<usize>,
+        message: impl Into<String>,
+    ) -> &mut Finding {
         self.findings.push(Finding {
             rule: self.rule,
             file,

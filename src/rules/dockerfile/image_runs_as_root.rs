@@ -20,7 +20,13 @@ fn check(file: &Dockerfile, cx: &mut Ctx) {
     let lineage = file.lineage(last);
     if let Some(user) = lineage.iter().find_map(|&s| file.last_in_stage(s, "USER")) {
         let vars = file.stage_vars(last);
-        let raw = user.args.words().into_iter().next().map(|(w, _)| w).unwrap_or_default();
+        let raw = user
+            .args
+            .words()
+            .into_iter()
+            .next()
+            .map(|(w, _)| w)
+            .unwrap_or_default();
         // A variable with no default could be anything: stay silent.
         let Some(value) = expand(&raw, &|n| vars.get(n).cloned()) else {
             return;
@@ -42,7 +48,11 @@ fn check(file: &Dockerfile, cx: &mut Ctx) {
     {
         return;
     }
-    let Some(from) = file.stages.get(last).and_then(|s| file.instructions.get(s.from)) else {
+    let Some(from) = file
+        .stages
+        .get(last)
+        .and_then(|s| file.instructions.get(s.from))
+    else {
         return;
     };
     let base_text = base_ref.map(|b| format!(" (`{b}`)")).unwrap_or_default();

@@ -6,7 +6,10 @@ use crate::rules::{rule_doc, Check, Ctx, Rule};
 pub static RULE: Rule = Rule {
     name: "image-tag-not-pinned",
     doc: rule_doc!("image-tag-not-pinned"),
-    checks: &[Check::Dockerfile(check_dockerfile), Check::Kubernetes(check_kubernetes)],
+    checks: &[
+        Check::Dockerfile(check_dockerfile),
+        Check::Kubernetes(check_kubernetes),
+    ],
 };
 
 const HELP: &str = "pin a version tag (`app:1.4.2`) or a digest (`app@sha256:…`)";
@@ -23,7 +26,9 @@ fn check_dockerfile(file: &Dockerfile, cx: &mut Ctx) {
     for (i, stage) in file.stages.iter().enumerate() {
         let Some(image) = &stage.image else { continue };
         // A variable without a default depends on build arguments we cannot see.
-        let Some(expanded) = &image.expanded else { continue };
+        let Some(expanded) = &image.expanded else {
+            continue;
+        };
         let lower = expanded.to_ascii_lowercase();
         let earlier_stage = file.stages[..i]
             .iter()
@@ -44,7 +49,9 @@ fn check_dockerfile(file: &Dockerfile, cx: &mut Ctx) {
 
 fn check_kubernetes(obj: &K8sObject, cx: &mut Ctx) {
     for c in obj.containers() {
-        let Some(image) = c.spec.image.as_deref() else { continue };
+        let Some(image) = c.spec.image.as_deref() else {
+            continue;
+        };
         if let Some(what) = problem(image) {
             let mut route = c.route.clone();
             route.push(Seg::Key("image"));

@@ -18,7 +18,11 @@ fn check(obj: &K8sObject, cx: &mut Ctx) {
         if !has_limit {
             let mut route = c.route.clone();
             route.push(Seg::Key("name"));
-            let what = if c.init { "init container" } else { "container" };
+            let what = if c.init {
+                "init container"
+            } else {
+                "container"
+            };
             cx.report(
                 obj.span(&route, Part::Entry),
                 format!("{what} `{}` has no memory limit", c.spec.name),

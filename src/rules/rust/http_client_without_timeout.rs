@@ -17,7 +17,8 @@ const FREE_FN: &[&str] = &["reqwest::get"];
 /// Builder settings that bound how long a request can hang (`connect_timeout` alone does not).
 const TIMEOUTS: &[&str] = &["timeout", "read_timeout"];
 
-const HELP: &str = "build the client with `reqwest::Client::builder().timeout(Duration::from_secs(10)).build()`";
+const HELP: &str =
+    "build the client with `reqwest::Client::builder().timeout(Duration::from_secs(10)).build()`";
 
 fn check(file: &RustFile, cx: &mut Ctx) {
     if !file.uses_crate("reqwest") {
@@ -40,7 +41,9 @@ impl RustVisitor for Visitor<'_, '_> {
         if w.under_cfg("wasm32") {
             return;
         }
-        let Some(call) = chain.base_call() else { return };
+        let Some(call) = chain.base_call() else {
+            return;
+        };
         let methods: Vec<String> = chain.methods().map(|m| m.method.to_string()).collect();
         let span = call_span(w.file, call);
         let bound = w.let_name(chain.top);
@@ -52,7 +55,10 @@ impl RustVisitor for Visitor<'_, '_> {
         if w.call_matches(call, FREE_FN).is_some() {
             if !sets_timeout(&methods) {
                 self.cx
-                    .report(span, "`reqwest::get` sends the request with a new client that has no timeout")
+                    .report(
+                        span,
+                        "`reqwest::get` sends the request with a new client that has no timeout",
+                    )
                     .help(format!("{HELP}, reuse it, and call `.get(url)` on it"));
             }
         } else if w.call_matches(call, CLIENT).is_some() {
@@ -61,7 +67,10 @@ impl RustVisitor for Visitor<'_, '_> {
                 return;
             }
             // `let client = Client::new();` where every request sent with it sets a timeout.
-            let sends: Vec<Vec<String>> = later().into_iter().filter(|m| m.iter().any(|x| x == "send")).collect();
+            let sends: Vec<Vec<String>> = later()
+                .into_iter()
+                .filter(|m| m.iter().any(|x| x == "send"))
+                .collect();
             if !sends.is_empty() && sends.iter().all(|m| sets_timeout(m)) {
                 return;
             }

@@ -1,4 +1,6 @@
-use crate::lang::rust::{call_span, chains_on_local, method_span, walk, Chain, Cx, Link, RustFile, RustVisitor};
+use crate::lang::rust::{
+    call_span, chains_on_local, method_span, walk, Chain, Cx, Link, RustFile, RustVisitor,
+};
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 
 pub static RULE: Rule = Rule {
@@ -43,7 +45,11 @@ struct Visitor<'c, 'a> {
 impl Visitor<'_, '_> {
     /// The chain, or the chains later applied to the variable it is bound to, add a graceful
     /// shutdown; or the value is returned for a caller to finish.
-    fn finished_elsewhere(w: &Cx<'_>, chain: &Chain<'_>, methods: &[String]) -> Option<Vec<Vec<String>>> {
+    fn finished_elsewhere(
+        w: &Cx<'_>,
+        chain: &Chain<'_>,
+        methods: &[String],
+    ) -> Option<Vec<Vec<String>>> {
         // The unawaited server returned to the caller, who may add the shutdown.
         let awaited = chain.links.iter().any(|l| matches!(l, Link::Await));
         if w.is_returned(chain.top) && !awaited {
@@ -62,7 +68,9 @@ impl Visitor<'_, '_> {
 
 impl RustVisitor for Visitor<'_, '_> {
     fn chain(&mut self, w: &Cx<'_>, chain: &Chain<'_>) {
-        let Some(call) = chain.base_call() else { return };
+        let Some(call) = chain.base_call() else {
+            return;
+        };
         let methods: Vec<String> = chain.methods().map(|m| m.method.to_string()).collect();
         if w.call_matches(call, AXUM_SERVE).is_some() && w.file.uses_crate("axum") {
             if Self::finished_elsewhere(w, chain, &methods).is_some() {
@@ -74,7 +82,9 @@ impl RustVisitor for Visitor<'_, '_> {
                     .help("chain `.with_graceful_shutdown(shutdown_signal())` where `shutdown_signal` waits for SIGTERM");
             }
         } else if w.call_matches(call, HYPER_SERVER).is_some() {
-            let Some(serve) = chain.method("serve") else { return };
+            let Some(serve) = chain.method("serve") else {
+                return;
+            };
             if Self::finished_elsewhere(w, chain, &methods).is_some() {
                 self.cx
                     .report(
@@ -84,7 +94,9 @@ impl RustVisitor for Visitor<'_, '_> {
                     .help("chain `.with_graceful_shutdown(shutdown_signal())` after `.serve(..)`");
             }
         } else if w.call_matches(call, WARP_SERVE).is_some() && w.file.uses_crate("warp") {
-            let Some(all) = Self::finished_elsewhere(w, chain, &methods) else { return };
+            let Some(all) = Self::finished_elsewhere(w, chain, &methods) else {
+                return;
+            };
             let runs = all.iter().flatten().any(|m| WARP_RUN.contains(&m.as_str()));
             if runs {
                 self.cx

@@ -1,0 +1,404 @@
+//! The CLI end to end: formats, exit codes, config errors, suppressions, stdin and hostile input.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn prodlint(args: &[&str]) -> Output {
+    prodlint_in(Path::new("."), args, None)
+}
+
+fn prodlint_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_prodlint"));
+    cmd.args(args)
+        .current_dir(dir)
+        .env_remove("NO_COLOR")
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("run prodlint");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
+    }
+    child.wait_with_output().expect("wait")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(o)))
+}
+
+fn rules_of(v: &serde_json::Value) -> Vec<String> {
+    v["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| d["rule"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("prodlint-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+#[test]
+fn exit_codes() {
+    assert_eq!(
+        prodlint(&["check", "fixtures/cli/clean"]).status.code(),
+        Some(0)
+    );
+    assert_eq!(prodlint(&["check", "fixtures/demo"]).status.code(), Some(1));
+    let missing = prodlint(&["check", "fixtures/cli/does-not-exist"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("does-not-exist"),
+        "{}",
+        stderr(&missing)
+    );
+    assert_eq!(
+        prodlint(&["check", "--format", "yaml"]).status.code(),
+        Some(2)
+    );
+    let unknown = prodlint(&["check", "--select", "no-such-rule", "fixtures/cli/clean"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(stderr(&unknown).contains("no-such-rule"));
+}
+
+#[test]
+fn fail_on_threshold() {
+    // The demo has warnings and errors; Kubernetes-only findings are warnings.
+    let yaml = "fixtures/demo/deploy/orders.yaml";
+    assert_eq!(prodlint(&["check", yaml]).status.code(), Some(1));
+    assert_eq!(
+        prodlint(&["check", "--fail-on", "error", yaml])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        prodlint(&["check", "--fail-on", "info", "fixtures/cli/clean"])
+            .status
+            .code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn check_is_the_default_command() {
+    let a = prodlint(&["fixtures/demo", "--format", "concise", "--quiet"]);
+    let b = prodlint(&["check", "fixtures/demo", "--format", "concise", "--quiet"]);
+    assert_eq!(stdout(&a), stdout(&b));
+    assert!(!stdout(&a).is_empty());
+}
+
+#[test]
+fn concise_format() {
+    let o = prodlint(&["check", "fixtures/demo", "--format", "concise"]);
+    let out = stdout(&o);
+    assert!(
+        out.contains("fixtures/demo/Dockerfile:1:6: warning[image-tag-not-pinned] base image `rust:latest` uses the `latest` tag\n"),
+        "{out}"
+    );
+    let last = out.lines().last().unwrap_or("");
+    assert!(
+        last.starts_with("Found 10 problems (2 errors, 8 warnings) in 4 files"),
+        "{last}"
+    );
+    // Not a terminal: concise is the default (the summary's timing differs between runs).
+    let default = stdout(&prodlint(&["check", "fixtures/demo"]));
+    let without_summary = |s: &str| {
+        s.lines()
+            .filter(|l| !l.starts_with("Found "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(without_summary(&out), without_summary(&default));
+}
+
+#[test]
+fn json_format_is_the_documented_schema() {
+    let o = prodlint(&["check", "fixtures/demo", "--format", "json"]);
+    let v = json(&o);
+    assert_eq!(v["version"], 1);
+    let d = &v["diagnostics"][0];
+    for key in [
+        "rule",
+        "severity",
+        "message",
+        "help",
+        "path",
+        "line",
+        "column",
+        "end_line",
+        "end_column",
+        "related",
+    ] {
+        assert!(d.get(key).is_some(), "missing `{key}` in {d}");
+    }
+    assert_eq!(d["path"], "fixtures/demo/Dockerfile");
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(1), Some(6))
+    );
+    assert_eq!(
+        (d["end_line"].as_u64(), d["end_column"].as_u64()),
+        (Some(1), Some(17))
+    );
+    let s = &v["summary"];
+    assert_eq!(s["files_checked"], 4);
+    assert_eq!(s["errors"], 2);
+    assert_eq!(s["warnings"], 8);
+    assert_eq!(s["infos"], 0);
+    assert_eq!(s["suppressed"], 0);
+    insta::assert_snapshot!("demo_json", stdout(&o));
+}
+
+#[test]
+fn full_format_and_colors() {
+    let plain = stdout(&prodlint(&[
+        "check",
+        "fixtures/demo",
+        "--format",
+        "full",
+        "--color",
+        "never",
+    ]));
+    assert!(
+        plain.contains("╭─[fixtures/demo/deploy/orders.yaml:18:11]"),
+        "{plain}"
+    );
+    assert!(plain.contains("help:"));
+    assert!(!plain.contains('\u{1b}'));
+    let colored = stdout(&prodlint(&[
+        "check",
+        "fixtures/demo",
+        "--format",
+        "full",
+        "--color",
+        "always",
+    ]));
+    assert!(colored.contains('\u{1b}'));
+}
+
+#[test]
+fn suppressions_every_form() {
+    let o = prodlint(&["check", "fixtures/cli/suppressions", "--format", "json"]);
+    let v = json(&o);
+    let mut rules = rules_of(&v);
+    rules.sort();
+    // Suppressed: image-tag (own line, Dockerfile), image-runs-as-root (own line, list),
+    // image-tag (trailing, YAML), the two probes (annotation), the reqwest client (ignore-file).
+    // Reported: the unused `shell-form-entrypoint` entry and the unknown rule name.
+    assert_eq!(rules, ["invalid-suppression", "unused-suppression"], "{v}");
+    assert_eq!(v["summary"]["suppressed"], 6, "{v}");
+    let unused = v["diagnostics"]
+        .as_array()
+        .and_then(|a| a.iter().find(|d| d["rule"] == "unused-suppression"))
+        .expect("unused");
+    assert_eq!(unused["path"], "fixtures/cli/suppressions/Dockerfile");
+    assert_eq!(
+        (unused["line"].as_u64(), unused["column"].as_u64()),
+        (Some(3), Some(40))
+    );
+    // Ignoring the rule of an unused suppression silences the report about it too.
+    let o = prodlint(&[
+        "check",
+        "fixtures/cli/suppressions",
+        "--format",
+        "json",
+        "--ignore",
+        "shell-form-entrypoint",
+    ]);
+    assert_eq!(rules_of(&json(&o)), ["invalid-suppression"]);
+}
+
+#[test]
+fn config_levels_excludes_and_overrides() {
+    let o = prodlint_in(
+        Path::new("fixtures/cli/config"),
+        &["check", "--format", "concise", "--quiet"],
+        None,
+    );
+    let out = stdout(&o);
+    assert_eq!(
+        out,
+        "app.yaml:6:8: warning[missing-liveness-probe] container `app` has no liveness probe\n\
+         app.yaml:6:26: error[image-tag-not-pinned] container `app` image `app` has no tag, so it pulls `latest`\n\
+         dev/app.yaml:6:26: info[image-tag-not-pinned] container `app` image `app` has no tag, so it pulls `latest`\n"
+    );
+    // The excluded file is still checked when named explicitly.
+    let o = prodlint_in(
+        Path::new("fixtures/cli/config"),
+        &["check", "vendor/app.yaml", "--format", "concise", "--quiet"],
+        None,
+    );
+    assert_eq!(stdout(&o).lines().count(), 2, "{}", stdout(&o));
+    // --no-config ignores the file; --config names one.
+    let o = prodlint_in(
+        Path::new("fixtures/cli/config"),
+        &["check", "--no-config", "--format", "json"],
+        None,
+    );
+    assert_eq!(json(&o)["summary"]["files_checked"], 3);
+    let o = prodlint(&[
+        "check",
+        "--config",
+        "fixtures/cli/config/prodlint.toml",
+        "fixtures/cli/config/app.yaml",
+        "--format",
+        "concise",
+        "--quiet",
+    ]);
+    assert_eq!(stdout(&o).lines().count(), 2);
+}
+
+#[test]
+fn config_errors_name_file_line_and_key() {
+    let o = prodlint(&["check", "fixtures/cli/bad-config"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("prodlint.toml:3:1: unknown rule or group `missing-liveness-probes`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn stdin_with_filename() {
+    let manifest = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: c\n      image: c:latest\n";
+    let o = prodlint_in(
+        Path::new("."),
+        &[
+            "check",
+            "-",
+            "--stdin-filename",
+            "rendered.yaml",
+            "--format",
+            "concise",
+            "--select",
+            "image-tag-not-pinned",
+            "--quiet",
+        ],
+        Some(manifest),
+    );
+    assert_eq!(stdout(&o), "rendered.yaml:7:14: warning[image-tag-not-pinned] container `c` image `c:latest` uses the `latest` tag\n");
+    let o = prodlint_in(Path::new("."), &["check", "-"], Some(manifest));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--stdin-filename"));
+}
+
+#[test]
+fn rules_and_rule_commands() {
+    let o = prodlint(&["rules", "--format", "json"]);
+    let list: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert!(list
+        .as_array()
+        .is_some_and(|l| l.iter().any(|r| r["name"] == "image-runs-as-root")));
+    let table = stdout(&prodlint(&["rules"]));
+    assert!(table.contains("missing-memory-limit"));
+    let doc = prodlint(&["rule", "image-runs-as-root"]);
+    assert_eq!(doc.status.code(), Some(0));
+    assert!(stdout(&doc).contains("## Why is this bad?"));
+    assert_eq!(prodlint(&["rule", "no-such-rule"]).status.code(), Some(2));
+}
+
+#[test]
+fn hostile_input_never_stops_the_run() {
+    let dir = temp_dir("hostile");
+    std::fs::write(dir.join("Dockerfile"), [0u8, 159, 146, 150, 0, 1, 2, 255]).unwrap();
+    std::fs::write(dir.join("empty.yaml"), "").unwrap();
+    std::fs::write(dir.join("empty.rs"), "").unwrap();
+    std::fs::write(dir.join("Containerfile"), "").unwrap();
+    std::fs::write(
+        dir.join("latin1.yaml"),
+        b"apiVersion: v1\nkind: Pod\nname: \xe9\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("truncated.yaml"), "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n        - name: \"api\n").unwrap();
+    std::fs::write(dir.join("invalid.rs"), "fn main( {\n").unwrap();
+    std::fs::write(
+        dir.join("deep.rs"),
+        format!("fn f() {{ {} }}", "(".repeat(100_000)),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("deep.yaml"),
+        format!("apiVersion: v1\nkind: List\nitems: {}", "[".repeat(100_000)),
+    )
+    .unwrap();
+    std::fs::write(dir.join("bomb.yaml"), {
+        let mut s = String::from("apiVersion: v1\nkind: List\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..15 {
+            s.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n", p = i - 1));
+        }
+        s
+    })
+    .unwrap();
+    // A 10 MB manifest and a 10 MB Rust file.
+    let mut big = String::new();
+    while big.len() < 10 << 20 {
+        big.push_str("---\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - {name: c, image: c:1, resources: {limits: {memory: 1Gi}}, livenessProbe: {tcpSocket: {port: 1}}, readinessProbe: {tcpSocket: {port: 1}}}\n");
+    }
+    std::fs::write(dir.join("big.yaml"), &big).unwrap();
+    let mut big_rs = String::new();
+    let mut i = 0;
+    while big_rs.len() < 10 << 20 {
+        big_rs.push_str(&format!("pub fn f{i}() -> u32 {{ let x = {i}; x + 1 }}\n"));
+        i += 1;
+    }
+    std::fs::write(dir.join("big.rs"), &big_rs).unwrap();
+    std::fs::write(
+        dir.join("app.Dockerfile"),
+        "FROM debian\nUSER 10001\nCMD [\"/app\"]\n",
+    )
+    .unwrap();
+
+    let o = prodlint(&["check", dir.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    let v = json(&o);
+    let rules = rules_of(&v);
+    assert!(
+        rules.iter().any(|r| r == "image-tag-not-pinned"),
+        "the good file is still checked: {rules:?}"
+    );
+    let parse_errors = rules.iter().filter(|r| *r == "parse-error").count();
+    // truncated.yaml, invalid.rs, deep.rs, deep.yaml, bomb.yaml
+    assert_eq!(parse_errors, 5, "{v}");
+    assert!(!rules.iter().any(|r| r == "internal-error"), "{v}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn symlinks_are_not_followed() {
+    #[cfg(unix)]
+    {
+        let dir = temp_dir("symlink");
+        let outside = temp_dir("symlink-outside");
+        std::fs::write(outside.join("Dockerfile"), "FROM debian\n").unwrap();
+        std::os::unix::fs::symlink(&outside, dir.join("link")).unwrap();
+        let o = prodlint(&["check", dir.to_str().unwrap(), "--format", "json"]);
+        assert_eq!(json(&o)["summary"]["files_checked"], 0);
+        let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::fs::remove_dir_all(&outside);
+    }
+}

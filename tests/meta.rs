@@ -1,0 +1,206 @@
+//! Every rule is complete (docs with the required sections, fixtures, snapshots), nothing is
+//! orphaned, documented examples behave as documented, and docs/rules.md is current.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use prodlint::cli::{rules_listing, RulesFormat};
+use prodlint::config::{CliSelection, Config};
+use prodlint::engine::{check, Options, StdinInput};
+use prodlint::rules::{self, registry};
+
+const SECTIONS: &[&str] = &[
+    "## What it does",
+    "## Why is this bad?",
+    "## Example",
+    "## Use instead",
+    "## References",
+];
+const KINDS: &[&str] = &["rust", "dockerfile", "kubernetes"];
+
+fn dir_names(path: &str) -> BTreeSet<String> {
+    std::fs::read_dir(path)
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| e.file_name().into_string().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn rule_docs_are_complete() {
+    let mut problems = Vec::new();
+    for r in registry() {
+        let name = r.name();
+        if r.meta.name != name {
+            problems.push(format!("{name}: front matter says `{}`", r.meta.name));
+        }
+        let kebab = name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !kebab || name.starts_with("no-") || name.starts_with('-') || name.ends_with('-') {
+            problems.push(format!(
+                "{name}: rule names are kebab-case and name the problem"
+            ));
+        }
+        if !rules::is_group(&r.meta.group) {
+            problems.push(format!("{name}: unknown group `{}`", r.meta.group));
+        }
+        if r.meta.kinds.is_empty() || r.meta.kinds.iter().any(|k| !KINDS.contains(&k.as_str())) {
+            problems.push(format!("{name}: kinds must be some of {KINDS:?}"));
+        }
+        let s = &r.meta.summary;
+        if s.is_empty() || s.ends_with('.') || s.chars().next().is_some_and(char::is_uppercase) {
+            problems.push(format!(
+                "{name}: summary must be lowercase without a trailing period"
+            ));
+        }
+        let mut last = 0;
+        for section in SECTIONS {
+            match r.body.find(&format!("\n{section}\n")) {
+                Some(at) if at >= last => last = at,
+                Some(_) => problems.push(format!("{name}: `{section}` is out of order")),
+                None => problems.push(format!("{name}: missing `{section}`")),
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn registry_is_sorted_and_unique() {
+    let names: Vec<&str> = rules::ALL.iter().map(|r| r.name).collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(
+        names, sorted,
+        "rules::ALL must be sorted by name, without duplicates"
+    );
+}
+
+#[test]
+fn no_orphans_and_every_rule_has_cases_and_snapshots() {
+    let names: BTreeSet<String> = registry().iter().map(|r| r.name().to_string()).collect();
+    let mut problems = Vec::new();
+    for doc in dir_names("rules") {
+        let stem = doc.trim_end_matches(".md");
+        if !names.contains(stem) {
+            problems.push(format!("rules/{doc}: no rule with this name"));
+        }
+    }
+    for dir in dir_names("fixtures") {
+        if dir != "demo" && dir != "cli" && !names.contains(&dir) {
+            problems.push(format!("fixtures/{dir}: no rule with this name"));
+        }
+    }
+    for name in &names {
+        let cases = dir_names(&format!("fixtures/{name}"));
+        let bad: Vec<&String> = cases.iter().filter(|c| c.starts_with("bad")).collect();
+        if bad.is_empty() {
+            problems.push(format!("{name}: no fixtures/{name}/bad* case"));
+        }
+        if !cases.iter().any(|c| c.starts_with("good")) {
+            problems.push(format!("{name}: no fixtures/{name}/good* case"));
+        }
+        let snaps = dir_names(&format!("fixtures/{name}/snapshots"));
+        for b in &bad {
+            if !snaps.contains(&format!("{b}.snap")) {
+                problems.push(format!("{name}: {b} has no snapshot"));
+            }
+        }
+        for s in &snaps {
+            let case = s.trim_end_matches(".snap");
+            if !s.ends_with(".snap") || !bad.iter().any(|b| b.as_str() == case) {
+                problems.push(format!("fixtures/{name}/snapshots/{s}: orphan snapshot"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The first fenced block after a heading: (info string, code).
+fn block_after<'a>(body: &'a str, heading: &str) -> Option<(&'a str, &'a str)> {
+    let rest = &body[body.find(heading)? + heading.len()..];
+    let open = rest.find("```")?;
+    let rest = &rest[open + 3..];
+    let info_end = rest.find('\n')?;
+    let info = &rest[..info_end];
+    let code = &rest[info_end + 1..];
+    Some((info.trim(), &code[..code.find("\n```")? + 1]))
+}
+
+fn findings_of(rule: &rules::RuleInfo, info: &str, code: &str) -> usize {
+    let name = match info {
+        "rust" => "example.rs",
+        "dockerfile" => "Dockerfile",
+        "yaml" => "example.yaml",
+        other => panic!("{}: unknown example language `{other}`", rule.name()),
+    };
+    let mut config = Config::default();
+    if rule.meta.group != "meta" {
+        config.cli = CliSelection {
+            select: Some(vec![rule.name().to_string()]),
+            ignore: Vec::new(),
+        };
+    }
+    let report = check(Options {
+        paths: Vec::new(),
+        stdin: Some(StdinInput {
+            name: name.into(),
+            text: code.into(),
+        }),
+        config,
+        threads: Some(1),
+    });
+    report
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule == rule.name())
+        .count()
+}
+
+#[test]
+fn documented_examples_behave() {
+    let mut problems = Vec::new();
+    for r in registry() {
+        for (heading, should_fire) in [("## Example", true), ("## Use instead", false)] {
+            let Some((info, code)) = block_after(r.body, heading) else {
+                problems.push(format!("{}: no code block under `{heading}`", r.name()));
+                continue;
+            };
+            if info.ends_with(",ignore") {
+                continue;
+            }
+            let n = findings_of(r, info, code);
+            if should_fire && n == 0 {
+                problems.push(format!(
+                    "{}: the `{heading}` block does not trigger the rule",
+                    r.name()
+                ));
+            }
+            if !should_fire && n > 0 {
+                problems.push(format!(
+                    "{}: the `{heading}` block triggers the rule",
+                    r.name()
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn rules_md_is_current() {
+    let expected = rules_listing(RulesFormat::Markdown);
+    let path = Path::new("docs/rules.md");
+    if std::env::var_os("PRODLINT_BLESS").is_some() {
+        std::fs::write(path, &expected).expect("write docs/rules.md");
+    }
+    let actual = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        actual == expected,
+        "docs/rules.md is out of date: run `PRODLINT_BLESS=1 cargo test --test meta`"
+    );
+}
