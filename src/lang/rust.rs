@@ -246,7 +246,8 @@ fn is_test_fn(attrs: &[syn::Attribute]) -> bool {
     }) || is_test_only(attrs)
 }
 
-/// `#[cfg(test)]` or `#[cfg(all(test, ..))]`: compiled only for tests.
+/// `#[cfg(test)]`, `#[cfg(debug_assertions)]` or `#[cfg(all(test, ..))]`: compiled only for tests
+/// or debug builds, never into a release build.
 fn is_test_only(attrs: &[syn::Attribute]) -> bool {
     attrs.iter().any(|a| {
         a.path().is_ident("cfg") && a.parse_args::<syn::Meta>().is_ok_and(|m| implies_test(&m))
@@ -255,7 +256,7 @@ fn is_test_only(attrs: &[syn::Attribute]) -> bool {
 
 fn implies_test(meta: &syn::Meta) -> bool {
     match meta {
-        syn::Meta::Path(p) => p.is_ident("test"),
+        syn::Meta::Path(p) => p.is_ident("test") || p.is_ident("debug_assertions"),
         syn::Meta::List(l) if l.path.is_ident("all") => l
             .parse_args_with(Punctuated::<syn::Meta, Token![,]>::parse_terminated)
             .is_ok_and(|items| items.iter().any(implies_test)),
@@ -924,7 +925,7 @@ mod tests {
     #[test]
     fn test_code_is_skipped() {
         let c = calls(
-            "#[cfg(test)] mod t { fn f() { a(); } }\n#[tokio::test] async fn g() { b(); }\n#[cfg(all(test, unix))] fn h() { c(); }\n#[cfg(not(test))] fn i() { d(); }",
+            "#[cfg(test)] mod t { fn f() { a(); } }\n#[tokio::test] async fn g() { b(); }\n#[cfg(all(test, unix))] fn h() { c(); }\n#[cfg(not(test))] fn i() { d(); }\n#[cfg(debug_assertions)] fn j() { e(); }",
         );
         assert_eq!(c, ["d"]);
     }
