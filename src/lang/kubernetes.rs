@@ -117,9 +117,8 @@ pub fn parse(text: &str) -> K8sFile {
             file.add_object(i, Vec::new(), &doc.root);
         }
     }
-    if file.is_kubernetes || stream.error.is_some() {
-        file.is_kubernetes |= stream.error.is_some() && may_be_kubernetes(text);
-    }
+    // A file that fails to parse counts as a manifest when it looks like one.
+    file.is_kubernetes |= stream.error.is_some() && may_be_kubernetes(text);
     file.docs = stream.documents;
     file
 }
@@ -347,10 +346,6 @@ impl<'a> K8sObject<'a> {
     /// Jobs and CronJobs run to completion: probes do not apply to them.
     pub fn runs_to_completion(&self) -> bool {
         matches!(self.entry.typed, Typed::Job(_) | Typed::CronJob(_))
-    }
-
-    pub fn is_workload(&self) -> bool {
-        self.pod_spec().is_some()
     }
 
     /// Rules named in `prodlint.dev/ignore` annotations on the object or its pod template, each

@@ -1,4 +1,4 @@
-use crate::lang::kubernetes::{K8sObject, Part, Seg};
+use crate::lang::kubernetes::K8sObject;
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 
 pub static RULE: Rule = Rule {
@@ -8,18 +8,11 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(obj: &K8sObject, cx: &mut Ctx) {
-    if obj.runs_to_completion() {
-        return;
-    }
-    for c in obj.containers().into_iter().filter(|c| !c.init) {
-        if c.spec.liveness_probe.is_none() {
-            let mut route = c.route.clone();
-            route.push(Seg::Key("name"));
-            cx.report(
-                obj.span(&route, Part::Entry),
-                format!("container `{}` has no liveness probe", c.spec.name),
-            )
-            .help("add a `livenessProbe` that checks only that this process can serve (not its dependencies)");
-        }
-    }
+    super::report_missing_probe(
+        obj,
+        cx,
+        |c| c.liveness_probe.as_ref(),
+        "liveness",
+        "add a `livenessProbe` that checks only that this process can serve (not its dependencies)",
+    );
 }

@@ -1,4 +1,4 @@
-use crate::lang::kubernetes::{K8sObject, Part, Seg};
+use crate::lang::kubernetes::K8sObject;
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 
 pub static RULE: Rule = Rule {
@@ -8,18 +8,11 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(obj: &K8sObject, cx: &mut Ctx) {
-    if obj.runs_to_completion() {
-        return;
-    }
-    for c in obj.containers().into_iter().filter(|c| !c.init) {
-        if c.spec.readiness_probe.is_none() {
-            let mut route = c.route.clone();
-            route.push(Seg::Key("name"));
-            cx.report(
-                obj.span(&route, Part::Entry),
-                format!("container `{}` has no readiness probe", c.spec.name),
-            )
-            .help("add a `readinessProbe` so traffic only reaches pods that are ready to serve it");
-        }
-    }
+    super::report_missing_probe(
+        obj,
+        cx,
+        |c| c.readiness_probe.as_ref(),
+        "readiness",
+        "add a `readinessProbe` so traffic only reaches pods that are ready to serve it",
+    );
 }
