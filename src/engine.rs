@@ -2,6 +2,7 @@
 //! project checks on the facts → severities from config → suppressions → sorted report.
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::ops::Range;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -60,6 +61,32 @@ impl Report {
 }
 
 type FileResult = Result<Option<Outcome>, String>;
+
+/// Drops findings whose `unless_package` evidence holds somewhere in the same package (a file
+/// outside any package is its own package).
+fn drop_findings_remedied_elsewhere(findings: &mut Vec<Finding>, project: &Project) {
+    if findings.iter().all(|f| f.unless_package.is_empty()) {
+        return;
+    }
+    let mut members: HashMap<Result<&Path, FileId>, Vec<&RustFileFacts>> = HashMap::new();
+    let mut key_of = HashMap::new();
+    for r in &project.rust {
+        let key = r.package.as_deref().ok_or(r.file);
+        members.entry(key).or_default().push(r);
+        key_of.insert(r.file, key);
+    }
+    findings.retain(|f| {
+        if f.unless_package.is_empty() {
+            return true;
+        }
+        let Some(files) = key_of.get(&f.file).and_then(|k| members.get(k)) else {
+            return true;
+        };
+        !files
+            .iter()
+            .any(|r| f.unless_package.iter().any(|e| e.holds(&r.facts)))
+    });
+}
 
 /// What one file contributes.
 struct Outcome {
@@ -184,6 +211,8 @@ pub fn check(options: Options) -> Report {
             }
         }
     }
+
+    drop_findings_remedied_elsewhere(&mut findings, &project);
 
     let mut diagnostics = Vec::new();
     for f in findings {
@@ -350,6 +379,7 @@ fn process(
             message,
             help: None,
             related: Vec::new(),
+            unless_package: &[],
         });
     };
     let text = &*source.text;
@@ -430,6 +460,7 @@ fn process(
                         input.display
                     )),
                     related: Vec::new(),
+                    unless_package: &[],
                 });
             }
             for (message, span) in &file.errors {

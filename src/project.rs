@@ -1,7 +1,7 @@
 //! Facts about Cargo packages (which crates and locked versions a package uses) and the facts the
 //! front ends export for cross-file rules.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -211,6 +211,25 @@ pub struct RustFacts {
     pub starts_actix_server: bool,
     /// ...unless its signal handling is turned off.
     pub disables_actix_signals: bool,
+    /// Every path production code refers to, resolved through imports (`tower_http::limit::
+    /// RequestBodyLimitLayer::new`), and `path.method` for methods chained on a call to it.
+    pub references: BTreeSet<String>,
+    /// Every method name called in production code.
+    pub methods: BTreeSet<String>,
+}
+
+impl RustFacts {
+    /// Whether code refers to `path` or to something under it.
+    pub fn refers_to(&self, path: &str) -> bool {
+        self.references
+            .range(path.to_string()..)
+            .next()
+            .is_some_and(|r| {
+                r.strip_prefix(path).is_some_and(|rest| {
+                    rest.is_empty() || rest.starts_with("::") || rest.starts_with('.')
+                })
+            })
+    }
 }
 
 /// Everything cross-file rules can see.

@@ -389,7 +389,42 @@ pub fn chains_on_local(block: &syn::Block, name: &str) -> Vec<Vec<String>> {
 pub struct FnCtx<'a> {
     pub name: String,
     pub is_async: bool,
+    pub sig: &'a syn::Signature,
     pub block: &'a syn::Block,
+}
+
+/// What encloses the code being visited, innermost last.
+#[derive(Clone, Debug)]
+enum Frame {
+    Fn {
+        is_async: bool,
+    },
+    AsyncBlock,
+    /// A closure; `callee` names what it is handed to (`spawn_blocking`, `get_or_init`), the last
+    /// path segment of a called function or the method name.
+    Closure {
+        is_async: bool,
+        callee: Option<String>,
+    },
+    Loop,
+}
+
+/// Functions and methods that run a (non-async) closure on a thread where blocking is allowed.
+const BLOCKING_OFFLOAD: &[&str] = &[
+    "spawn_blocking",
+    "block_in_place",
+    "spawn",
+    "spawn_fifo",
+    "scope",
+    "in_place_scope",
+    "join",
+    "block",
+    "rayon",
+];
+
+/// One branch of a `select!`: `pattern = future => handler`.
+pub struct SelectBranch<'e> {
+    pub future: &'e Expr,
 }
 
 /// What a rule sees at each callback: import resolution and the enclosing function.
@@ -399,9 +434,10 @@ pub struct Cx<'w> {
     fns: &'w [FnCtx<'w>],
     cfgs: &'w [String],
     lets: &'w [(*const Expr, String)],
+    frames: &'w [Frame],
 }
 
-impl Cx<'_> {
+impl<'w> Cx<'w> {
     /// Full paths a path may refer to (`Client::new` → `reqwest::Client::new` after
     /// `use reqwest::Client`), with crate renames undone and `-` spelled `_`.
     pub fn resolve(&self, path: &syn::Path) -> Vec<String> {
@@ -410,45 +446,7 @@ impl Cx<'_> {
     }
 
     pub fn resolve_segments(&self, segs: &[String]) -> Vec<String> {
-        let Some(first) = segs.first() else {
-            return Vec::new();
-        };
-        if matches!(first.as_str(), "crate" | "self" | "super" | "Self") {
-            return vec![segs.join("::")];
-        }
-        let mut candidates = Vec::new();
-        if let Some(full) = self.scopes.iter().rev().find_map(|s| s.names.get(first)) {
-            let mut v = full.clone();
-            v.extend_from_slice(&segs[1..]);
-            candidates.push(v);
-        } else {
-            candidates.push(segs.to_vec());
-            for scope in self.scopes.iter().rev() {
-                for glob in &scope.globs {
-                    if glob
-                        .first()
-                        .is_some_and(|g| !matches!(g.as_str(), "crate" | "self" | "super"))
-                    {
-                        let mut v = glob.clone();
-                        v.extend_from_slice(segs);
-                        candidates.push(v);
-                    }
-                }
-            }
-        }
-        candidates
-            .into_iter()
-            .map(|mut v| {
-                if let Some(first) = v.first_mut() {
-                    let local = normalize_crate(first);
-                    *first = match self.file.package.as_ref().and_then(|p| p.crate_of(&local)) {
-                        Some(real) => real.to_string(),
-                        None => local,
-                    };
-                }
-                v.join("::")
-            })
-            .collect()
+        resolve_in(self.file, self.scopes, segs)
     }
 
     /// Resolved paths of a call's callee, when it is a plain path.
@@ -468,7 +466,18 @@ impl Cx<'_> {
             .find(|t| paths.iter().any(|p| p == t))
     }
 
-    pub fn current_fn(&self) -> Option<&FnCtx<'_>> {
+    /// Whether a call's callee resolves to a path under one of `prefixes` (`std::fs` matches
+    /// `std::fs::read`).
+    pub fn call_under(&self, call: &syn::ExprCall, prefixes: &[&str]) -> bool {
+        self.call_paths(call).iter().any(|p| {
+            prefixes.iter().any(|pre| {
+                p.strip_prefix(pre)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
+            })
+        })
+    }
+
+    pub fn current_fn(&self) -> Option<&FnCtx<'w>> {
         self.fns.last()
     }
 
@@ -496,6 +505,92 @@ impl Cx<'_> {
             _ => false,
         }
     }
+
+    /// Whether the code runs on an async executor thread: inside an `async fn`, async block or
+    /// async closure, and not inside a closure handed to `spawn_blocking`, `block_in_place`,
+    /// `std::thread::spawn`, rayon or actix `web::block`, nor in a nested plain `fn`.
+    pub fn in_async(&self) -> bool {
+        for frame in self.frames.iter().rev() {
+            match frame {
+                Frame::Fn { is_async } => return *is_async,
+                Frame::AsyncBlock => return true,
+                Frame::Closure { is_async: true, .. } => return true,
+                Frame::Closure {
+                    callee: Some(c), ..
+                } if BLOCKING_OFFLOAD.contains(&c.as_str()) => return false,
+                _ => {}
+            }
+        }
+        false
+    }
+
+    /// Whether the code is inside a loop body of the current function.
+    pub fn in_loop(&self) -> bool {
+        for frame in self.frames.iter().rev() {
+            match frame {
+                Frame::Fn { .. } => return false,
+                Frame::Loop => return true,
+                _ => {}
+            }
+        }
+        false
+    }
+
+    /// Whether the code is inside a closure handed to one of `callees` (innermost function only).
+    pub fn in_closure_for(&self, callees: &[&str]) -> bool {
+        for frame in self.frames.iter().rev() {
+            match frame {
+                Frame::Fn { .. } => return false,
+                Frame::Closure {
+                    callee: Some(c), ..
+                } if callees.contains(&c.as_str()) => return true,
+                _ => {}
+            }
+        }
+        false
+    }
+}
+
+fn resolve_in(file: &RustFile, scopes: &[Rc<Imports>], segs: &[String]) -> Vec<String> {
+    let Some(first) = segs.first() else {
+        return Vec::new();
+    };
+    if matches!(first.as_str(), "crate" | "self" | "super" | "Self") {
+        return vec![segs.join("::")];
+    }
+    let mut candidates = Vec::new();
+    if let Some(full) = scopes.iter().rev().find_map(|s| s.names.get(first)) {
+        let mut v = full.clone();
+        v.extend_from_slice(&segs[1..]);
+        candidates.push(v);
+    } else {
+        candidates.push(segs.to_vec());
+        for scope in scopes.iter().rev() {
+            for glob in &scope.globs {
+                if glob
+                    .first()
+                    .is_some_and(|g| !matches!(g.as_str(), "crate" | "self" | "super"))
+                {
+                    let mut v = glob.clone();
+                    v.extend_from_slice(segs);
+                    candidates.push(v);
+                }
+            }
+        }
+    }
+    candidates
+        .into_iter()
+        .map(|mut v| {
+            if let Some(first) = v.first_mut() {
+                let local = normalize_crate(first);
+                *first = match file.package.as_ref().and_then(|p| p.crate_of(&local)) {
+                    Some(real) => real.to_string(),
+                    None => local,
+                };
+            }
+            v.join("::")
+        })
+        .collect()
 }
 
 /// Callbacks a rule implements; every one has a default that does nothing.
@@ -506,6 +601,10 @@ pub trait RustVisitor {
     fn path_expr(&mut self, _cx: &Cx<'_>, _path: &syn::ExprPath) {}
     /// A macro whose body is not a list of expressions: its raw tokens.
     fn macro_tokens(&mut self, _cx: &Cx<'_>, _mac: &syn::Macro) {}
+    /// A `select!` whose body parsed: its branches' futures (then each expression is walked).
+    fn select(&mut self, _cx: &Cx<'_>, _mac: &syn::Macro, _branches: &[SelectBranch<'_>]) {}
+    /// A function or method with a body, before its body is walked.
+    fn function(&mut self, _cx: &Cx<'_>, _attrs: &[syn::Attribute], _f: &FnCtx<'_>) {}
 }
 
 /// Walks the production code of a file (test code skipped) and calls the visitor.
@@ -520,6 +619,7 @@ pub fn walk(file: &RustFile, visitor: &mut dyn RustVisitor) {
         fns: Vec::new(),
         cfgs: Vec::new(),
         lets: Vec::new(),
+        frames: Vec::new(),
     };
     for item in &file.ast.items {
         w.visit_item(item);
@@ -533,6 +633,7 @@ struct Walker<'a, 'v> {
     fns: Vec<FnCtx<'a>>,
     cfgs: Vec<String>,
     lets: Vec<(*const Expr, String)>,
+    frames: Vec<Frame>,
 }
 
 impl<'a> Walker<'a, '_> {
@@ -544,8 +645,15 @@ impl<'a> Walker<'a, '_> {
             fns: &self.fns,
             cfgs: &self.cfgs,
             lets: &self.lets,
+            frames: &self.frames,
         };
         f(&mut *self.visitor, &cx);
+    }
+
+    fn in_frame(&mut self, frame: Frame, f: impl FnOnce(&mut Self)) {
+        self.frames.push(frame);
+        f(self);
+        self.frames.pop();
     }
 
     /// Runs `f` with the item's `cfg`s pushed, unless the item is test-only.
@@ -570,18 +678,25 @@ impl<'a> Walker<'a, '_> {
             return;
         }
         self.with_attrs(attrs, |w| {
+            let is_async = sig.asyncness.is_some();
             w.fns.push(FnCtx {
                 name: sig.ident.to_string(),
-                is_async: sig.asyncness.is_some(),
+                is_async,
+                sig,
                 block,
             });
+            w.frames.push(Frame::Fn { is_async });
+            if let Some(f) = w.fns.last().cloned() {
+                w.notify(|v, cx| v.function(cx, attrs, &f));
+            }
             w.visit_block(block);
+            w.frames.pop();
             w.fns.pop();
         });
     }
 
     /// Walks expressions parsed out of a macro body; they live shorter than the file's tree.
-    fn walk_macro_exprs(&mut self, exprs: &[Expr]) {
+    fn walk_macro_exprs(&mut self, exprs: &[Expr], select: Option<(&syn::Macro, &[usize])>) {
         let mut sub = Walker {
             file: self.file,
             visitor: &mut *self.visitor,
@@ -589,10 +704,46 @@ impl<'a> Walker<'a, '_> {
             fns: self.fns.clone(),
             cfgs: self.cfgs.clone(),
             lets: Vec::new(),
+            frames: self.frames.clone(),
         };
+        if let Some((mac, futures)) = select {
+            let branches: Vec<SelectBranch<'_>> = futures
+                .iter()
+                .filter_map(|&i| exprs.get(i))
+                .map(|future| SelectBranch { future })
+                .collect();
+            sub.notify(|v, cx| v.select(cx, mac, &branches));
+        }
         for e in exprs {
             sub.visit_expr(e);
         }
+    }
+
+    /// Visits a call or method argument; a closure argument remembers what it is handed to.
+    fn visit_arg(&mut self, arg: &'a Expr, callee: &str) {
+        match arg {
+            Expr::Closure(c) => self.walk_closure(c, Some(callee.to_string())),
+            _ => self.visit_expr(arg),
+        }
+    }
+
+    fn walk_closure(&mut self, c: &'a syn::ExprClosure, callee: Option<String>) {
+        let frame = Frame::Closure {
+            is_async: c.asyncness.is_some(),
+            callee,
+        };
+        self.in_frame(frame, |w| syn::visit::visit_expr_closure(w, c));
+    }
+
+    /// The last segment a call's callee resolves to (`spawn_blocking` for `task::spawn_blocking`).
+    fn callee_name(&self, call: &syn::ExprCall) -> Option<String> {
+        let Expr::Path(p) = &*call.func else {
+            return None;
+        };
+        let segs = path_segments(&p.path);
+        let resolved = resolve_in(self.file, &self.scopes, &segs);
+        let full = resolved.first()?;
+        full.rsplit("::").next().map(str::to_string)
     }
 }
 
@@ -684,12 +835,62 @@ impl<'a> Visit<'a> for Walker<'a, '_> {
             return;
         }
         self.notify(|v, cx| v.chain(cx, &chain));
+        let parallel = chain.methods().any(|m| {
+            let name = m.method.to_string();
+            name.starts_with("par_") || name.starts_with("into_par_")
+        });
         for m in chain.methods() {
+            let callee = if parallel {
+                "rayon".to_string()
+            } else {
+                m.method.to_string()
+            };
             for arg in &m.args {
-                self.visit_expr(arg);
+                self.visit_arg(arg, &callee);
             }
         }
         syn::visit::visit_expr(self, chain.base);
+    }
+
+    fn visit_expr_call(&mut self, call: &'a syn::ExprCall) {
+        self.visit_expr(&call.func);
+        let callee = self.callee_name(call).unwrap_or_default();
+        for arg in &call.args {
+            self.visit_arg(arg, &callee);
+        }
+    }
+
+    fn visit_expr_closure(&mut self, c: &'a syn::ExprClosure) {
+        self.walk_closure(c, None);
+    }
+
+    fn visit_expr_async(&mut self, a: &'a syn::ExprAsync) {
+        self.in_frame(Frame::AsyncBlock, |w| syn::visit::visit_expr_async(w, a));
+    }
+
+    fn visit_expr_loop(&mut self, l: &'a syn::ExprLoop) {
+        self.in_frame(Frame::Loop, |w| w.visit_block(&l.body));
+    }
+
+    fn visit_expr_while(&mut self, l: &'a syn::ExprWhile) {
+        self.visit_expr(&l.cond);
+        self.in_frame(Frame::Loop, |w| w.visit_block(&l.body));
+    }
+
+    fn visit_expr_for_loop(&mut self, l: &'a syn::ExprForLoop) {
+        self.visit_expr(&l.expr);
+        self.in_frame(Frame::Loop, |w| w.visit_block(&l.body));
+    }
+
+    fn visit_item(&mut self, i: &'a syn::Item) {
+        // A nested item is not inside the enclosing function's loops, closures or async blocks.
+        if self.frames.is_empty() {
+            syn::visit::visit_item(self, i);
+        } else {
+            let saved = std::mem::take(&mut self.frames);
+            syn::visit::visit_item(self, i);
+            self.frames = saved;
+        }
     }
 
     fn visit_expr_path(&mut self, p: &'a syn::ExprPath) {
@@ -702,26 +903,27 @@ impl<'a> Visit<'a> for Walker<'a, '_> {
             .segments
             .last()
             .is_some_and(|s| s.ident == "select");
-        let parsed = if is_select {
-            parse_select.parse2(mac.tokens.clone()).ok()
-        } else {
-            Punctuated::<Expr, Token![,]>::parse_terminated
-                .parse2(mac.tokens.clone())
-                .ok()
-                .map(|p| p.into_iter().collect())
-        };
-        match parsed {
-            Some(exprs) => self.walk_macro_exprs(&exprs),
-            None => {
-                self.notify(|v, cx| v.macro_tokens(cx, mac));
+        if is_select {
+            if let Ok((exprs, futures)) = parse_select.parse2(mac.tokens.clone()) {
+                self.walk_macro_exprs(&exprs, Some((mac, &futures)));
+                return;
             }
+        } else if let Ok(p) =
+            Punctuated::<Expr, Token![,]>::parse_terminated.parse2(mac.tokens.clone())
+        {
+            let exprs: Vec<Expr> = p.into_iter().collect();
+            self.walk_macro_exprs(&exprs, None);
+            return;
         }
+        self.notify(|v, cx| v.macro_tokens(cx, mac));
     }
 }
 
 /// `tokio::select!` / `futures::select!` bodies: `pat = future [, if cond] => handler,` and `else =>`.
-fn parse_select(input: ParseStream) -> syn::Result<Vec<Expr>> {
+/// Returns every expression and the indices of the branch futures among them.
+fn parse_select(input: ParseStream) -> syn::Result<(Vec<Expr>, Vec<usize>)> {
     let mut exprs = Vec::new();
+    let mut futures = Vec::new();
     if input.peek(syn::Ident)
         && input
             .fork()
@@ -743,6 +945,7 @@ fn parse_select(input: ParseStream) -> syn::Result<Vec<Expr>> {
         } else {
             syn::Pat::parse_single(input)?;
             input.parse::<Token![=]>()?;
+            futures.push(exprs.len());
             exprs.push(input.parse()?);
             if input.peek(Token![,]) && input.peek2(Token![if]) {
                 input.parse::<Token![,]>()?;
@@ -760,7 +963,7 @@ fn parse_select(input: ParseStream) -> syn::Result<Vec<Expr>> {
             input.parse::<Token![,]>()?;
         }
     }
-    Ok(exprs)
+    Ok((exprs, futures))
 }
 
 /// Paths in a token stream (`a::b::c`), with the span of their last segment, for macros whose
@@ -813,6 +1016,7 @@ pub fn facts(file: &RustFile) -> RustFacts {
     }
     impl F<'_> {
         fn path(&mut self, resolved: &[String]) {
+            self.facts.references.extend(resolved.iter().cloned());
             for p in resolved {
                 if p.ends_with("SignalKind::terminate")
                     || p.ends_with("::SIGTERM")
@@ -825,9 +1029,17 @@ pub fn facts(file: &RustFile) -> RustFacts {
     }
     impl RustVisitor for F<'_> {
         fn chain(&mut self, cx: &Cx<'_>, chain: &Chain<'_>) {
+            for m in chain.methods() {
+                self.facts.methods.insert(m.method.to_string());
+            }
             if let Some(call) = chain.base_call() {
                 let paths = cx.call_paths(call);
                 self.path(&paths);
+                for p in &paths {
+                    for m in chain.methods() {
+                        self.facts.references.insert(format!("{p}.{}", m.method));
+                    }
+                }
                 for p in &paths {
                     match p.as_str() {
                         "tokio::signal::ctrl_c" => {

@@ -68,9 +68,13 @@ pub mod engine_rules {
 
 /// Every rule, sorted by name (a meta-test checks the order).
 pub static ALL: &[&Rule] = &[
+    &rust::grpc_server_without_graceful_shutdown::RULE,
+    &rust::grpc_server_without_health_service::RULE,
     &engine_rules::HELM_TEMPLATE_SKIPPED,
+    &rust::http_client_timeout_disabled::RULE,
     &rust::http_client_without_timeout::RULE,
     &rust::http_server_without_graceful_shutdown::RULE,
+    &rust::http_server_without_header_read_timeout::RULE,
     &dockerfile::image_runs_as_root::RULE,
     &dockerfile::image_tag_not_pinned::RULE,
     &engine_rules::INVALID_SUPPRESSION,
@@ -80,6 +84,7 @@ pub static ALL: &[&Rule] = &[
     &engine_rules::PARSE_ERROR,
     &dockerfile::shell_form_entrypoint::RULE,
     &rust::shutdown_signal_ignores_sigterm::RULE,
+    &rust::unbounded_request_body::RULE,
     &engine_rules::UNUSED_SUPPRESSION,
 ];
 
@@ -187,9 +192,35 @@ pub struct Finding {
     pub message: String,
     pub help: Option<String>,
     pub related: Vec<Label>,
+    /// The finding is dropped when the file's package (production code, any file) shows one of
+    /// these: the remedy may be applied somewhere the rule cannot follow.
+    pub unless_package: &'static [Evidence],
+}
+
+/// Something a package's production code does, as far as its facts tell.
+#[derive(Debug, Clone, Copy)]
+pub enum Evidence {
+    /// Refers to this path or to something under it (`tower_http::limit`).
+    Path(&'static str),
+    /// Calls a method of this name (`set_timeout`).
+    Method(&'static str),
+}
+
+impl Evidence {
+    pub fn holds(&self, facts: &crate::project::RustFacts) -> bool {
+        match self {
+            Evidence::Path(p) => facts.refers_to(p),
+            Evidence::Method(m) => facts.methods.contains(*m),
+        }
+    }
 }
 
 impl Finding {
+    pub fn unless_package(&mut self, evidence: &'static [Evidence]) -> &mut Self {
+        self.unless_package = evidence;
+        self
+    }
+
     pub fn help(&mut self, help: impl Into<String>) -> &mut Self {
         self.help = Some(help.into());
         self
@@ -246,6 +277,7 @@ impl<'a> Ctx<'a> {
             message: message.into(),
             help: None,
             related: Vec::new(),
+            unless_package: &[],
         });
         let last = self.findings.len() - 1;
         &mut self.findings[last]

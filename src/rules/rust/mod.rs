@@ -1,3 +1,9 @@
+pub mod grpc_server_without_graceful_shutdown;
+pub mod grpc_server_without_health_service;
+pub mod http_client_timeout_disabled;
 pub mod http_client_without_timeout;
 pub mod http_server_without_graceful_shutdown;
+pub mod http_server_without_header_read_timeout;
 pub mod shutdown_signal_ignores_sigterm;
+pub mod support;
+pub mod unbounded_request_body;

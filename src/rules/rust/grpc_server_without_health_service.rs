@@ -1,0 +1,41 @@
+use crate::lang::rust::{call_span, walk, Chain, Cx, RustFile, RustVisitor};
+use crate::rules::rust::support::tonic_server;
+use crate::rules::{rule_doc, Check, Ctx, Evidence, Rule};
+
+pub static RULE: Rule = Rule {
+    name: "grpc-server-without-health-service",
+    doc: rule_doc!("grpc-server-without-health-service"),
+    checks: &[Check::Rust(check)],
+};
+
+/// Any use of tonic-health in the package counts: the reporter is often built in another file.
+const HEALTH: &[Evidence] = &[Evidence::Path("tonic_health")];
+
+fn check(file: &RustFile, cx: &mut Ctx) {
+    if !file.uses_crate("tonic") {
+        return;
+    }
+    walk(file, &mut Visitor { cx });
+}
+
+struct Visitor<'c, 'a> {
+    cx: &'c mut Ctx<'a>,
+}
+
+impl RustVisitor for Visitor<'_, '_> {
+    fn chain(&mut self, w: &Cx<'_>, chain: &Chain<'_>) {
+        let Some(server) = tonic_server(w, chain) else {
+            return;
+        };
+        if server.serve().is_none() {
+            return;
+        }
+        self.cx
+            .report(
+                call_span(w.file, server.builder),
+                "gRPC server without the standard health service (`grpc.health.v1.Health`); Kubernetes gRPC probes and load balancers cannot check it",
+            )
+            .help("add `tonic_health::server::health_reporter()`'s service with `.add_service(health_service)` and set each service's status")
+            .unless_package(HEALTH);
+    }
+}

@@ -1,0 +1,65 @@
+use crate::lang::rust::{method_span, walk, Chain, Cx, RustFile, RustVisitor};
+use crate::rules::rust::support::{is_infinite_duration, is_none, later_methods};
+use crate::rules::{rule_doc, Check, Ctx, Rule};
+
+pub static RULE: Rule = Rule {
+    name: "http-client-timeout-disabled",
+    doc: rule_doc!("http-client-timeout-disabled"),
+    checks: &[Check::Rust(check)],
+};
+
+const REQWEST_BLOCKING: &[&str] = &["reqwest::blocking"];
+const AWC: &[&str] = &["awc::Client", "awc::ClientBuilder"];
+
+fn check(file: &RustFile, cx: &mut Ctx) {
+    walk(file, &mut Visitor { cx });
+}
+
+struct Visitor<'c, 'a> {
+    cx: &'c mut Ctx<'a>,
+}
+
+impl RustVisitor for Visitor<'_, '_> {
+    fn chain(&mut self, w: &Cx<'_>, chain: &Chain<'_>) {
+        // `.timeout(Duration::MAX)` on anything: a timeout that can never fire.
+        for m in chain.methods() {
+            let name = m.method.to_string();
+            if name.ends_with("timeout") && m.args.iter().any(is_infinite_duration) {
+                self.cx
+                    .report(
+                        method_span(w.file, m),
+                        format!("`.{name}(..)` is set to an effectively infinite duration, which disables it"),
+                    )
+                    .help("use the longest time a caller should really wait, for example `Duration::from_secs(30)`");
+            }
+        }
+        let Some(call) = chain.base_call() else {
+            return;
+        };
+        let blocking = w.file.uses_crate("reqwest") && w.call_under(call, REQWEST_BLOCKING);
+        let awc = w.file.uses_crate("awc") && w.call_under(call, AWC);
+        if !blocking && !awc {
+            return;
+        }
+        // The builder may be configured through a variable later in the function.
+        let mut methods: Vec<&syn::ExprMethodCall> = chain.methods().collect();
+        methods.extend(later_methods(w, chain));
+        for m in methods {
+            if blocking && m.method == "timeout" && m.args.first().is_some_and(is_none) {
+                self.cx
+                    .report(
+                        method_span(w.file, m),
+                        "`.timeout(None)` switches off reqwest's blocking client timeout (30 s by default); a stalled server blocks the thread forever",
+                    )
+                    .help("keep the default or set `.timeout(Duration::from_secs(..))`; for long downloads set a generous finite timeout");
+            } else if awc && m.method == "disable_timeout" {
+                self.cx
+                    .report(
+                        method_span(w.file, m),
+                        "`.disable_timeout()` switches off awc's request timeout (5 s by default); a stalled server hangs the request forever",
+                    )
+                    .help("keep the default or set `.timeout(Duration::from_secs(..))`");
+            }
+        }
+    }
+}

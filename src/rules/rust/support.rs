@@ -1,0 +1,299 @@
+//! Syntax helpers several Rust rules share: following a builder through `let` bindings, and
+//! recognising values such as `Duration::MAX`, `usize::MAX` or `None`.
+
+use syn::visit::Visit;
+use syn::Expr;
+
+use crate::lang::rust::{path_segments, Chain, Cx};
+
+/// The methods applied to a chain's value later in the same function: `let b = X::builder();
+/// b.timeout(t); let r = b.add(s); r.serve(a)` follows `b`, then `r` (two levels).
+pub fn later_methods<'a>(cx: &Cx<'a>, chain: &Chain<'_>) -> Vec<&'a syn::ExprMethodCall> {
+    let (Some(name), Some(f)) = (cx.let_name(chain.top), cx.current_fn()) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut names = vec![name.to_string()];
+    let mut depth = 0;
+    while let Some(name) = names.pop() {
+        for (methods, bound) in chains_on(f.block, &name) {
+            out.extend(methods);
+            if let Some(b) = bound {
+                if depth < 4 && b != name {
+                    names.push(b);
+                }
+            }
+        }
+        depth += 1;
+    }
+    out
+}
+
+/// Every chain in `block` whose base is the local `name`, with the variable its value is bound to.
+fn chains_on<'a>(
+    block: &'a syn::Block,
+    name: &str,
+) -> Vec<(Vec<&'a syn::ExprMethodCall>, Option<String>)> {
+    struct Finder<'a, 'n> {
+        name: &'n str,
+        found: Vec<(Vec<&'a syn::ExprMethodCall>, Option<String>)>,
+    }
+    impl<'a> Finder<'a, '_> {
+        fn chain(&mut self, e: &'a Expr, bound: Option<String>) -> bool {
+            let chain = Chain::of(e);
+            let on_name = matches!(chain.base, Expr::Path(p) if p.path.is_ident(self.name));
+            if on_name && !chain.links.is_empty() {
+                self.found.push((chain.methods().collect(), bound));
+            }
+            on_name
+        }
+    }
+    impl<'a> Visit<'a> for Finder<'a, '_> {
+        fn visit_local(&mut self, l: &'a syn::Local) {
+            if let (Some(init), Some(bound)) = (&l.init, pat_name(&l.pat)) {
+                if self.chain(&init.expr, Some(bound)) {
+                    return;
+                }
+            }
+            syn::visit::visit_local(self, l);
+        }
+        fn visit_expr(&mut self, e: &'a Expr) {
+            if matches!(e, Expr::MethodCall(_) | Expr::Await(_)) {
+                let chain = Chain::of(e);
+                self.chain(e, None);
+                for m in chain.methods() {
+                    for arg in &m.args {
+                        self.visit_expr(arg);
+                    }
+                }
+                syn::visit::visit_expr(self, chain.base);
+                return;
+            }
+            syn::visit::visit_expr(self, e);
+        }
+    }
+    let mut finder = Finder {
+        name,
+        found: Vec::new(),
+    };
+    finder.visit_block(block);
+    finder.found
+}
+
+fn pat_name(p: &syn::Pat) -> Option<String> {
+    match p {
+        syn::Pat::Ident(i) => Some(i.ident.to_string()),
+        syn::Pat::Type(t) => pat_name(&t.pat),
+        _ => None,
+    }
+}
+
+/// The path of a path expression, as written.
+fn segments(e: &Expr) -> Option<Vec<String>> {
+    match e {
+        Expr::Path(p) if p.qself.is_none() => Some(path_segments(&p.path)),
+        _ => None,
+    }
+}
+
+fn strip(e: &Expr) -> &Expr {
+    match e {
+        Expr::Paren(p) => strip(&p.expr),
+        Expr::Group(g) => strip(&g.expr),
+        Expr::Reference(r) => strip(&r.expr),
+        _ => e,
+    }
+}
+
+/// `usize::MAX`, `u64::MAX`, `std::u64::MAX`... (any unsigned or signed integer's `MAX`).
+pub fn is_int_max(e: &Expr) -> bool {
+    let Some(segs) = segments(strip(e)) else {
+        return false;
+    };
+    let n = segs.len();
+    n >= 2
+        && segs[n - 1] == "MAX"
+        && matches!(
+            segs[n - 2].as_str(),
+            "usize" | "u64" | "u32" | "u128" | "isize" | "i64" | "i32" | "i128"
+        )
+}
+
+pub fn is_none(e: &Expr) -> bool {
+    segments(strip(e)).is_some_and(|s| s.last().is_some_and(|l| l == "None") && s.len() <= 3)
+}
+
+/// `Duration::MAX`, `Duration::from_secs(u64::MAX)`, `Duration::new(u64::MAX, _)`, and the same
+/// inside `Some(..)`: a timeout that never fires.
+pub fn is_infinite_duration(e: &Expr) -> bool {
+    let e = strip(e);
+    if let Some(segs) = segments(e) {
+        return segs.len() >= 2
+            && segs[segs.len() - 1] == "MAX"
+            && segs[segs.len() - 2] == "Duration";
+    }
+    let Expr::Call(call) = e else {
+        return false;
+    };
+    let Some(segs) = segments(&call.func) else {
+        return false;
+    };
+    let last = segs.last().map(String::as_str).unwrap_or("");
+    match last {
+        "Some" => call.args.first().is_some_and(is_infinite_duration),
+        "from_secs" | "from_millis" | "from_micros" | "from_nanos" | "new" | "from_secs_f64"
+        | "from_secs_f32" => {
+            segs.len() >= 2
+                && segs[segs.len() - 2] == "Duration"
+                && call
+                    .args
+                    .first()
+                    .is_some_and(|a| is_int_max(a) || is_float_max(a))
+        }
+        _ => false,
+    }
+}
+
+fn is_float_max(e: &Expr) -> bool {
+    segments(strip(e)).is_some_and(|s| {
+        s.len() >= 2
+            && matches!(s[s.len() - 1].as_str(), "MAX" | "INFINITY")
+            && matches!(s[s.len() - 2].as_str(), "f64" | "f32")
+    })
+}
+
+/// `Duration::ZERO`, `Duration::from_secs(0)`, `Duration::from_millis(0)`, `Duration::new(0, 0)`.
+pub fn is_zero_duration(e: &Expr) -> bool {
+    let e = strip(e);
+    if let Some(segs) = segments(e) {
+        return segs.len() >= 2
+            && segs[segs.len() - 1] == "ZERO"
+            && segs[segs.len() - 2] == "Duration";
+    }
+    let Expr::Call(call) = e else {
+        return is_zero(e);
+    };
+    let Some(segs) = segments(&call.func) else {
+        return false;
+    };
+    segs.len() >= 2
+        && segs[segs.len() - 2] == "Duration"
+        && matches!(
+            segs[segs.len() - 1].as_str(),
+            "from_secs" | "from_millis" | "from_micros" | "from_nanos" | "new"
+        )
+        && !call.args.is_empty()
+        && call.args.iter().all(is_zero)
+}
+
+fn is_zero(e: &Expr) -> bool {
+    matches!(strip(e), Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) if i.base10_digits() == "0")
+}
+
+/// A string literal's value.
+#[allow(dead_code)] // used by the route rules
+pub fn str_lit(e: &Expr) -> Option<String> {
+    match strip(e) {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) => Some(s.value()),
+        _ => None,
+    }
+}
+
+/// The tonic server builder: `tonic::transport::Server::builder()` and the chains later applied
+/// to it. `serve` is the first `serve*` method found, if any.
+pub struct TonicServer<'a> {
+    pub builder: &'a syn::ExprCall,
+    pub methods: Vec<&'a syn::ExprMethodCall>,
+}
+
+const TONIC_BUILDER: &[&str] = &[
+    "tonic::transport::Server::builder",
+    "tonic::transport::Server::default",
+    "tonic::transport::server::Server::builder",
+    "tonic::transport::server::Server::default",
+];
+
+pub fn tonic_server<'a>(cx: &Cx<'a>, chain: &Chain<'a>) -> Option<TonicServer<'a>> {
+    let call = chain.base_call()?;
+    cx.call_matches(call, TONIC_BUILDER)?;
+    let mut methods: Vec<&'a syn::ExprMethodCall> = chain.methods().collect();
+    methods.extend(later_methods(cx, chain));
+    Some(TonicServer {
+        builder: call,
+        methods,
+    })
+}
+
+impl<'a> TonicServer<'a> {
+    pub fn method(&self, names: &[&str]) -> Option<&'a syn::ExprMethodCall> {
+        self.methods
+            .iter()
+            .copied()
+            .find(|m| names.iter().any(|n| m.method == n))
+    }
+
+    /// The server is started here (not returned or handed elsewhere to be started).
+    pub fn serve(&self) -> Option<&'a syn::ExprMethodCall> {
+        self.method(&[
+            "serve",
+            "serve_with_incoming",
+            "serve_with_shutdown",
+            "serve_with_incoming_shutdown",
+        ])
+    }
+}
+
+/// The last segment of the declared type of the current function's parameter `name`
+/// (`Request` for `req: hyper::Request<Incoming>`), and its resolved full paths.
+pub fn param_type(cx: &Cx<'_>, name: &str) -> Option<(String, Vec<String>)> {
+    let f = cx.current_fn()?;
+    f.sig.inputs.iter().find_map(|input| {
+        let syn::FnArg::Typed(t) = input else {
+            return None;
+        };
+        if pat_name(&t.pat).as_deref() != Some(name) {
+            return None;
+        }
+        let mut ty = &*t.ty;
+        while let syn::Type::Reference(r) = ty {
+            ty = &r.elem;
+        }
+        let syn::Type::Path(p) = ty else {
+            return None;
+        };
+        let last = p.path.segments.last()?.ident.to_string();
+        Some((last, cx.resolve(&p.path)))
+    })
+}
+
+/// The local variable a chain starts from (`req` in `req.into_body().collect()`).
+pub fn base_local(chain: &Chain<'_>) -> Option<String> {
+    match chain.base {
+        Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(|i| i.to_string()),
+        _ => None,
+    }
+}
+
+/// Whether an expression mentions an identifier anywhere (calls, paths, method names).
+pub fn mentions(e: &Expr, ident: &str) -> bool {
+    struct Find<'i> {
+        ident: &'i str,
+        found: bool,
+    }
+    impl<'ast> Visit<'ast> for Find<'_> {
+        fn visit_ident(&mut self, i: &'ast proc_macro2::Ident) {
+            if i == self.ident {
+                self.found = true;
+            }
+        }
+    }
+    let mut f = Find {
+        ident,
+        found: false,
+    };
+    f.visit_expr(e);
+    f.found
+}
