@@ -26,6 +26,8 @@ pub struct RustFile {
     /// Bytes removed before parsing (a byte-order mark), added back to every span.
     base: usize,
     pub package: Option<Arc<Package>>,
+    /// The file's text, for rules that look at source a macro hides (`format!("127.0.0.1:{p}")`).
+    pub text: Box<str>,
     /// Under `tests/`, `benches/`, `examples/`, or `build.rs`.
     pub is_test_file: bool,
 }
@@ -64,6 +66,7 @@ impl RustFile {
                 ast,
                 base,
                 package,
+                text: text.into(),
                 is_test_file,
             }),
             Err(e) => {
@@ -86,6 +89,16 @@ impl RustFile {
         let start = self.span(a).start;
         let end = self.span(b).end.max(start);
         start..end
+    }
+
+    /// The source text of a byte range (empty when out of range).
+    pub fn slice(&self, range: Range<usize>) -> &str {
+        self.text.get(range).unwrap_or("")
+    }
+
+    /// The byte range of a block, braces included.
+    pub fn block_range(&self, block: &syn::Block) -> Range<usize> {
+        self.span(block.brace_token.span.join())
     }
 
     /// Whether the enclosing package depends on `krate` (underscored name). Outside a known package

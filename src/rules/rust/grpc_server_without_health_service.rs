@@ -18,6 +18,24 @@ fn check(file: &RustFile, cx: &mut Ctx) {
     walk(file, &mut Visitor { cx });
 }
 
+/// A server on a Unix socket or the loopback interface is not reachable by Kubernetes probes or
+/// load balancers, so it needs no health service (a local daemon's IPC, a sidecar's admin port).
+fn local_only(w: &Cx<'_>) -> bool {
+    let Some(f) = w.current_fn() else {
+        return false;
+    };
+    let body = w.file.slice(w.file.block_range(f.block));
+    [
+        "UnixListener",
+        "127.0.0.1",
+        "localhost",
+        "LOCALHOST",
+        "[::1]",
+    ]
+    .iter()
+    .any(|needle| body.contains(needle))
+}
+
 struct Visitor<'c, 'a> {
     cx: &'c mut Ctx<'a>,
 }
@@ -27,7 +45,7 @@ impl RustVisitor for Visitor<'_, '_> {
         let Some(server) = tonic_server(w, chain) else {
             return;
         };
-        if server.serve().is_none() {
+        if server.serve().is_none() || local_only(w) {
             return;
         }
         self.cx
