@@ -83,6 +83,7 @@ pub static ALL: &[&Rule] = &[
     &kubernetes::missing_memory_limit::RULE,
     &kubernetes::missing_readiness_probe::RULE,
     &engine_rules::PARSE_ERROR,
+    &rust::server_dropped_on_signal::RULE,
     &dockerfile::shell_form_entrypoint::RULE,
     &rust::shutdown_signal_ignores_sigterm::RULE,
     &rust::unbounded_request_body::RULE,

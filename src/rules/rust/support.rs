@@ -297,3 +297,49 @@ pub fn mentions(e: &Expr, ident: &str) -> bool {
     f.visit_expr(e);
     f.found
 }
+
+/// The initialiser of the last `let name = <expr>;` in `block` (at any depth).
+pub fn let_init<'a>(block: &'a syn::Block, name: &str) -> Option<&'a Expr> {
+    struct Find<'a, 'n> {
+        name: &'n str,
+        found: Option<&'a Expr>,
+    }
+    impl<'a> Visit<'a> for Find<'a, '_> {
+        fn visit_local(&mut self, l: &'a syn::Local) {
+            if let (Some(init), Some(n)) = (&l.init, pat_name(&l.pat)) {
+                if n == self.name {
+                    self.found = Some(&init.expr);
+                }
+            }
+            syn::visit::visit_local(self, l);
+        }
+    }
+    let mut f = Find { name, found: None };
+    f.visit_block(block);
+    f.found
+}
+
+/// Every identifier in an expression, lower-cased.
+pub fn idents(e: &Expr) -> Vec<String> {
+    struct All(Vec<String>);
+    impl<'ast> Visit<'ast> for All {
+        fn visit_ident(&mut self, i: &'ast proc_macro2::Ident) {
+            self.0.push(i.to_string().to_ascii_lowercase());
+        }
+    }
+    let mut all = All(Vec::new());
+    all.visit_expr(e);
+    all.0
+}
+
+/// `&mut x`, `x.into_future()`, `(x)`: the expression underneath.
+pub fn unwrap_future(e: &Expr) -> &Expr {
+    match e {
+        Expr::Reference(r) => unwrap_future(&r.expr),
+        Expr::Paren(p) => unwrap_future(&p.expr),
+        Expr::MethodCall(m) if m.method == "into_future" || m.method == "fuse" => {
+            unwrap_future(&m.receiver)
+        }
+        _ => e,
+    }
+}
