@@ -1084,6 +1084,25 @@ pub fn facts(file: &RustFile) -> RustFacts {
             self.path(&resolved);
         }
 
+        /// Types in signatures count as references too (`upgrade: WebSocketUpgrade`).
+        fn function(&mut self, cx: &Cx<'_>, _attrs: &[syn::Attribute], f: &FnCtx<'_>) {
+            struct Types(Vec<Vec<String>>);
+            impl<'ast> Visit<'ast> for Types {
+                fn visit_type_path(&mut self, t: &'ast syn::TypePath) {
+                    if t.qself.is_none() {
+                        self.0.push(path_segments(&t.path));
+                    }
+                    syn::visit::visit_type_path(self, t);
+                }
+            }
+            let mut types = Types(Vec::new());
+            types.visit_signature(f.sig);
+            for segs in types.0 {
+                let resolved = cx.resolve_segments(&segs);
+                self.path(&resolved);
+            }
+        }
+
         fn macro_tokens(&mut self, cx: &Cx<'_>, mac: &syn::Macro) {
             for (segs, _) in token_paths(mac.tokens.clone()) {
                 let resolved = cx.resolve_segments(&segs);

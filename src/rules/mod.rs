@@ -76,6 +76,7 @@ pub static ALL: &[&Rule] = &[
     &rust::http_client_without_timeout::RULE,
     &rust::http_server_without_graceful_shutdown::RULE,
     &rust::http_server_without_header_read_timeout::RULE,
+    &rust::http_server_without_request_timeout::RULE,
     &dockerfile::image_runs_as_root::RULE,
     &dockerfile::image_tag_not_pinned::RULE,
     &engine_rules::INVALID_SUPPRESSION,

@@ -1,5 +1,5 @@
 use crate::lang::rust::{call_span, walk, Chain, Cx, RustFile, RustVisitor};
-use crate::rules::rust::support::tonic_server;
+use crate::rules::rust::support::{local_only, tonic_server};
 use crate::rules::{rule_doc, Check, Ctx, Evidence, Rule};
 
 pub static RULE: Rule = Rule {
@@ -16,24 +16,6 @@ fn check(file: &RustFile, cx: &mut Ctx) {
         return;
     }
     walk(file, &mut Visitor { cx });
-}
-
-/// A server on a Unix socket or the loopback interface is not reachable by Kubernetes probes or
-/// load balancers, so it needs no health service (a local daemon's IPC, a sidecar's admin port).
-fn local_only(w: &Cx<'_>) -> bool {
-    let Some(f) = w.current_fn() else {
-        return false;
-    };
-    let body = w.file.slice(w.file.block_range(f.block));
-    [
-        "UnixListener",
-        "127.0.0.1",
-        "localhost",
-        "LOCALHOST",
-        "[::1]",
-    ]
-    .iter()
-    .any(|needle| body.contains(needle))
 }
 
 struct Visitor<'c, 'a> {

@@ -1,5 +1,5 @@
 use crate::lang::rust::{call_span, method_span, walk, Chain, Cx, RustFile, RustVisitor};
-use crate::rules::rust::support::{is_none, is_zero_duration, later_methods};
+use crate::rules::rust::support::{is_none, is_zero_duration, later_methods, local_only};
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 
 pub static RULE: Rule = Rule {
@@ -87,6 +87,10 @@ impl RustVisitor for Visitor<'_, '_> {
         let Some(call) = chain.base_call() else {
             return;
         };
+        // Slow clients must first reach the server.
+        if local_only(w) {
+            return;
+        }
         if w.call_matches(call, AXUM_SERVE).is_some() && w.file.uses_crate("axum") {
             let version = locked_axum(w.file);
             let (assumed, fires) = match &version {

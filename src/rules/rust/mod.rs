@@ -5,6 +5,7 @@ pub mod http_client_timeout_disabled;
 pub mod http_client_without_timeout;
 pub mod http_server_without_graceful_shutdown;
 pub mod http_server_without_header_read_timeout;
+pub mod http_server_without_request_timeout;
 pub mod server_dropped_on_signal;
 pub mod shutdown_signal_ignores_sigterm;
 pub mod support;

@@ -1,4 +1,6 @@
-use crate::lang::rust::{method_span, path_start, walk, Chain, Cx, RustFile, RustVisitor, SelectBranch};
+use crate::lang::rust::{
+    method_span, path_start, walk, Chain, Cx, RustFile, RustVisitor, SelectBranch,
+};
 use crate::rules::rust::support::{base_local, idents, let_init, tonic_server, unwrap_future};
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 
@@ -20,7 +22,14 @@ const SPAWN: &[&str] = &["tokio::spawn", "tokio::task::spawn", "actix_rt::spawn"
 /// Words that name a shutdown trigger: `ctrl_c()`, `shutdown_signal()`, `sigterm.recv()`,
 /// `token.cancelled()`, `stop_rx.changed()`.
 const SIGNAL_WORDS: &[&str] = &[
-    "ctrl_c", "signal", "shutdown", "sigterm", "sigint", "terminate", "cancelled", "stop",
+    "ctrl_c",
+    "signal",
+    "shutdown",
+    "sigterm",
+    "sigint",
+    "terminate",
+    "cancelled",
+    "stop",
 ];
 
 fn check(file: &RustFile, cx: &mut Ctx) {
@@ -52,7 +61,9 @@ fn server_kind(w: &Cx<'_>, e: &syn::Expr, depth: usize) -> Option<&'static str> 
         if w.call_matches(call, HYPER014_SERVER).is_some() && chain.has_method("serve") {
             return Some("hyper Server");
         }
-        if chain.methods().any(|m| m.method.to_string().starts_with("serve"))
+        if chain
+            .methods()
+            .any(|m| m.method.to_string().starts_with("serve"))
             && tonic_server(w, &chain).is_some()
         {
             return Some("tonic Server");
@@ -91,9 +102,7 @@ fn is_signal(w: &Cx<'_>, e: &syn::Expr) -> bool {
 
 impl RustVisitor for Visitor<'_, '_> {
     fn select(&mut self, w: &Cx<'_>, mac: &syn::Macro, branches: &[SelectBranch<'_>]) {
-        let server = branches
-            .iter()
-            .find_map(|b| server_kind(w, b.future, 0));
+        let server = branches.iter().find_map(|b| server_kind(w, b.future, 0));
         let Some(server) = server else {
             return;
         };

@@ -343,3 +343,29 @@ pub fn unwrap_future(e: &Expr) -> &Expr {
         _ => e,
     }
 }
+
+/// Whether the current function serves only on a Unix socket or the loopback interface
+/// (`UnixListener`, `127.0.0.1`, `[127, 0, 0, 1]`, `localhost`, `Ipv4Addr::LOCALHOST`, `[::1]`):
+/// nothing outside the machine reaches such a server — a local daemon's IPC, a sidecar's admin
+/// port, a CLI's callback listener.
+pub fn local_only(cx: &Cx<'_>) -> bool {
+    let Some(f) = cx.current_fn() else {
+        return false;
+    };
+    let body: String = cx
+        .file
+        .slice(cx.file.block_range(f.block))
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    [
+        "UnixListener",
+        "127.0.0.1",
+        "[127,0,0,1]",
+        "localhost",
+        "LOCALHOST",
+        "[::1]",
+    ]
+    .iter()
+    .any(|needle| body.contains(needle))
+}
