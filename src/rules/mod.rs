@@ -69,6 +69,7 @@ pub mod engine_rules {
 /// Every rule, sorted by name (a meta-test checks the order).
 pub static ALL: &[&Rule] = &[
     &rust::blocking_call_in_async::RULE,
+    &rust::grpc_client_without_timeout::RULE,
     &rust::grpc_server_without_graceful_shutdown::RULE,
     &rust::grpc_server_without_health_service::RULE,
     &engine_rules::HELM_TEMPLATE_SKIPPED,

@@ -1,4 +1,5 @@
 pub mod blocking_call_in_async;
+pub mod grpc_client_without_timeout;
 pub mod grpc_server_without_graceful_shutdown;
 pub mod grpc_server_without_health_service;
 pub mod http_client_timeout_disabled;
