@@ -216,6 +216,8 @@ pub struct RustFacts {
     pub references: BTreeSet<String>,
     /// Every method name called in production code.
     pub methods: BTreeSet<String>,
+    /// Routes, handlers and what they call.
+    pub service: crate::lang::rust_service::ServiceFacts,
 }
 
 impl RustFacts {
@@ -236,6 +238,21 @@ impl RustFacts {
 #[derive(Debug, Default)]
 pub struct Project {
     pub rust: Vec<RustFileFacts>,
+}
+
+impl Project {
+    /// Rust files grouped by package; a file outside any package is a package of its own.
+    pub fn rust_packages(&self) -> Vec<Vec<&RustFileFacts>> {
+        let mut by_key: std::collections::BTreeMap<Result<&Path, FileId>, Vec<&RustFileFacts>> =
+            std::collections::BTreeMap::new();
+        for f in &self.rust {
+            by_key
+                .entry(f.package.as_deref().ok_or(f.file))
+                .or_default()
+                .push(f);
+        }
+        by_key.into_values().collect()
+    }
 }
 
 #[derive(Debug)]

@@ -120,7 +120,7 @@ fn concise_format() {
     );
     let last = out.lines().last().unwrap_or("");
     assert!(
-        last.starts_with("Found 12 problems (2 errors, 10 warnings) in 4 files"),
+        last.starts_with("Found 14 problems (2 errors, 10 warnings, 2 info) in 4 files"),
         "{last}"
     );
     // Not a terminal: concise is the default (the summary's timing differs between runs).
@@ -167,7 +167,7 @@ fn json_format_is_the_documented_schema() {
     assert_eq!(s["files_checked"], 4);
     assert_eq!(s["errors"], 2);
     assert_eq!(s["warnings"], 10);
-    assert_eq!(s["infos"], 0);
+    assert_eq!(s["infos"], 2);
     assert_eq!(s["suppressed"], 0);
     insta::assert_snapshot!("demo_json", stdout(&o));
 }

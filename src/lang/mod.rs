@@ -4,4 +4,5 @@ pub mod dockerfile;
 pub mod image;
 pub mod kubernetes;
 pub mod rust;
+pub mod rust_service;
 pub mod yaml;

@@ -616,6 +616,8 @@ pub trait RustVisitor {
     fn macro_tokens(&mut self, _cx: &Cx<'_>, _mac: &syn::Macro) {}
     /// A `select!` whose body parsed: its branches' futures (then each expression is walked).
     fn select(&mut self, _cx: &Cx<'_>, _mac: &syn::Macro, _branches: &[SelectBranch<'_>]) {}
+    /// Every macro invocation, before its body is walked (`sqlx::query!`, `warp::path!`).
+    fn macro_call(&mut self, _cx: &Cx<'_>, _mac: &syn::Macro) {}
     /// A function or method with a body, before its body is walked.
     fn function(&mut self, _cx: &Cx<'_>, _attrs: &[syn::Attribute], _f: &FnCtx<'_>) {}
 }
@@ -911,6 +913,7 @@ impl<'a> Visit<'a> for Walker<'a, '_> {
     }
 
     fn visit_macro(&mut self, mac: &'a syn::Macro) {
+        self.notify(|v, cx| v.macro_call(cx, mac));
         let is_select = mac
             .path
             .segments
@@ -1115,6 +1118,7 @@ pub fn facts(file: &RustFile) -> RustFacts {
         facts: RustFacts::default(),
     };
     walk(file, &mut f);
+    f.facts.service = crate::lang::rust_service::extract(file);
     f.facts
 }
 

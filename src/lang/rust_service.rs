@@ -1,0 +1,558 @@
+//! What a Rust file tells about the service it belongs to: the HTTP routes it registers (axum,
+//! actix-web, warp), its functions and which of them handle requests, the calls that reach a
+//! database, cache or another service, and where HTTP clients are created. Plain data, so
+//! cross-file rules join them across a package without syntax trees.
+
+use std::ops::Range;
+
+use syn::parse::{ParseStream, Parser};
+use syn::visit::Visit;
+use syn::Expr;
+
+use crate::lang::rust::{
+    call_span, method_span, path_segments, walk, Chain, Cx, FnCtx, Link, RustFile, RustVisitor,
+};
+
+#[derive(Debug, Clone, Default)]
+pub struct ServiceFacts {
+    pub routes: Vec<Route>,
+    pub fns: Vec<FnFact>,
+    pub dependency_calls: Vec<DependencyCall>,
+    /// Plain function calls (`check_db(..)`, `Self::ping(..)`) and `self.x(..)` method calls, by
+    /// name, with where they are: to follow a handler one call deep.
+    pub call_sites: Vec<(String, usize)>,
+    pub client_creations: Vec<ClientCreation>,
+}
+
+/// `.route("/healthz", get(health))`, `#[get("/healthz")]`, `warp::path!("healthz")`.
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub path: String,
+    /// The path literal, or the route attribute.
+    pub span: Range<usize>,
+    pub handlers: Vec<Handler>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Handler {
+    /// A function, by its last path segment.
+    Named(String),
+    /// A closure written in place: the byte range of its body.
+    Inline(Range<usize>),
+}
+
+#[derive(Debug, Clone)]
+pub struct FnFact {
+    pub name: String,
+    pub is_async: bool,
+    /// The body, braces included.
+    pub body: Range<usize>,
+    /// Known to handle requests by its shape: a tonic `Request<_>` parameter, or an actix/rocket
+    /// route attribute.
+    pub is_handler: bool,
+}
+
+/// A call that reaches a database, a cache or another service.
+#[derive(Debug, Clone)]
+pub struct DependencyCall {
+    pub span: Range<usize>,
+    /// `sqlx::query`, `.fetch_one(..)`, `an HTTP request`...
+    pub what: String,
+}
+
+/// `reqwest::Client::new()`, `Client::builder()…build()`, `reqwest::get(..)`.
+#[derive(Debug, Clone)]
+pub struct ClientCreation {
+    pub span: Range<usize>,
+    pub what: &'static str,
+    /// Used to send a request in the same function: a client per call of that function.
+    pub sends: bool,
+    /// Created and used to send a request in the same loop iteration.
+    pub sends_in_loop: bool,
+}
+
+/// `.route(path, ..)`, and aide's documented-route variants.
+const ROUTE_METHODS: &[&str] = &["route", "api_route", "api_route_with", "route_with"];
+
+/// `get`, and aide's `get_with(handler, docs)`.
+fn is_verb(name: &str) -> bool {
+    let stem = name.strip_suffix("_with").unwrap_or(name);
+    HTTP_VERBS.contains(&stem)
+}
+
+const HTTP_VERBS: &[&str] = &[
+    "get", "post", "put", "delete", "patch", "head", "options", "any", "trace",
+];
+/// Crates whose calls reach a database or cache.
+const DATA_CRATES: &[&str] = &[
+    "sqlx",
+    "diesel",
+    "diesel_async",
+    "sea_orm",
+    "redis",
+    "tokio_postgres",
+    "postgres",
+    "mongodb",
+    "deadpool_postgres",
+    "deadpool_redis",
+    "bb8",
+    "scylla",
+    "elasticsearch",
+];
+/// Methods that only database and cache clients have.
+const DATA_METHODS: &[&str] = &[
+    "fetch_one",
+    "fetch_all",
+    "fetch_optional",
+    "acquire",
+    "get_connection",
+    "get_async_connection",
+    "get_multiplexed_async_connection",
+    "get_multiplexed_tokio_connection",
+    "query_one",
+    "query_opt",
+    "simple_query",
+    "batch_execute",
+];
+/// diesel-style methods that take the connection: data access when an argument is named like one
+/// (`.load(&mut conn)`, not `.load(Ordering::Relaxed)`).
+const CONN_ARG_METHODS: &[&str] = &["load", "get_result", "get_results", "execute", "first"];
+/// Generic names that count only when awaited on something named like a database handle.
+const AWAITED_DATA_METHODS: &[&str] = &["execute", "ping", "query", "get", "begin", "exists"];
+const DATA_RECEIVER_WORDS: &[&str] = &[
+    "pool", "db", "database", "conn", "redis", "cache", "pg", "postgres", "mysql", "sql", "store",
+];
+const REQUEST_METHODS: &[&str] = &["get", "post", "put", "delete", "patch", "head", "request"];
+/// Closures handed to these run once, not per request: `OnceLock::get_or_init(|| ..)`,
+/// `LazyLock::new(|| ..)`.
+const ONCE: &[&str] = &[
+    "get_or_init",
+    "get_or_try_init",
+    "get_or_insert_with",
+    "call_once",
+    "call_once_force",
+    "new",
+    "force",
+];
+
+pub fn extract(file: &RustFile) -> ServiceFacts {
+    let mut v = Extract {
+        file,
+        facts: ServiceFacts::default(),
+    };
+    walk(file, &mut v);
+    v.facts
+}
+
+struct Extract<'f> {
+    file: &'f RustFile,
+    facts: ServiceFacts,
+}
+
+fn str_lit(e: &Expr) -> Option<(String, proc_macro2::Span)> {
+    match e {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) => Some((s.value(), s.span())),
+        Expr::Reference(r) => str_lit(&r.expr),
+        _ => None,
+    }
+}
+
+fn chain_names(chain: &Chain<'_>) -> Vec<String> {
+    chain.methods().map(|m| m.method.to_string()).collect()
+}
+
+impl Extract<'_> {
+    fn handler_of(&self, e: &Expr) -> Option<Handler> {
+        match e {
+            Expr::Path(p) => p
+                .path
+                .segments
+                .last()
+                .map(|s| Handler::Named(s.ident.to_string())),
+            Expr::Closure(c) => Some(Handler::Inline(self.expr_range(&c.body))),
+            Expr::Reference(r) => self.handler_of(&r.expr),
+            _ => None,
+        }
+    }
+
+    /// Byte range of an expression, from its first to its last token, as far as spans allow.
+    fn expr_range(&self, e: &Expr) -> Range<usize> {
+        struct Bounds {
+            spans: Vec<proc_macro2::Span>,
+        }
+        impl<'ast> Visit<'ast> for Bounds {
+            fn visit_ident(&mut self, i: &'ast proc_macro2::Ident) {
+                self.spans.push(i.span());
+            }
+            fn visit_lit(&mut self, l: &'ast syn::Lit) {
+                self.spans.push(l.span());
+            }
+            fn visit_block(&mut self, b: &'ast syn::Block) {
+                self.spans.push(b.brace_token.span.open());
+                self.spans.push(b.brace_token.span.close());
+                syn::visit::visit_block(self, b);
+            }
+        }
+        let mut b = Bounds { spans: Vec::new() };
+        b.visit_expr(e);
+        let ranges: Vec<Range<usize>> = b.spans.iter().map(|s| self.file.span(*s)).collect();
+        let start = ranges.iter().map(|r| r.start).min().unwrap_or(0);
+        let end = ranges.iter().map(|r| r.end).max().unwrap_or(start);
+        start..end
+    }
+
+    /// Handlers in the second argument of `.route(path, ..)`: `get(h)`, `get(h).post(h2)`,
+    /// `web::get().to(h)`, `on(filter, h)`.
+    fn handlers_in(&self, e: &Expr) -> Vec<Handler> {
+        let mut out = Vec::new();
+        let chain = Chain::of(e);
+        if let Some(call) = chain.base_call() {
+            if let Expr::Path(p) = &*call.func {
+                let last = p.path.segments.last().map(|s| s.ident.to_string());
+                let arg = match last.as_deref() {
+                    Some("on" | "on_with") => call.args.iter().nth(1),
+                    Some(v) if is_verb(v) || v.ends_with("_service") => call.args.first(),
+                    _ => None,
+                };
+                if let Some(h) = arg.and_then(|a| self.handler_of(a)) {
+                    out.push(h);
+                }
+            }
+        } else if let Some(h) = self.handler_of(chain.base) {
+            out.push(h);
+        }
+        for m in chain.methods() {
+            let name = m.method.to_string();
+            if name == "to" || is_verb(&name) {
+                if let Some(h) = m.args.first().and_then(|a| self.handler_of(a)) {
+                    out.push(h);
+                }
+            } else if name == "route" {
+                for a in &m.args {
+                    out.extend(self.handlers_in(a));
+                }
+            }
+        }
+        out
+    }
+
+    fn route(&mut self, path: String, span: Range<usize>, handlers: Vec<Handler>) {
+        if !handlers.is_empty() {
+            self.facts.routes.push(Route {
+                path,
+                span,
+                handlers,
+            });
+        }
+    }
+
+    fn routes_in_chain(&mut self, chain: &Chain<'_>) {
+        // axum and actix: `.route("/p", get(h))`.
+        for m in chain.methods() {
+            if !ROUTE_METHODS.iter().any(|r| m.method == r) || m.args.len() < 2 {
+                continue;
+            }
+            let Some((path, span)) = m.args.first().and_then(str_lit) else {
+                continue;
+            };
+            let handlers = m
+                .args
+                .iter()
+                .nth(1)
+                .map(|a| self.handlers_in(a))
+                .unwrap_or_default();
+            self.route(path, self.file.span(span), handlers);
+        }
+        // actix `web::resource("/p").route(..)` / `.to(h)`; warp `warp::path("p").and_then(h)`.
+        let base_path = match chain.base {
+            Expr::Call(call) => {
+                let last = match &*call.func {
+                    Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+                    _ => None,
+                };
+                match last.as_deref() {
+                    Some("resource" | "path") => call.args.first().and_then(str_lit),
+                    _ => None,
+                }
+            }
+            Expr::Macro(m)
+                if m.mac
+                    .path
+                    .segments
+                    .last()
+                    .is_some_and(|s| s.ident == "path") =>
+            {
+                warp_path(&m.mac)
+            }
+            _ => None,
+        };
+        if let Some((path, span)) = base_path {
+            let mut handlers = Vec::new();
+            for m in chain.methods() {
+                let name = m.method.to_string();
+                if matches!(name.as_str(), "to" | "and_then" | "map" | "then") {
+                    if let Some(h) = m.args.first().and_then(|a| self.handler_of(a)) {
+                        handlers.push(h);
+                    }
+                } else if name == "route" {
+                    for a in &m.args {
+                        handlers.extend(self.handlers_in(a));
+                    }
+                }
+            }
+            let path = if path.starts_with('/') {
+                path
+            } else {
+                format!("/{path}")
+            };
+            self.route(path, self.file.span(span), handlers);
+        }
+    }
+
+    fn dependencies(&mut self, cx: &Cx<'_>, chain: &Chain<'_>) {
+        if let Some(call) = chain.base_call() {
+            let paths = cx.call_paths(call);
+            if let Some(p) = paths
+                .iter()
+                .find(|p| DATA_CRATES.iter().any(|c| p.starts_with(&format!("{c}::"))))
+            {
+                self.facts.dependency_calls.push(DependencyCall {
+                    span: call_span(self.file, call),
+                    what: format!("`{p}`"),
+                });
+                return;
+            }
+            if paths.iter().any(|p| p == "reqwest::get") {
+                self.facts.dependency_calls.push(DependencyCall {
+                    span: call_span(self.file, call),
+                    what: "an HTTP request (`reqwest::get`)".to_string(),
+                });
+                return;
+            }
+        }
+        let names = chain_names(chain);
+        let awaited = chain.links.iter().any(|l| matches!(l, Link::Await));
+        for m in chain.methods() {
+            let name = m.method.to_string();
+            let receiver_words = receiver_text(&m.receiver);
+            let data_receiver = DATA_RECEIVER_WORDS
+                .iter()
+                .any(|w| receiver_words.iter().any(|r| r.contains(w)));
+            let conn_arg = CONN_ARG_METHODS.contains(&name.as_str())
+                && m.args.iter().any(|a| {
+                    receiver_text(a)
+                        .iter()
+                        .any(|i| DATA_RECEIVER_WORDS.iter().any(|w| i.contains(w)))
+                });
+            let is_data = DATA_METHODS.contains(&name.as_str())
+                || conn_arg
+                || (awaited && data_receiver && AWAITED_DATA_METHODS.contains(&name.as_str()));
+            if is_data {
+                let on = match receiver_words.last() {
+                    Some(r) => format!("{r}."),
+                    None => String::new(),
+                };
+                self.facts.dependency_calls.push(DependencyCall {
+                    span: method_span(self.file, m),
+                    what: format!("`{on}{name}(..)`"),
+                });
+                return;
+            }
+        }
+        let sends = awaited
+            && names.iter().any(|n| n == "send")
+            && names.iter().any(|n| REQUEST_METHODS.contains(&n.as_str()));
+        if sends {
+            if let Some(send) = chain.method("send") {
+                self.facts.dependency_calls.push(DependencyCall {
+                    span: method_span(self.file, send),
+                    what: "an HTTP request (`.send()`)".to_string(),
+                });
+            }
+        }
+    }
+
+    fn client_creation(&mut self, cx: &Cx<'_>, chain: &Chain<'_>) {
+        if cx.in_closure_for(ONCE) {
+            return;
+        }
+        let Some(call) = chain.base_call() else {
+            return;
+        };
+        let names = chain_names(chain);
+        let what = if cx
+            .call_matches(call, &["reqwest::Client::new", "reqwest::Client::default"])
+            .is_some()
+        {
+            "reqwest::Client::new()"
+        } else if cx
+            .call_matches(
+                call,
+                &[
+                    "reqwest::Client::builder",
+                    "reqwest::ClientBuilder::new",
+                    "reqwest::ClientBuilder::default",
+                ],
+            )
+            .is_some()
+            && names.iter().any(|n| n == "build")
+        {
+            "reqwest::Client::builder()…build()"
+        } else if cx.call_matches(call, &["reqwest::get"]).is_some() {
+            "reqwest::get(..)"
+        } else {
+            return;
+        };
+        let sends_here = what == "reqwest::get(..)"
+            || names.iter().any(|n| REQUEST_METHODS.contains(&n.as_str()));
+        let sends_later = || match (cx.let_name(chain.top), cx.current_fn()) {
+            (Some(name), Some(f)) => crate::lang::rust::chains_on_local(f.block, name)
+                .iter()
+                .flatten()
+                .any(|n| REQUEST_METHODS.contains(&n.as_str())),
+            _ => false,
+        };
+        let sends = sends_here || sends_later();
+        self.facts.client_creations.push(ClientCreation {
+            span: call_span(self.file, call),
+            what,
+            sends,
+            sends_in_loop: sends && cx.in_loop(),
+        });
+    }
+}
+
+/// Lower-cased identifiers of a method's receiver (`state.db_pool` → `state`, `db_pool`).
+fn receiver_text(e: &Expr) -> Vec<String> {
+    struct All(Vec<String>);
+    impl<'ast> Visit<'ast> for All {
+        fn visit_ident(&mut self, i: &'ast proc_macro2::Ident) {
+            self.0.push(i.to_string().to_ascii_lowercase());
+        }
+        // Arguments of earlier calls say nothing about what the receiver is.
+        fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+            self.visit_expr(&m.receiver);
+            self.visit_ident(&m.method);
+        }
+    }
+    let mut all = All(Vec::new());
+    all.visit_expr(e);
+    all.0
+}
+
+/// `warp::path!("api" / "health")` → `/api/health`, with the first literal's span.
+fn warp_path(mac: &syn::Macro) -> Option<(String, proc_macro2::Span)> {
+    let parser = |input: ParseStream| {
+        let mut parts = Vec::new();
+        let mut first = None;
+        while !input.is_empty() {
+            if input.peek(syn::LitStr) {
+                let l: syn::LitStr = input.parse()?;
+                first.get_or_insert(l.span());
+                parts.push(l.value());
+            } else {
+                input.parse::<proc_macro2::TokenTree>()?;
+            }
+        }
+        Ok(first.map(|s| (format!("/{}", parts.join("/")), s)))
+    };
+    parser.parse2(mac.tokens.clone()).ok().flatten()
+}
+
+/// `#[get("/healthz")]`, `#[actix_web::get("/healthz")]`, `#[route("/x", method = "GET")]`.
+fn route_attribute(attr: &syn::Attribute) -> Option<String> {
+    let last = attr.path().segments.last()?.ident.to_string();
+    if !(HTTP_VERBS.contains(&last.as_str()) || last == "route") {
+        return None;
+    }
+    attr.parse_args_with(|input: ParseStream| {
+        let l: syn::LitStr = input.parse()?;
+        input.parse::<proc_macro2::TokenStream>()?;
+        Ok(l.value())
+    })
+    .ok()
+}
+
+impl RustVisitor for Extract<'_> {
+    fn chain(&mut self, cx: &Cx<'_>, chain: &Chain<'_>) {
+        self.routes_in_chain(chain);
+        self.dependencies(cx, chain);
+        self.client_creation(cx, chain);
+        if let Some(call) = chain.base_call() {
+            if let Expr::Path(p) = &*call.func {
+                // `check_db(..)`, `health::check(..)`, `Self::check(..)`; not `Type::get()`,
+                // which names another type's method and would join with any `fn get`.
+                let segs = path_segments(&p.path);
+                let n = segs.len();
+                let owner_is_type = n >= 2
+                    && segs[n - 2] != "Self"
+                    && segs[n - 2].starts_with(|c: char| c.is_ascii_uppercase());
+                if let (Some(last), false) = (segs.last(), owner_is_type) {
+                    let at = call_span(self.file, call).start;
+                    self.facts.call_sites.push((last.clone(), at));
+                }
+            }
+        }
+        for m in chain.methods() {
+            if matches!(&*m.receiver, Expr::Path(p) if p.path.is_ident("self")) {
+                let at = method_span(self.file, m).start;
+                self.facts.call_sites.push((m.method.to_string(), at));
+            }
+        }
+    }
+
+    fn macro_call(&mut self, cx: &Cx<'_>, mac: &syn::Macro) {
+        let resolved = cx.resolve(&mac.path);
+        if let Some(p) = resolved
+            .iter()
+            .find(|p| DATA_CRATES.iter().any(|c| p.starts_with(&format!("{c}::"))))
+        {
+            let span = match mac.path.segments.first() {
+                Some(first) => self
+                    .file
+                    .join(first.ident.span(), mac.delimiter.span().close()),
+                None => 0..0,
+            };
+            self.facts.dependency_calls.push(DependencyCall {
+                span,
+                what: format!("`{p}!`"),
+            });
+        }
+    }
+
+    fn function(&mut self, cx: &Cx<'_>, attrs: &[syn::Attribute], f: &FnCtx<'_>) {
+        let route_attr = attrs.iter().find_map(|a| {
+            let path = route_attribute(a)?;
+            Some((
+                path,
+                self.file
+                    .join(a.pound_token.span, a.bracket_token.span.close()),
+            ))
+        });
+        let tonic_request = f.sig.inputs.iter().any(|input| {
+            let syn::FnArg::Typed(t) = input else {
+                return false;
+            };
+            let syn::Type::Path(p) = &*t.ty else {
+                return false;
+            };
+            cx.resolve(&p.path).iter().any(|r| r == "tonic::Request")
+        });
+        self.facts.fns.push(FnFact {
+            name: f.name.clone(),
+            is_async: f.is_async,
+            body: self.file.block_range(f.block),
+            is_handler: route_attr.is_some() || tonic_request,
+        });
+        if let Some((path, span)) = route_attr {
+            self.facts.routes.push(Route {
+                path,
+                span,
+                handlers: vec![Handler::Named(f.name.clone())],
+            });
+        }
+    }
+}
