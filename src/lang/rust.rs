@@ -1203,6 +1203,80 @@ mod tests {
         assert_eq!(&src[s.0[0].clone()], "go()");
     }
 
+    /// `name:async?:loop?` for every call, to check the walker's frames.
+    fn contexts(src: &str) -> Vec<String> {
+        struct C(Vec<String>);
+        impl RustVisitor for C {
+            fn chain(&mut self, cx: &Cx<'_>, chain: &Chain<'_>) {
+                if let Some(call) = chain.base_call() {
+                    let name = cx.call_paths(call).join("|");
+                    self.0
+                        .push(format!("{name}:{}:{}", cx.in_async(), cx.in_loop()));
+                }
+            }
+        }
+        let file = RustFile::parse(src, None, false).unwrap();
+        let mut c = C(Vec::new());
+        walk(&file, &mut c);
+        c.0
+    }
+
+    #[test]
+    fn async_context_is_reset_by_blocking_offloads_and_nested_fns() {
+        let c = contexts(
+            "async fn a() { x(); tokio::task::spawn_blocking(|| y()); std::thread::spawn(move || z()); let f = || w(); fn inner() { v(); } }\nfn b() { let t = async { u(); }; }",
+        );
+        assert_eq!(
+            c,
+            [
+                "x:true:false",
+                "tokio::task::spawn_blocking:true:false",
+                "y:false:false",
+                "std::thread::spawn:true:false",
+                "z:false:false",
+                "w:true:false",
+                "v:false:false",
+                "u:true:false",
+            ]
+        );
+    }
+
+    #[test]
+    fn loops_end_at_function_boundaries() {
+        let c = contexts(
+            "fn a() { for i in it() { b(); } loop { fn c() { d(); } } while e() { f(); } }",
+        );
+        assert_eq!(
+            c,
+            [
+                "it:false:false",
+                "b:false:true",
+                "d:false:false",
+                "e:false:false",
+                "f:false:true"
+            ]
+        );
+    }
+
+    #[test]
+    fn select_branches_are_reported_with_their_futures() {
+        struct S(Vec<usize>);
+        impl RustVisitor for S {
+            fn select(&mut self, _cx: &Cx<'_>, _mac: &syn::Macro, b: &[SelectBranch<'_>]) {
+                self.0.push(b.len());
+            }
+        }
+        let file = RustFile::parse(
+            "async fn f() { tokio::select! { biased; a = x() => {}, _ = y(), if ok => z(), else => {} } }",
+            None,
+            false,
+        )
+        .unwrap();
+        let mut s = S(Vec::new());
+        walk(&file, &mut s);
+        assert_eq!(s.0, [2]);
+    }
+
     #[test]
     fn deep_nesting_is_refused() {
         let src = format!("fn f() {{ {} }}", "(".repeat(10_000));

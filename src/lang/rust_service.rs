@@ -556,3 +556,68 @@ impl RustVisitor for Extract<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(src: &str) -> ServiceFacts {
+        let file = RustFile::parse(src, None, false).unwrap();
+        extract(&file)
+    }
+
+    fn routes(f: &ServiceFacts) -> Vec<(String, Vec<String>)> {
+        f.routes
+            .iter()
+            .map(|r| {
+                let hs = r
+                    .handlers
+                    .iter()
+                    .map(|h| match h {
+                        Handler::Named(n) => n.clone(),
+                        Handler::Inline(_) => "<closure>".to_string(),
+                    })
+                    .collect();
+                (r.path.clone(), hs)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn routes_of_each_framework() {
+        let f = facts(
+            r#"
+            fn axum() { Router::new().route("/a", get(h::a).post(b)).route("/c", get(|| async { 1 })); }
+            fn actix(cfg: &mut ServiceConfig) {
+                cfg.route("/d", web::get().to(d)).service(web::resource("/e").route(web::get().to(e)));
+            }
+            fn warp() { let r = warp::path!("api" / "health").and_then(health); }
+            #[get("/f")]
+            async fn f() {}
+            "#,
+        );
+        assert_eq!(
+            routes(&f),
+            [
+                ("/a".to_string(), vec!["a".to_string(), "b".to_string()]),
+                ("/c".to_string(), vec!["<closure>".to_string()]),
+                ("/d".to_string(), vec!["d".to_string()]),
+                ("/e".to_string(), vec!["e".to_string()]),
+                ("/api/health".to_string(), vec!["health".to_string()]),
+                ("/f".to_string(), vec!["f".to_string()]),
+            ]
+        );
+    }
+
+    #[test]
+    fn dependency_calls_need_a_data_receiver_for_generic_names() {
+        let f = facts(
+            "async fn h(s: S) { s.db.execute(q).await; s.cache.get(k).await; s.map.get(k); s.flag.load(Relaxed); sqlx::query(\"x\"); }",
+        );
+        let what: Vec<&str> = f.dependency_calls.iter().map(|d| d.what.as_str()).collect();
+        assert_eq!(
+            what,
+            ["`db.execute(..)`", "`cache.get(..)`", "`sqlx::query`"]
+        );
+    }
+}
