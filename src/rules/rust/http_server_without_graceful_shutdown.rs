@@ -1,6 +1,7 @@
 use crate::lang::rust::{
     call_span, chains_on_local, method_span, walk, Chain, Cx, Link, RustFile, RustVisitor,
 };
+use crate::rules::rust::support::{AXUM_SERVE, HYPER014_SERVER};
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 
 pub static RULE: Rule = Rule {
@@ -9,19 +10,6 @@ pub static RULE: Rule = Rule {
     checks: &[Check::Rust(check)],
 };
 
-const AXUM_SERVE: &[&str] = &["axum::serve"];
-/// hyper 0.14 and axum 0.6 (which re-exports hyper's `Server`).
-const HYPER_SERVER: &[&str] = &[
-    "hyper::Server::bind",
-    "hyper::Server::builder",
-    "hyper::Server::from_tcp",
-    "hyper::server::Server::bind",
-    "hyper::server::Server::builder",
-    "hyper::server::Server::from_tcp",
-    "axum::Server::bind",
-    "axum::Server::builder",
-    "axum::Server::from_tcp",
-];
 const WARP_SERVE: &[&str] = &["warp::serve"];
 /// Methods that start a warp server without a shutdown signal.
 const WARP_RUN: &[&str] = &["run", "bind", "run_incoming", "serve_incoming"];
@@ -81,7 +69,7 @@ impl RustVisitor for Visitor<'_, '_> {
                     )
                     .help("chain `.with_graceful_shutdown(shutdown_signal())` where `shutdown_signal` waits for SIGTERM");
             }
-        } else if w.call_matches(call, HYPER_SERVER).is_some() {
+        } else if w.call_matches(call, HYPER014_SERVER).is_some() {
             let Some(serve) = chain.method("serve") else {
                 return;
             };

@@ -1,5 +1,6 @@
 use crate::lang::rust::{call_span, method_span, walk, Chain, Cx, RustFile, RustVisitor};
 use crate::rules::rust::support::{is_none, is_zero_duration, later_methods, local_only};
+use crate::rules::rust::support::{AXUM_SERVE, HYPER014_SERVER};
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 
 pub static RULE: Rule = Rule {
@@ -8,28 +9,12 @@ pub static RULE: Rule = Rule {
     checks: &[Check::Rust(check)],
 };
 
-const AXUM_SERVE: &[&str] = &["axum::serve"];
 /// hyper 1.x connection builders whose header timeout needs a timer.
 const HYPER1_BUILDERS: &[&str] = &[
     "hyper::server::conn::http1::Builder::new",
     "hyper_util::server::conn::auto::Builder::new",
 ];
 const SERVE_CONNECTION: &[&str] = &["serve_connection", "serve_connection_with_upgrades"];
-/// hyper 0.14's `Server` (also re-exported by axum 0.6).
-const HYPER014_SERVER: &[&str] = &[
-    "hyper::Server::bind",
-    "hyper::Server::try_bind",
-    "hyper::Server::builder",
-    "hyper::Server::from_tcp",
-    "hyper::server::Server::bind",
-    "hyper::server::Server::try_bind",
-    "hyper::server::Server::builder",
-    "hyper::server::Server::from_tcp",
-    "axum::Server::bind",
-    "axum::Server::try_bind",
-    "axum::Server::builder",
-    "axum::Server::from_tcp",
-];
 
 fn check(file: &RustFile, cx: &mut Ctx) {
     if !(file.uses_crate("axum")

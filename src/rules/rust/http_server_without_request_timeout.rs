@@ -1,4 +1,5 @@
 use crate::lang::rust::{call_span, walk, Chain, Cx, RustFile, RustVisitor};
+use crate::rules::rust::support::AXUM_SERVE;
 use crate::rules::rust::support::{local_only, tonic_server};
 use crate::rules::{rule_doc, Check, Ctx, Evidence, Rule};
 
@@ -7,8 +8,6 @@ pub static RULE: Rule = Rule {
     doc: rule_doc!("http-server-without-request-timeout"),
     checks: &[Check::Rust(check)],
 };
-
-const AXUM_SERVE: &[&str] = &["axum::serve"];
 
 /// A timeout layer anywhere in the package: routers and their layers are often assembled in
 /// several files. SSE and WebSocket routes must not get a global timeout, so a package that has

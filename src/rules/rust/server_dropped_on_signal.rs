@@ -2,6 +2,7 @@ use crate::lang::rust::{
     method_span, path_start, walk, Chain, Cx, RustFile, RustVisitor, SelectBranch,
 };
 use crate::rules::rust::support::{base_local, idents, let_init, tonic_server, unwrap_future};
+use crate::rules::rust::support::{AXUM_SERVE, HYPER014_SERVER};
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 
 pub static RULE: Rule = Rule {
@@ -10,14 +11,7 @@ pub static RULE: Rule = Rule {
     checks: &[Check::Rust(check)],
 };
 
-const AXUM_SERVE: &[&str] = &["axum::serve"];
 const ACTIX_SERVER: &[&str] = &["actix_web::HttpServer::new"];
-const HYPER014_SERVER: &[&str] = &[
-    "hyper::Server::bind",
-    "hyper::Server::builder",
-    "hyper::server::Server::bind",
-    "axum::Server::bind",
-];
 const SPAWN: &[&str] = &["tokio::spawn", "tokio::task::spawn", "actix_rt::spawn"];
 /// Words that name a shutdown trigger: `ctrl_c()`, `shutdown_signal()`, `sigterm.recv()`,
 /// `token.cancelled()`, `stop_rx.changed()`.

@@ -202,6 +202,25 @@ pub fn str_lit(e: &Expr) -> Option<String> {
     }
 }
 
+/// `axum::serve(listener, app)` (axum 0.7 and later).
+pub const AXUM_SERVE: &[&str] = &["axum::serve"];
+
+/// hyper 0.14's `Server` constructors (also re-exported by axum 0.6 as `axum::Server`).
+pub const HYPER014_SERVER: &[&str] = &[
+    "hyper::Server::bind",
+    "hyper::Server::try_bind",
+    "hyper::Server::builder",
+    "hyper::Server::from_tcp",
+    "hyper::server::Server::bind",
+    "hyper::server::Server::try_bind",
+    "hyper::server::Server::builder",
+    "hyper::server::Server::from_tcp",
+    "axum::Server::bind",
+    "axum::Server::try_bind",
+    "axum::Server::builder",
+    "axum::Server::from_tcp",
+];
+
 /// The tonic server builder: `tonic::transport::Server::builder()` and the chains later applied
 /// to it. `serve` is the first `serve*` method found, if any.
 pub struct TonicServer<'a> {
