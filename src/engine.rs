@@ -68,18 +68,18 @@ fn drop_findings_remedied_elsewhere(findings: &mut Vec<Finding>, project: &Proje
     if findings.iter().all(|f| f.unless_package.is_empty()) {
         return;
     }
-    let mut members: HashMap<Result<&Path, FileId>, Vec<&RustFileFacts>> = HashMap::new();
-    let mut key_of = HashMap::new();
-    for r in &project.rust {
-        let key = r.package.as_deref().ok_or(r.file);
-        members.entry(key).or_default().push(r);
-        key_of.insert(r.file, key);
+    let packages = project.rust_packages();
+    let mut package_of = HashMap::new();
+    for (i, members) in packages.iter().enumerate() {
+        for r in members {
+            package_of.insert(r.file, i);
+        }
     }
     findings.retain(|f| {
         if f.unless_package.is_empty() {
             return true;
         }
-        let Some(files) = key_of.get(&f.file).and_then(|k| members.get(k)) else {
+        let Some(files) = package_of.get(&f.file).and_then(|&i| packages.get(i)) else {
             return true;
         };
         !files

@@ -361,31 +361,58 @@ impl<'a> Chain<'a> {
     }
 }
 
-/// Method names of every chain in `block` whose base is the local variable `name`.
-pub fn chains_on_local(block: &syn::Block, name: &str) -> Vec<Vec<String>> {
-    struct Finder<'n> {
+/// A chain applied to a local variable, and the variable its value is bound to, if any
+/// (`let router = builder.add_service(s);`).
+pub struct LocalChain<'a> {
+    pub methods: Vec<&'a syn::ExprMethodCall>,
+    pub bound: Option<String>,
+}
+
+/// Every chain in `block` whose base is the local variable `name`.
+pub fn local_chains<'a>(block: &'a syn::Block, name: &str) -> Vec<LocalChain<'a>> {
+    struct Finder<'a, 'n> {
         name: &'n str,
-        found: Vec<Vec<String>>,
+        found: Vec<LocalChain<'a>>,
     }
-    impl<'ast> Visit<'ast> for Finder<'_> {
-        fn visit_expr(&mut self, e: &'ast Expr) {
-            if matches!(e, Expr::MethodCall(_)) {
-                let chain = Chain::of(e);
-                if let Expr::Path(p) = chain.base {
-                    if p.path.is_ident(self.name) {
-                        self.found
-                            .push(chain.methods().map(|m| m.method.to_string()).collect());
-                    }
-                }
-                for m in chain.methods() {
-                    for arg in &m.args {
-                        self.visit_expr(arg);
-                    }
-                }
-                syn::visit::visit_expr(self, chain.base);
-                return;
+    impl<'a> Finder<'a, '_> {
+        /// Records `e` if it is a chain on the variable, then walks the chain's parts.
+        fn chain(&mut self, e: &'a Expr, bound: Option<String>) {
+            let chain = Chain::of(e);
+            let on_name = matches!(chain.base, Expr::Path(p) if p.path.is_ident(self.name));
+            if on_name && !chain.links.is_empty() {
+                self.found.push(LocalChain {
+                    methods: chain.methods().collect(),
+                    bound,
+                });
             }
-            syn::visit::visit_expr(self, e);
+            for m in chain.methods() {
+                for arg in &m.args {
+                    self.visit_expr(arg);
+                }
+            }
+            syn::visit::visit_expr(self, chain.base);
+        }
+    }
+    impl<'a> Visit<'a> for Finder<'a, '_> {
+        fn visit_local(&mut self, l: &'a syn::Local) {
+            match (&l.init, pat_name(&l.pat)) {
+                (Some(init), Some(bound))
+                    if matches!(&*init.expr, Expr::MethodCall(_) | Expr::Await(_)) =>
+                {
+                    self.chain(&init.expr, Some(bound));
+                    if let Some((_, diverge)) = &init.diverge {
+                        self.visit_expr(diverge);
+                    }
+                }
+                _ => syn::visit::visit_local(self, l),
+            }
+        }
+        fn visit_expr(&mut self, e: &'a Expr) {
+            if matches!(e, Expr::MethodCall(_) | Expr::Await(_)) {
+                self.chain(e, None);
+            } else {
+                syn::visit::visit_expr(self, e);
+            }
         }
     }
     let mut finder = Finder {
@@ -394,6 +421,24 @@ pub fn chains_on_local(block: &syn::Block, name: &str) -> Vec<Vec<String>> {
     };
     finder.visit_block(block);
     finder.found
+}
+
+/// Method names of every method chain in `block` whose base is the local variable `name`.
+pub fn chains_on_local(block: &syn::Block, name: &str) -> Vec<Vec<String>> {
+    local_chains(block, name)
+        .into_iter()
+        .filter(|c| !c.methods.is_empty())
+        .map(|c| c.methods.iter().map(|m| m.method.to_string()).collect())
+        .collect()
+}
+
+/// The variable a `let` pattern binds: `x`, `mut x`, `x: T`.
+pub fn pat_name(p: &syn::Pat) -> Option<String> {
+    match p {
+        syn::Pat::Ident(i) => Some(i.ident.to_string()),
+        syn::Pat::Type(t) => pat_name(&t.pat),
+        _ => None,
+    }
 }
 
 // ---- the walker ----
@@ -825,14 +870,8 @@ impl<'a> Visit<'a> for Walker<'a, '_> {
 
     fn visit_local(&mut self, l: &'a syn::Local) {
         self.with_attrs(&l.attrs, |w| {
-            if let (Some(init), syn::Pat::Ident(p)) = (&l.init, &l.pat) {
-                w.lets
-                    .push((&*init.expr as *const Expr, p.ident.to_string()));
-            } else if let (Some(init), syn::Pat::Type(t)) = (&l.init, &l.pat) {
-                if let syn::Pat::Ident(p) = &*t.pat {
-                    w.lets
-                        .push((&*init.expr as *const Expr, p.ident.to_string()));
-                }
+            if let (Some(init), Some(name)) = (&l.init, pat_name(&l.pat)) {
+                w.lets.push((&*init.expr as *const Expr, name));
             }
             syn::visit::visit_local(w, l);
         });
@@ -1029,6 +1068,8 @@ pub fn facts(file: &RustFile) -> RustFacts {
     struct F<'f> {
         file: &'f RustFile,
         facts: RustFacts,
+        /// Service facts are gathered in the same walk.
+        service: crate::lang::rust_service::Extract<'f>,
     }
     impl F<'_> {
         fn path(&mut self, resolved: &[String]) {
@@ -1045,6 +1086,7 @@ pub fn facts(file: &RustFile) -> RustFacts {
     }
     impl RustVisitor for F<'_> {
         fn chain(&mut self, cx: &Cx<'_>, chain: &Chain<'_>) {
+            self.service.chain(cx, chain);
             for m in chain.methods() {
                 self.facts.methods.insert(m.method.to_string());
             }
@@ -1088,7 +1130,8 @@ pub fn facts(file: &RustFile) -> RustFacts {
         }
 
         /// Types in signatures count as references too (`upgrade: WebSocketUpgrade`).
-        fn function(&mut self, cx: &Cx<'_>, _attrs: &[syn::Attribute], f: &FnCtx<'_>) {
+        fn function(&mut self, cx: &Cx<'_>, attrs: &[syn::Attribute], f: &FnCtx<'_>) {
+            self.service.function(cx, attrs, f);
             struct Types(Vec<Vec<String>>);
             impl<'ast> Visit<'ast> for Types {
                 fn visit_type_path(&mut self, t: &'ast syn::TypePath) {
@@ -1112,13 +1155,18 @@ pub fn facts(file: &RustFile) -> RustFacts {
                 self.path(&resolved);
             }
         }
+
+        fn macro_call(&mut self, cx: &Cx<'_>, mac: &syn::Macro) {
+            self.service.macro_call(cx, mac);
+        }
     }
     let mut f = F {
         file,
         facts: RustFacts::default(),
+        service: crate::lang::rust_service::Extract::new(file),
     };
     walk(file, &mut f);
-    f.facts.service = crate::lang::rust_service::extract(file);
+    f.facts.service = f.service.finish();
     f.facts
 }
 

@@ -10,7 +10,7 @@ use syn::visit::Visit;
 use syn::Expr;
 
 use crate::lang::rust::{
-    call_span, method_span, path_segments, walk, Chain, Cx, FnCtx, Link, RustFile, RustVisitor,
+    call_span, method_span, path_segments, Chain, Cx, FnCtx, Link, RustFile, RustVisitor,
 };
 
 #[derive(Debug, Clone, Default)]
@@ -135,18 +135,24 @@ const ONCE: &[&str] = &[
     "force",
 ];
 
-pub fn extract(file: &RustFile) -> ServiceFacts {
-    let mut v = Extract {
-        file,
-        facts: ServiceFacts::default(),
-    };
-    walk(file, &mut v);
-    v.facts
-}
-
-struct Extract<'f> {
+/// The visitor that gathers [`ServiceFacts`]; `rust::facts` drives it in its own walk, so a
+/// file is walked once for all its facts.
+pub struct Extract<'f> {
     file: &'f RustFile,
     facts: ServiceFacts,
+}
+
+impl<'f> Extract<'f> {
+    pub fn new(file: &'f RustFile) -> Self {
+        Extract {
+            file,
+            facts: ServiceFacts::default(),
+        }
+    }
+
+    pub fn finish(self) -> ServiceFacts {
+        self.facts
+    }
 }
 
 fn str_lit(e: &Expr) -> Option<(String, proc_macro2::Span)> {
@@ -563,7 +569,7 @@ mod tests {
 
     fn facts(src: &str) -> ServiceFacts {
         let file = RustFile::parse(src, None, false).unwrap();
-        extract(&file)
+        crate::lang::rust::facts(&file).service
     }
 
     fn routes(f: &ServiceFacts) -> Vec<(String, Vec<String>)> {

@@ -1,6 +1,3 @@
-use std::collections::BTreeMap;
-use std::path::PathBuf;
-
 use crate::project::Project;
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 
@@ -12,14 +9,8 @@ pub static RULE: Rule = Rule {
 
 /// Package-wide: `ctrl_c()` is fine when some other file of the package handles SIGTERM.
 fn check(project: &Project, cx: &mut Ctx) {
-    // Files outside a package form a "package" of their own.
-    let mut packages: BTreeMap<Result<PathBuf, usize>, Vec<usize>> = BTreeMap::new();
-    for (i, f) in project.rust.iter().enumerate() {
-        let key = f.package.clone().ok_or(f.file);
-        packages.entry(key).or_default().push(i);
-    }
-    for members in packages.values() {
-        let files = members.iter().filter_map(|&i| project.rust.get(i));
+    for members in project.rust_packages() {
+        let files = members.iter().copied();
         let mut handled = false;
         let mut actix = false;
         let mut actix_disabled = false;

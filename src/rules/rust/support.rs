@@ -4,7 +4,7 @@
 use syn::visit::Visit;
 use syn::Expr;
 
-use crate::lang::rust::{path_segments, Chain, Cx};
+use crate::lang::rust::{local_chains, pat_name, path_segments, Chain, Cx, LocalChain};
 
 /// The methods applied to a chain's value later in the same function: `let b = X::builder();
 /// b.timeout(t); let r = b.add(s); r.serve(a)` follows `b`, then `r` (two levels).
@@ -16,7 +16,7 @@ pub fn later_methods<'a>(cx: &Cx<'a>, chain: &Chain<'_>) -> Vec<&'a syn::ExprMet
     let mut names = vec![name.to_string()];
     let mut depth = 0;
     while let Some(name) = names.pop() {
-        for (methods, bound) in chains_on(f.block, &name) {
+        for LocalChain { methods, bound } in local_chains(f.block, &name) {
             out.extend(methods);
             if let Some(b) = bound {
                 if depth < 4 && b != name {
@@ -27,65 +27,6 @@ pub fn later_methods<'a>(cx: &Cx<'a>, chain: &Chain<'_>) -> Vec<&'a syn::ExprMet
         depth += 1;
     }
     out
-}
-
-/// Every chain in `block` whose base is the local `name`, with the variable its value is bound to.
-fn chains_on<'a>(
-    block: &'a syn::Block,
-    name: &str,
-) -> Vec<(Vec<&'a syn::ExprMethodCall>, Option<String>)> {
-    struct Finder<'a, 'n> {
-        name: &'n str,
-        found: Vec<(Vec<&'a syn::ExprMethodCall>, Option<String>)>,
-    }
-    impl<'a> Finder<'a, '_> {
-        fn chain(&mut self, e: &'a Expr, bound: Option<String>) -> bool {
-            let chain = Chain::of(e);
-            let on_name = matches!(chain.base, Expr::Path(p) if p.path.is_ident(self.name));
-            if on_name && !chain.links.is_empty() {
-                self.found.push((chain.methods().collect(), bound));
-            }
-            on_name
-        }
-    }
-    impl<'a> Visit<'a> for Finder<'a, '_> {
-        fn visit_local(&mut self, l: &'a syn::Local) {
-            if let (Some(init), Some(bound)) = (&l.init, pat_name(&l.pat)) {
-                if self.chain(&init.expr, Some(bound)) {
-                    return;
-                }
-            }
-            syn::visit::visit_local(self, l);
-        }
-        fn visit_expr(&mut self, e: &'a Expr) {
-            if matches!(e, Expr::MethodCall(_) | Expr::Await(_)) {
-                let chain = Chain::of(e);
-                self.chain(e, None);
-                for m in chain.methods() {
-                    for arg in &m.args {
-                        self.visit_expr(arg);
-                    }
-                }
-                syn::visit::visit_expr(self, chain.base);
-                return;
-            }
-            syn::visit::visit_expr(self, e);
-        }
-    }
-    let mut finder = Finder {
-        name,
-        found: Vec::new(),
-    };
-    finder.visit_block(block);
-    finder.found
-}
-
-fn pat_name(p: &syn::Pat) -> Option<String> {
-    match p {
-        syn::Pat::Ident(i) => Some(i.ident.to_string()),
-        syn::Pat::Type(t) => pat_name(&t.pat),
-        _ => None,
-    }
 }
 
 /// The path of a path expression, as written.
@@ -190,18 +131,6 @@ fn is_zero(e: &Expr) -> bool {
     matches!(strip(e), Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) if i.base10_digits() == "0")
 }
 
-/// A string literal's value.
-#[allow(dead_code)] // used by the route rules
-pub fn str_lit(e: &Expr) -> Option<String> {
-    match strip(e) {
-        Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Str(s),
-            ..
-        }) => Some(s.value()),
-        _ => None,
-    }
-}
-
 /// `axum::serve(listener, app)` (axum 0.7 and later).
 pub const AXUM_SERVE: &[&str] = &["axum::serve"];
 
@@ -296,25 +225,9 @@ pub fn base_local(chain: &Chain<'_>) -> Option<String> {
     }
 }
 
-/// Whether an expression mentions an identifier anywhere (calls, paths, method names).
+/// Whether an expression mentions a (lower-case) identifier anywhere: calls, paths, method names.
 pub fn mentions(e: &Expr, ident: &str) -> bool {
-    struct Find<'i> {
-        ident: &'i str,
-        found: bool,
-    }
-    impl<'ast> Visit<'ast> for Find<'_> {
-        fn visit_ident(&mut self, i: &'ast proc_macro2::Ident) {
-            if i == self.ident {
-                self.found = true;
-            }
-        }
-    }
-    let mut f = Find {
-        ident,
-        found: false,
-    };
-    f.visit_expr(e);
-    f.found
+    idents(e).iter().any(|i| i == ident)
 }
 
 /// The initialiser of the last `let name = <expr>;` in `block` (at any depth).
