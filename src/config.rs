@@ -50,6 +50,8 @@ pub struct Config {
     rules: Vec<Entry>,
     exclude: Option<Gitignore>,
     overrides: Vec<Override>,
+    /// `[rule-options.<rule>]` tables, validated against each rule's options type.
+    options: BTreeMap<String, toml::Table>,
     pub cli: CliSelection,
 }
 
@@ -87,6 +89,8 @@ struct RawConfig {
     files: RawFiles,
     #[serde(default)]
     overrides: Vec<RawOverride>,
+    #[serde(default, rename = "rule-options")]
+    rule_options: BTreeMap<Spanned<String>, Spanned<toml::Table>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -210,12 +214,36 @@ impl Config {
                 rules: entries(o.rules, "[[overrides]] rules")?,
             });
         }
+        let mut options = BTreeMap::new();
+        for (key, table) in raw.rule_options {
+            let name = key.get_ref();
+            let Some(rule) = rules::find(name) else {
+                return Err(error(
+                    Some(key.span()),
+                    format!("unknown rule `{name}` in [rule-options] (see `prodlint rules`)"),
+                ));
+            };
+            let Some(validate) = rule.rule.options else {
+                return Err(error(
+                    Some(key.span()),
+                    format!("rule `{name}` has no options (see `prodlint rule {name}`)"),
+                ));
+            };
+            validate(table.get_ref()).map_err(|e| {
+                error(
+                    Some(table.span()),
+                    format!("invalid [rule-options.{name}]: {e}"),
+                )
+            })?;
+            options.insert(name.clone(), table.into_inner());
+        }
         Ok(Config {
             path: Some(path.to_path_buf()),
             root: root.to_path_buf(),
             rules,
             exclude,
             overrides,
+            options,
             cli: CliSelection::default(),
         })
     }
@@ -229,6 +257,11 @@ impl Config {
             let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
             abs.starts_with(&root) && ex.matched_path_or_any_parents(&abs, is_dir).is_ignore()
         }
+    }
+
+    /// A rule's `[rule-options.<rule>]` table, if the config file has one.
+    pub fn options(&self, rule: &str) -> Option<&toml::Table> {
+        self.options.get(rule)
     }
 
     /// The severity a rule reports at for a file, or `None` when it is off there.

@@ -201,7 +201,12 @@ pub fn check(options: Options) -> Report {
         for check in info.rule.checks {
             if let Check::Project(f) = check {
                 let mut out = Vec::new();
-                let panicked = guarded(|| f(&project, &mut Ctx::new(info.name(), 0, &mut out)));
+                let panicked = guarded(|| {
+                    f(
+                        &project,
+                        &mut Ctx::new(info.name(), 0, &mut out, config.options(info.name())),
+                    )
+                });
                 findings.extend(out);
                 if let Some(msg) = panicked {
                     if !sources.is_empty() {
@@ -224,7 +229,7 @@ pub fn check(options: Options) -> Report {
         };
         diagnostics.push(Diagnostic {
             rule: f.rule,
-            severity,
+            severity: f.at_most.map_or(severity, |cap| cap.min(severity)),
             message: f.message,
             primary: Label {
                 file: f.file,
@@ -362,7 +367,14 @@ fn process(
             return;
         }
         let mut out = Vec::new();
-        let panicked = guarded(|| f(&mut Ctx::new(info.name(), 0, &mut out)));
+        let panicked = guarded(|| {
+            f(&mut Ctx::new(
+                info.name(),
+                0,
+                &mut out,
+                config.options(info.name()),
+            ))
+        });
         findings.extend(out);
         if let Some(msg) = panicked {
             internal.push((
@@ -380,6 +392,7 @@ fn process(
             help: None,
             related: Vec::new(),
             unless_package: &[],
+            at_most: None,
         });
     };
     let text = &*source.text;
@@ -461,6 +474,7 @@ fn process(
                     )),
                     related: Vec::new(),
                     unless_package: &[],
+                    at_most: None,
                 });
             }
             for (message, span) in &file.errors {

@@ -180,7 +180,13 @@ impl PackageCache {
 /// package, by a `tests`/`benches`/`examples` directory in its path).
 pub fn is_test_path(file: &Path, package: Option<&Package>) -> bool {
     let abs = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
+    if declared_test_only(&abs) {
+        return true;
+    }
     if let Some(pkg) = package {
+        if is_test_package_name(&pkg.name) {
+            return true;
+        }
         if let Ok(rel) = abs.strip_prefix(&pkg.root) {
             let mut comps = rel
                 .components()
@@ -197,6 +203,77 @@ pub fn is_test_path(file: &Path, package: Option<&Package>) -> bool {
             Some("tests" | "benches" | "examples")
         )
     }) || file.file_name().and_then(|n| n.to_str()) == Some("build.rs")
+}
+
+/// Test harness packages: `e2e_test`, `linkerd-policy-test`, `integration-tests`,
+/// `arroyo-sql-testing`, `test-utils`.
+fn is_test_package_name(name: &str) -> bool {
+    let name = name.to_ascii_lowercase().replace('-', "_");
+    name.split('_').any(|w| {
+        matches!(
+            w,
+            "test" | "tests" | "testing" | "e2e" | "testutils" | "testkit"
+        )
+    })
+}
+
+/// Whether a module file is compiled only for tests because its parent declares it so:
+/// `#[cfg(test)] mod name;` in `lib.rs`, `main.rs`, `mod.rs` or `<dir>.rs`.
+pub fn declared_test_only(file: &Path) -> bool {
+    let Some(stem) = file.file_stem().and_then(|s| s.to_str()) else {
+        return false;
+    };
+    let Some(dir) = file.parent() else {
+        return false;
+    };
+    let (name, owner_dir) = if stem == "mod" {
+        match (dir.file_name().and_then(|n| n.to_str()), dir.parent()) {
+            (Some(n), Some(up)) => (n, up),
+            _ => return false,
+        }
+    } else if matches!(stem, "lib" | "main") {
+        return false;
+    } else {
+        (stem, dir)
+    };
+    let mut owners = vec![
+        owner_dir.join("mod.rs"),
+        owner_dir.join("lib.rs"),
+        owner_dir.join("main.rs"),
+    ];
+    if let (Some(up), Some(d)) = (owner_dir.parent(), owner_dir.file_name()) {
+        owners.push(up.join(format!("{}.rs", d.to_string_lossy())));
+    }
+    owners
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .any(|text| declares_test_module(&text, name))
+}
+
+/// Finds `mod <name>;` whose attributes (the text since the previous item) include `cfg(test`.
+fn declares_test_module(text: &str, name: &str) -> bool {
+    let needle = format!("mod {name}");
+    let mut from = 0;
+    while let Some(at) = text[from..].find(&needle).map(|i| i + from) {
+        from = at + needle.len();
+        let after = text[from..].trim_start();
+        let word_before = text[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| c.is_whitespace() || c == ')');
+        if !after.starts_with(';') || !word_before {
+            continue;
+        }
+        let item_start = text[..at].rfind([';', '}']).map_or(0, |i| i + 1);
+        let attrs: String = text[item_start..at]
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        if attrs.contains("cfg(test") || attrs.contains("cfg(all(test") {
+            return true;
+        }
+    }
+    false
 }
 
 /// Facts a Rust file exports for cross-file rules.
@@ -218,6 +295,32 @@ pub struct RustFacts {
     pub methods: BTreeSet<String>,
     /// Routes, handlers and what they call.
     pub service: crate::lang::rust_service::ServiceFacts,
+    /// Structs whose `Debug` prints secrets, and where variables are `Debug`-logged.
+    pub logging: crate::lang::rust_logging::LoggingFacts,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_only_module_declarations() {
+        let lib =
+            "pub mod a;\n#[cfg(test)]\npub(crate) mod blackbox;\n#[cfg(test)] mod b { }\nmod c;";
+        assert!(declares_test_module(lib, "blackbox"));
+        assert!(!declares_test_module(lib, "a"));
+        assert!(!declares_test_module(lib, "c"));
+        assert!(!declares_test_module("#[cfg(test)]\nmod ab;", "b"));
+    }
+
+    #[test]
+    fn test_harness_package_names() {
+        assert!(is_test_package_name("e2e_test"));
+        assert!(is_test_package_name("linkerd-policy-test"));
+        assert!(is_test_package_name("arroyo-sql-testing"));
+        assert!(!is_test_package_name("attestation"));
+        assert!(!is_test_package_name("restate-server"));
+    }
 }
 
 impl RustFacts {

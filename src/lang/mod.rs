@@ -4,5 +4,6 @@ pub mod dockerfile;
 pub mod image;
 pub mod kubernetes;
 pub mod rust;
+pub mod rust_logging;
 pub mod rust_service;
 pub mod yaml;

@@ -165,6 +165,77 @@ pub fn method_span(file: &RustFile, m: &syn::ExprMethodCall) -> Range<usize> {
     file.join(m.dot_token.spans[0], m.paren_token.span.close())
 }
 
+/// A macro invocation from its path to its closing delimiter.
+pub fn macro_span(file: &RustFile, mac: &syn::Macro) -> Range<usize> {
+    let start = path_start(&mac.path).unwrap_or_else(|| mac.bang_token.span);
+    file.join(start, mac.delimiter.span().close())
+}
+
+/// The last segment of a local variable's declared type: a parameter (`cfg: &Settings`), a typed
+/// `let` (`let cfg: Settings = ..`) or a `let` built from the type (`Settings::load()`,
+/// `Settings { .. }`).
+pub fn local_type(cx: &Cx<'_>, name: &str) -> Option<String> {
+    let f = cx.current_fn()?;
+    let last_of = |ty: &syn::Type| -> Option<String> {
+        let mut ty = ty;
+        while let syn::Type::Reference(r) = ty {
+            ty = &r.elem;
+        }
+        match ty {
+            syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+            _ => None,
+        }
+    };
+    for input in &f.sig.inputs {
+        if let syn::FnArg::Typed(t) = input {
+            if pat_name(&t.pat).as_deref() == Some(name) {
+                return last_of(&t.ty);
+            }
+        }
+    }
+    struct Find<'n> {
+        name: &'n str,
+        ty: Option<String>,
+    }
+    impl<'ast> Visit<'ast> for Find<'_> {
+        fn visit_local(&mut self, l: &'ast syn::Local) {
+            if pat_name(&l.pat).as_deref() == Some(self.name) {
+                let declared = match &l.pat {
+                    syn::Pat::Type(t) => match &*t.ty {
+                        syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                let built = l.init.as_ref().and_then(|i| {
+                    let mut e = &*i.expr;
+                    while let Expr::Try(t) = e {
+                        e = &t.expr;
+                    }
+                    match e {
+                        Expr::Struct(s) => s.path.segments.last().map(|s| s.ident.to_string()),
+                        Expr::Call(c) => match &*c.func {
+                            Expr::Path(p) if p.path.segments.len() >= 2 => {
+                                let n = p.path.segments.len();
+                                Some(p.path.segments[n - 2].ident.to_string())
+                            }
+                            _ => None,
+                        },
+                        _ => None,
+                    }
+                });
+                self.ty = declared
+                    .or(built)
+                    .filter(|t| t.starts_with(|c: char| c.is_ascii_uppercase()));
+            }
+            syn::visit::visit_local(self, l);
+        }
+    }
+    let mut find = Find { name, ty: None };
+    find.visit_block(f.block);
+    find.ty
+}
+
 pub fn path_segments(p: &syn::Path) -> Vec<String> {
     p.segments.iter().map(|s| s.ident.to_string()).collect()
 }
@@ -464,7 +535,114 @@ enum Frame {
         is_async: bool,
         callee: Option<String>,
     },
-    Loop,
+    Loop(LoopSource),
+}
+
+/// What a loop iterates over, as far as its header (or, for `loop`, its top-level statements)
+/// shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoopSource {
+    /// Awaits messages from a channel, stream or consumer: `while let Some(m) = rx.recv().await`,
+    /// `loop { let m = consumer.recv().await?; .. }`, `for m in rx`.
+    Messages,
+    /// Accepts connections: `loop { let (s, _) = listener.accept().await?; .. }`.
+    Connections,
+    Other,
+}
+
+/// Methods that, awaited, yield the next message of a channel, stream or consumer.
+const MESSAGE_METHODS: &[&str] = &[
+    "recv",
+    "recv_many",
+    "next",
+    "try_next",
+    "next_message",
+    "message",
+    "messages",
+    "poll",
+    "receive",
+    "receive_message",
+    "fetch",
+    "pop",
+    "consume",
+];
+
+impl LoopSource {
+    /// Classifies a loop from the expressions that feed it.
+    fn of<'e>(feeds: impl IntoIterator<Item = &'e Expr>) -> LoopSource {
+        struct Awaits(Option<LoopSource>);
+        impl<'ast> Visit<'ast> for Awaits {
+            fn visit_expr_await(&mut self, a: &'ast syn::ExprAwait) {
+                let mut base = &*a.base;
+                while let Expr::Try(t) = base {
+                    base = &t.expr;
+                }
+                if let Expr::MethodCall(m) = base {
+                    if m.method == "accept" {
+                        self.0 = Some(LoopSource::Connections);
+                    } else if self.0.is_none() && MESSAGE_METHODS.iter().any(|n| m.method == n) {
+                        self.0 = Some(LoopSource::Messages);
+                    }
+                }
+                syn::visit::visit_expr_await(self, a);
+            }
+            // Nested loops, closures and async blocks feed something else.
+            fn visit_expr_loop(&mut self, _: &'ast syn::ExprLoop) {}
+            fn visit_expr_while(&mut self, _: &'ast syn::ExprWhile) {}
+            fn visit_expr_for_loop(&mut self, _: &'ast syn::ExprForLoop) {}
+            fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+            fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+        }
+        let mut a = Awaits(None);
+        for e in feeds {
+            a.visit_expr(e);
+        }
+        a.0.unwrap_or(LoopSource::Other)
+    }
+
+    /// The expressions a `loop` body awaits at its top level (statements, `let`s, `select!`
+    /// futures), which is where a consumer loop receives.
+    fn of_loop_body(body: &syn::Block) -> LoopSource {
+        let mut exprs: Vec<&Expr> = Vec::new();
+        let mut selected: Vec<Expr> = Vec::new();
+        for stmt in &body.stmts {
+            match stmt {
+                syn::Stmt::Local(l) => {
+                    if let Some(init) = &l.init {
+                        exprs.push(&init.expr);
+                    }
+                }
+                syn::Stmt::Expr(e, _) => match e {
+                    Expr::Match(m) => exprs.push(&m.expr),
+                    Expr::If(i) => exprs.push(&i.cond),
+                    Expr::Macro(m) => selected.extend(select_futures(&m.mac)),
+                    other => exprs.push(other),
+                },
+                syn::Stmt::Macro(m) => selected.extend(select_futures(&m.mac)),
+                syn::Stmt::Item(_) => {}
+            }
+        }
+        match LoopSource::of(exprs) {
+            LoopSource::Other => LoopSource::of(selected.iter()),
+            found => found,
+        }
+    }
+}
+
+/// The branch futures of a `select!` invocation (empty for any other macro).
+fn select_futures(mac: &syn::Macro) -> Vec<Expr> {
+    if mac.path.segments.last().is_none_or(|s| s.ident != "select") {
+        return Vec::new();
+    }
+    match parse_select.parse2(mac.tokens.clone()) {
+        Ok((all, futures)) => all
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| futures.contains(i))
+            .map(|(_, e)| e)
+            .collect(),
+        Err(_) => Vec::new(),
+    }
 }
 
 /// Functions and methods that run a (non-async) closure on a thread where blocking is allowed.
@@ -587,11 +765,21 @@ impl<'w> Cx<'w> {
         for frame in self.frames.iter().rev() {
             match frame {
                 Frame::Fn { .. } => return false,
-                Frame::Loop => return true,
+                Frame::Loop(_) => return true,
                 _ => {}
             }
         }
         false
+    }
+
+    /// What the innermost loop of the current function reads, if the code is inside one. Closures
+    /// and async blocks between the code and the loop do not count: code in a task spawned from a
+    /// loop runs once per task, not per iteration.
+    pub fn loop_source(&self) -> Option<LoopSource> {
+        match self.frames.last() {
+            Some(Frame::Loop(source)) => Some(*source),
+            _ => None,
+        }
     }
 
     /// Whether the code is inside a closure handed to one of `callees` (innermost function only).
@@ -665,6 +853,56 @@ pub trait RustVisitor {
     fn macro_call(&mut self, _cx: &Cx<'_>, _mac: &syn::Macro) {}
     /// A function or method with a body, before its body is walked.
     fn function(&mut self, _cx: &Cx<'_>, _attrs: &[syn::Attribute], _f: &FnCtx<'_>) {}
+    /// A `loop`, `while` or `for`, before its body is walked.
+    fn looped(&mut self, _cx: &Cx<'_>, _l: Loop<'_>) {}
+    /// A struct definition (production code only).
+    fn structure(&mut self, _cx: &Cx<'_>, _s: &syn::ItemStruct) {}
+    /// A `static` item.
+    fn item_static(&mut self, _cx: &Cx<'_>, _s: &syn::ItemStatic) {}
+}
+
+/// A loop expression of any kind.
+#[derive(Clone, Copy)]
+pub enum Loop<'a> {
+    Loop(&'a syn::ExprLoop),
+    While(&'a syn::ExprWhile),
+    For(&'a syn::ExprForLoop),
+}
+
+impl<'a> Loop<'a> {
+    pub fn body(&self) -> &'a syn::Block {
+        match self {
+            Loop::Loop(l) => &l.body,
+            Loop::While(l) => &l.body,
+            Loop::For(l) => &l.body,
+        }
+    }
+
+    /// The `loop` / `while` / `for` keyword (or the label before it).
+    pub fn keyword(&self) -> Span {
+        match self {
+            Loop::Loop(l) => l.loop_token.span,
+            Loop::While(l) => l.while_token.span,
+            Loop::For(l) => l.for_token.span,
+        }
+    }
+}
+
+/// `rx`, `receiver`, `rx.iter()`, `self.rx.iter()`: what a blocking `for` over a channel looks like.
+fn receiver_like(e: &Expr) -> bool {
+    let e = match e {
+        Expr::MethodCall(m) if m.method == "iter" || m.method == "into_iter" => &*m.receiver,
+        other => other,
+    };
+    let name = match e {
+        Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        Expr::Field(f) => match &f.member {
+            syn::Member::Named(n) => Some(n.to_string()),
+            syn::Member::Unnamed(_) => None,
+        },
+        _ => None,
+    };
+    name.is_some_and(|n| n == "rx" || n.ends_with("_rx") || n.contains("receiver"))
 }
 
 /// Walks the production code of a file (test code skipped) and calls the visitor.
@@ -847,7 +1085,10 @@ impl<'a> Visit<'a> for Walker<'a, '_> {
     }
 
     fn visit_item_static(&mut self, i: &'a syn::ItemStatic) {
-        self.with_attrs(&i.attrs, |w| syn::visit::visit_item_static(w, i));
+        self.with_attrs(&i.attrs, |w| {
+            w.notify(|v, cx| v.item_static(cx, i));
+            syn::visit::visit_item_static(w, i)
+        });
     }
 
     fn visit_item_const(&mut self, i: &'a syn::ItemConst) {
@@ -923,17 +1164,31 @@ impl<'a> Visit<'a> for Walker<'a, '_> {
     }
 
     fn visit_expr_loop(&mut self, l: &'a syn::ExprLoop) {
-        self.in_frame(Frame::Loop, |w| w.visit_block(&l.body));
+        self.notify(|v, cx| v.looped(cx, Loop::Loop(l)));
+        let source = LoopSource::of_loop_body(&l.body);
+        self.in_frame(Frame::Loop(source), |w| w.visit_block(&l.body));
     }
 
     fn visit_expr_while(&mut self, l: &'a syn::ExprWhile) {
+        self.notify(|v, cx| v.looped(cx, Loop::While(l)));
         self.visit_expr(&l.cond);
-        self.in_frame(Frame::Loop, |w| w.visit_block(&l.body));
+        let source = LoopSource::of([&*l.cond]);
+        self.in_frame(Frame::Loop(source), |w| w.visit_block(&l.body));
     }
 
     fn visit_expr_for_loop(&mut self, l: &'a syn::ExprForLoop) {
+        self.notify(|v, cx| v.looped(cx, Loop::For(l)));
         self.visit_expr(&l.expr);
-        self.in_frame(Frame::Loop, |w| w.visit_block(&l.body));
+        // `for m in rx` / `for m in rx.iter()` over a std or crossbeam receiver.
+        let source = match LoopSource::of([&*l.expr]) {
+            LoopSource::Other if receiver_like(&l.expr) => LoopSource::Messages,
+            other => other,
+        };
+        self.in_frame(Frame::Loop(source), |w| w.visit_block(&l.body));
+    }
+
+    fn visit_item_struct(&mut self, i: &'a syn::ItemStruct) {
+        self.with_attrs(&i.attrs, |w| w.notify(|v, cx| v.structure(cx, i)));
     }
 
     fn visit_item(&mut self, i: &'a syn::Item) {
@@ -1158,6 +1413,32 @@ pub fn facts(file: &RustFile) -> RustFacts {
 
         fn macro_call(&mut self, cx: &Cx<'_>, mac: &syn::Macro) {
             self.service.macro_call(cx, mac);
+            if crate::lang::rust_logging::is_log_macro(&mac.path) {
+                for v in crate::lang::rust_logging::logged_values(mac.tokens.clone()) {
+                    let Some(var) = v.var.filter(|_| v.debug) else {
+                        continue;
+                    };
+                    if let Some(ty) = local_type(cx, &var) {
+                        self.facts.logging.debug_logged.push(
+                            crate::lang::rust_logging::DebugLogged {
+                                span: macro_span(self.file, mac),
+                                var,
+                                ty,
+                            },
+                        );
+                    }
+                }
+            }
+        }
+
+        fn structure(&mut self, _cx: &Cx<'_>, s: &syn::ItemStruct) {
+            let fields = crate::lang::rust_logging::leaky_fields(s);
+            if !fields.is_empty() {
+                self.facts
+                    .logging
+                    .leaky_structs
+                    .push((s.ident.to_string(), fields));
+            }
         }
     }
     let mut f = F {

@@ -4,6 +4,7 @@
 use std::ops::Range;
 use std::sync::OnceLock;
 
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use crate::diagnostic::{Label, Severity};
@@ -29,6 +30,19 @@ pub struct Rule {
     pub name: &'static str,
     pub doc: &'static str,
     pub checks: &'static [Check],
+    /// Checks the rule's `[rule-options.<name>]` table from the config file; `None` when the rule
+    /// has no options.
+    pub options: Option<ValidateOptions>,
+}
+
+/// Checks a rule's options table; the error says what is wrong with it.
+pub type ValidateOptions = fn(&toml::Table) -> Result<(), String>;
+
+/// Validates an options table by deserializing it into the rule's options type.
+pub fn validate_options<T: DeserializeOwned>(table: &toml::Table) -> Result<(), String> {
+    T::deserialize(toml::Value::Table(table.clone()))
+        .map(|_| ())
+        .map_err(|e| e.message().trim().to_string())
 }
 
 /// The input a check reads, and the function that reads it. The engine calls a check only for
@@ -48,27 +62,33 @@ pub mod engine_rules {
         name: "parse-error",
         doc: rule_doc!("parse-error"),
         checks: &[],
+        options: None,
     };
     pub static UNUSED_SUPPRESSION: Rule = Rule {
         name: "unused-suppression",
         doc: rule_doc!("unused-suppression"),
         checks: &[],
+        options: None,
     };
     pub static INVALID_SUPPRESSION: Rule = Rule {
         name: "invalid-suppression",
         doc: rule_doc!("invalid-suppression"),
         checks: &[],
+        options: None,
     };
     pub static HELM_TEMPLATE_SKIPPED: Rule = Rule {
         name: "helm-template-skipped",
         doc: rule_doc!("helm-template-skipped"),
         checks: &[],
+        options: None,
     };
 }
 
 /// Every rule, sorted by name (a meta-test checks the order).
 pub static ALL: &[&Rule] = &[
+    &rust::amqp_consumer_auto_ack::RULE,
     &rust::blocking_call_in_async::RULE,
+    &rust::db_pool_without_acquire_timeout::RULE,
     &rust::grpc_client_without_timeout::RULE,
     &rust::grpc_server_without_graceful_shutdown::RULE,
     &rust::grpc_server_without_health_service::RULE,
@@ -87,9 +107,13 @@ pub static ALL: &[&Rule] = &[
     &kubernetes::missing_memory_limit::RULE,
     &kubernetes::missing_readiness_probe::RULE,
     &engine_rules::PARSE_ERROR,
+    &rust::retry_without_backoff_jitter::RULE,
+    &rust::secret_in_span_fields::RULE,
+    &rust::secret_logged::RULE,
     &rust::server_dropped_on_signal::RULE,
     &dockerfile::shell_form_entrypoint::RULE,
     &rust::shutdown_signal_ignores_sigterm::RULE,
+    &rust::trace_sampler_always_on::RULE,
     &rust::unbounded_request_body::RULE,
     &engine_rules::UNUSED_SUPPRESSION,
 ];
@@ -201,6 +225,9 @@ pub struct Finding {
     /// The finding is dropped when the file's package (production code, any file) shows one of
     /// these: the remedy may be applied somewhere the rule cannot follow.
     pub unless_package: &'static [Evidence],
+    /// Reported at no more than this severity whatever the rule's configured level (a weaker form
+    /// of the problem: a channel nobody sends to from a request path).
+    pub at_most: Option<Severity>,
 }
 
 /// Something a package's production code does, as far as its facts tell.
@@ -224,6 +251,12 @@ impl Evidence {
 impl Finding {
     pub fn unless_package(&mut self, evidence: &'static [Evidence]) -> &mut Self {
         self.unless_package = evidence;
+        self
+    }
+
+    /// Reports this finding at `info` at most.
+    pub fn info(&mut self) -> &mut Self {
+        self.at_most = Some(Severity::Info);
         self
     }
 
@@ -252,15 +285,30 @@ pub struct Ctx<'a> {
     pub(crate) rule: &'static str,
     pub(crate) file: FileId,
     pub(crate) findings: &'a mut Vec<Finding>,
+    pub(crate) options: Option<&'a toml::Table>,
 }
 
 impl<'a> Ctx<'a> {
-    pub fn new(rule: &'static str, file: FileId, findings: &'a mut Vec<Finding>) -> Self {
+    pub fn new(
+        rule: &'static str,
+        file: FileId,
+        findings: &'a mut Vec<Finding>,
+        options: Option<&'a toml::Table>,
+    ) -> Self {
         Ctx {
             rule,
             file,
             findings,
+            options,
         }
+    }
+
+    /// The rule's options from the config file, or their defaults. The table was validated when
+    /// the config was loaded, so a failure here cannot come from the user; it falls back too.
+    pub fn options<T: DeserializeOwned + Default>(&self) -> T {
+        self.options
+            .and_then(|t| T::deserialize(toml::Value::Table(t.clone())).ok())
+            .unwrap_or_default()
     }
 
     /// Report a finding in the file being checked.
@@ -284,6 +332,7 @@ impl<'a> Ctx<'a> {
             help: None,
             related: Vec::new(),
             unless_package: &[],
+            at_most: None,
         });
         let last = self.findings.len() - 1;
         &mut self.findings[last]

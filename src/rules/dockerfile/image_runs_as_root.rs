@@ -6,6 +6,7 @@ pub static RULE: Rule = Rule {
     name: "image-runs-as-root",
     doc: rule_doc!("image-runs-as-root"),
     checks: &[Check::Dockerfile(check)],
+    options: None,
 };
 
 fn is_root(user: &str) -> bool {

@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
         Check::Dockerfile(check_dockerfile),
         Check::Kubernetes(check_kubernetes),
     ],
+    options: None,
 };
 
 const HELP: &str = "pin a version tag (`app:1.4.2`) or a digest (`app@sha256:…`)";

@@ -5,6 +5,7 @@ pub static RULE: Rule = Rule {
     name: "shell-form-entrypoint",
     doc: rule_doc!("shell-form-entrypoint"),
     checks: &[Check::Dockerfile(check)],
+    options: None,
 };
 
 fn check(file: &Dockerfile, cx: &mut Ctx) {

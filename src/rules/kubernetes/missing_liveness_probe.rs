@@ -5,6 +5,7 @@ pub static RULE: Rule = Rule {
     name: "missing-liveness-probe",
     doc: rule_doc!("missing-liveness-probe"),
     checks: &[Check::Kubernetes(check)],
+    options: None,
 };
 
 fn check(obj: &K8sObject, cx: &mut Ctx) {

@@ -5,6 +5,7 @@ pub static RULE: Rule = Rule {
     name: "missing-memory-limit",
     doc: rule_doc!("missing-memory-limit"),
     checks: &[Check::Kubernetes(check)],
+    options: None,
 };
 
 fn check(obj: &K8sObject, cx: &mut Ctx) {

@@ -5,6 +5,7 @@ pub static RULE: Rule = Rule {
     name: "missing-readiness-probe",
     doc: rule_doc!("missing-readiness-probe"),
     checks: &[Check::Kubernetes(check)],
+    options: None,
 };
 
 fn check(obj: &K8sObject, cx: &mut Ctx) {

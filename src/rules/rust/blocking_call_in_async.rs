@@ -3,12 +3,14 @@ use std::ops::Range;
 use syn::visit::Visit;
 
 use crate::lang::rust::{call_span, method_span, walk, Chain, Cx, FnCtx, RustFile, RustVisitor};
+use crate::rules::rust::support::is_service;
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 
 pub static RULE: Rule = Rule {
     name: "blocking-call-in-async",
     doc: rule_doc!("blocking-call-in-async"),
     checks: &[Check::Rust(check)],
+    options: None,
 };
 
 /// Calls that block (or panic) in any async code, by resolved path prefix, with what they do.
@@ -52,19 +54,6 @@ const BLOCKING_IO: &[(&str, &str)] = &[
     ),
     ("postgres::Client", "uses the synchronous `postgres` client"),
 ];
-/// Server frameworks: a package using one of them serves requests on its async runtime.
-const SERVER_CRATES: &[&str] = &[
-    "axum",
-    "actix_web",
-    "tonic",
-    "warp",
-    "hyper",
-    "poem",
-    "rocket",
-    "salvo",
-    "tide",
-    "tower_http",
-];
 /// `OpenOptions::new()` itself does nothing; its `.open(..)` blocks.
 const LAZY_FS: &[&str] = &["std::fs::OpenOptions::new"];
 const STD_COMMAND: &[&str] = &["std::process::Command::new"];
@@ -82,10 +71,7 @@ const STARTS_SERVING: &[&str] = &[
 ];
 
 fn check(file: &RustFile, cx: &mut Ctx) {
-    let serves = match &file.package {
-        Some(p) => SERVER_CRATES.iter().any(|c| p.depends_on(c)) && !is_cli_name(&p.name),
-        None => true,
-    };
+    let serves = is_service(file);
     walk(
         file,
         &mut Visitor {
@@ -94,12 +80,6 @@ fn check(file: &RustFile, cx: &mut Ctx) {
             startup: None,
         },
     );
-}
-
-/// `restate-cli`, `svix_cli`, `restatectl`: command-line tools, even when they embed a server.
-fn is_cli_name(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    name == "cli" || name.ends_with("-cli") || name.ends_with("_cli") || name.ends_with("ctl")
 }
 
 struct Visitor<'c, 'a> {

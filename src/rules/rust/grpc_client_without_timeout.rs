@@ -6,6 +6,7 @@ pub static RULE: Rule = Rule {
     name: "grpc-client-without-timeout",
     doc: rule_doc!("grpc-client-without-timeout"),
     checks: &[Check::Rust(check)],
+    options: None,
 };
 
 const ENDPOINTS: &[&str] = &[

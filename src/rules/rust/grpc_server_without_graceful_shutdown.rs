@@ -6,6 +6,7 @@ pub static RULE: Rule = Rule {
     name: "grpc-server-without-graceful-shutdown",
     doc: rule_doc!("grpc-server-without-graceful-shutdown"),
     checks: &[Check::Rust(check)],
+    options: None,
 };
 
 fn check(file: &RustFile, cx: &mut Ctx) {

@@ -6,6 +6,7 @@ pub static RULE: Rule = Rule {
     name: "grpc-server-without-health-service",
     doc: rule_doc!("grpc-server-without-health-service"),
     checks: &[Check::Rust(check)],
+    options: None,
 };
 
 /// Any use of tonic-health in the package counts: the reporter is often built in another file.

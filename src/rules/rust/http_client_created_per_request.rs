@@ -6,6 +6,7 @@ pub static RULE: Rule = Rule {
     name: "http-client-created-per-request",
     doc: rule_doc!("http-client-created-per-request"),
     checks: &[Check::Project(check)],
+    options: None,
 };
 
 const HELP: &str = "create one client at start-up (in the application state, or a `static LazyLock<reqwest::Client>`) and clone it where needed: clones share one connection pool";

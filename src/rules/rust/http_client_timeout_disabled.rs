@@ -1,4 +1,5 @@
 use crate::lang::rust::{method_span, walk, Chain, Cx, RustFile, RustVisitor};
+use crate::rules::rust::db_pool_without_acquire_timeout::POOL_TIMEOUT_METHODS;
 use crate::rules::rust::support::{is_infinite_duration, is_none, later_methods};
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 
@@ -6,6 +7,7 @@ pub static RULE: Rule = Rule {
     name: "http-client-timeout-disabled",
     doc: rule_doc!("http-client-timeout-disabled"),
     checks: &[Check::Rust(check)],
+    options: None,
 };
 
 const REQWEST_BLOCKING: &[&str] = &["reqwest::blocking"];
@@ -24,7 +26,11 @@ impl RustVisitor for Visitor<'_, '_> {
         // `.timeout(Duration::MAX)` on anything: a timeout that can never fire.
         for m in chain.methods() {
             let name = m.method.to_string();
-            if name.ends_with("timeout") && m.args.iter().any(is_infinite_duration) {
+            let pool_checkout = POOL_TIMEOUT_METHODS.contains(&name.as_str());
+            if name.ends_with("timeout")
+                && !pool_checkout
+                && m.args.iter().any(is_infinite_duration)
+            {
                 self.cx
                     .report(
                         method_span(w.file, m),

@@ -5,6 +5,7 @@ pub static RULE: Rule = Rule {
     name: "http-client-without-timeout",
     doc: rule_doc!("http-client-without-timeout"),
     checks: &[Check::Rust(check)],
+    options: None,
 };
 
 const CLIENT: &[&str] = &["reqwest::Client::new", "reqwest::Client::default"];

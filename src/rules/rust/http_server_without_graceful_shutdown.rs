@@ -8,6 +8,7 @@ pub static RULE: Rule = Rule {
     name: "http-server-without-graceful-shutdown",
     doc: rule_doc!("http-server-without-graceful-shutdown"),
     checks: &[Check::Rust(check)],
+    options: None,
 };
 
 const WARP_SERVE: &[&str] = &["warp::serve"];

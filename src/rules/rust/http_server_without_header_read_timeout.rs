@@ -7,6 +7,7 @@ pub static RULE: Rule = Rule {
     name: "http-server-without-header-read-timeout",
     doc: rule_doc!("http-server-without-header-read-timeout"),
     checks: &[Check::Rust(check)],
+    options: None,
 };
 
 /// hyper 1.x connection builders whose header timeout needs a timer.

@@ -7,6 +7,7 @@ pub static RULE: Rule = Rule {
     name: "http-server-without-request-timeout",
     doc: rule_doc!("http-server-without-request-timeout"),
     checks: &[Check::Rust(check)],
+    options: None,
 };
 
 /// A timeout layer anywhere in the package: routers and their layers are often assembled in

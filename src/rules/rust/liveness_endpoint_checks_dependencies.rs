@@ -8,6 +8,7 @@ pub static RULE: Rule = Rule {
     name: "liveness-endpoint-checks-dependencies",
     doc: rule_doc!("liveness-endpoint-checks-dependencies"),
     checks: &[Check::Project(check)],
+    options: None,
 };
 
 /// Last path segments that name a liveness check.

@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     name: "server-dropped-on-signal",
     doc: rule_doc!("server-dropped-on-signal"),
     checks: &[Check::Rust(check)],
+    options: None,
 };
 
 const ACTIX_SERVER: &[&str] = &["actix_web::HttpServer::new"];

@@ -5,6 +5,7 @@ pub static RULE: Rule = Rule {
     name: "shutdown-signal-ignores-sigterm",
     doc: rule_doc!("shutdown-signal-ignores-sigterm"),
     checks: &[Check::Project(check)],
+    options: None,
 };
 
 /// Package-wide: `ctrl_c()` is fine when some other file of the package handles SIGTERM.

@@ -4,7 +4,7 @@
 use syn::visit::Visit;
 use syn::Expr;
 
-use crate::lang::rust::{local_chains, pat_name, path_segments, Chain, Cx, LocalChain};
+use crate::lang::rust::{local_chains, pat_name, path_segments, Chain, Cx, LocalChain, RustFile};
 
 /// The methods applied to a chain's value later in the same function: `let b = X::builder();
 /// b.timeout(t); let r = b.add(s); r.serve(a)` follows `b`, then `r` (two levels).
@@ -300,4 +300,74 @@ pub fn local_only(cx: &Cx<'_>) -> bool {
     ]
     .iter()
     .any(|needle| body.contains(needle))
+}
+
+/// Server frameworks: a package using one of them serves requests on its async runtime.
+const SERVER_CRATES: &[&str] = &[
+    "axum",
+    "actix_web",
+    "tonic",
+    "warp",
+    "hyper",
+    "poem",
+    "rocket",
+    "salvo",
+    "tide",
+    "tower_http",
+];
+
+/// Whether the file belongs to a service: its package depends on a server framework and is not
+/// named like a command-line tool. Outside a known package, assume it is.
+pub fn is_service(file: &RustFile) -> bool {
+    match &file.package {
+        Some(p) => SERVER_CRATES.iter().any(|c| p.depends_on(c)) && !is_cli_name(&p.name),
+        None => true,
+    }
+}
+
+/// `restate-cli`, `svix_cli`, `restatectl`: command-line tools, even when they embed a server.
+fn is_cli_name(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    name == "cli" || name.ends_with("-cli") || name.ends_with("_cli") || name.ends_with("ctl")
+}
+
+/// The body of a function or method named `name` defined anywhere in the file (outside test
+/// code is not checked: the caller already is production code).
+pub fn fn_in_file<'f>(file: &'f RustFile, name: &str) -> Option<&'f syn::Block> {
+    struct Find<'f, 'n> {
+        name: &'n str,
+        found: Option<&'f syn::Block>,
+    }
+    impl<'f> Visit<'f> for Find<'f, '_> {
+        fn visit_item_fn(&mut self, f: &'f syn::ItemFn) {
+            if self.found.is_none() && f.sig.ident == self.name {
+                self.found = Some(&f.block);
+            }
+        }
+        fn visit_impl_item_fn(&mut self, f: &'f syn::ImplItemFn) {
+            if self.found.is_none() && f.sig.ident == self.name {
+                self.found = Some(&f.block);
+            }
+        }
+    }
+    let mut f = Find { name, found: None };
+    f.visit_file(&file.ast);
+    f.found
+}
+
+/// A type that redacts its `Debug` output (`secrecy::SecretString`, `Secret<String>`,
+/// `SecretBox<..>`, `Redacted<..>`, `Sensitive<..>`).
+pub fn is_redacting_type(ty: &syn::Type) -> bool {
+    struct Names(bool);
+    impl<'ast> Visit<'ast> for Names {
+        fn visit_ident(&mut self, i: &'ast proc_macro2::Ident) {
+            let name = i.to_string();
+            self.0 |= ["Secret", "Redact", "Sensitive", "Masked", "Zeroizing"]
+                .iter()
+                .any(|n| name.contains(n));
+        }
+    }
+    let mut names = Names(false);
+    names.visit_type(ty);
+    names.0
 }

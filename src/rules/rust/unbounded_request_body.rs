@@ -6,6 +6,7 @@ pub static RULE: Rule = Rule {
     name: "unbounded-request-body",
     doc: rule_doc!("unbounded-request-body"),
     checks: &[Check::Rust(check)],
+    options: None,
 };
 
 /// tower-http's `RequestBodyLimitLayer` anywhere in the package bounds bodies (it wraps them in

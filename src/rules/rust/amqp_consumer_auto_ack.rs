@@ -1,0 +1,92 @@
+use syn::visit::Visit;
+use syn::Expr;
+
+use crate::lang::rust::{method_span, walk, Chain, Cx, RustFile, RustVisitor};
+use crate::rules::rust::support::let_init;
+use crate::rules::{rule_doc, Check, Ctx, Rule};
+
+pub static RULE: Rule = Rule {
+    name: "amqp-consumer-auto-ack",
+    doc: rule_doc!("amqp-consumer-auto-ack"),
+    checks: &[Check::Rust(check)],
+    options: None,
+};
+
+fn check(file: &RustFile, cx: &mut Ctx) {
+    if !file.uses_crate("lapin") {
+        return;
+    }
+    walk(file, &mut Visitor { cx });
+}
+
+struct Visitor<'c, 'a> {
+    cx: &'c mut Ctx<'a>,
+}
+
+impl RustVisitor for Visitor<'_, '_> {
+    fn chain(&mut self, w: &Cx<'_>, chain: &Chain<'_>) {
+        for m in chain.methods() {
+            if m.method != "basic_consume" {
+                continue;
+            }
+            if m.args.iter().any(|a| sets_no_ack(w, a)) {
+                self.cx
+                    .report(
+                        method_span(w.file, m),
+                        "this consumer is started with `no_ack: true`: RabbitMQ counts each message as delivered the moment it is sent, so messages in flight are lost when the consumer crashes or is restarted, and no prefetch limit applies",
+                    )
+                    .help("consume with `no_ack: false`, set a prefetch with `basic_qos`, and `ack` each delivery after it has been processed");
+            }
+        }
+    }
+}
+
+/// `BasicConsumeOptions { no_ack: true, .. }`, directly or through a local variable
+/// (`let opts = ..; opts.no_ack = true;`).
+fn sets_no_ack(w: &Cx<'_>, arg: &Expr) -> bool {
+    let arg = match arg {
+        Expr::Reference(r) => &*r.expr,
+        other => other,
+    };
+    match arg {
+        Expr::Struct(s) => struct_sets_no_ack(s),
+        Expr::Path(p) => {
+            let (Some(name), Some(f)) = (p.path.get_ident(), w.current_fn()) else {
+                return false;
+            };
+            let name = name.to_string();
+            let from_init =
+                matches!(let_init(f.block, &name), Some(Expr::Struct(s)) if struct_sets_no_ack(s));
+            from_init || assigns_no_ack(f.block, &name)
+        }
+        _ => false,
+    }
+}
+
+fn struct_sets_no_ack(s: &syn::ExprStruct) -> bool {
+    s.fields
+        .iter()
+        .any(|f| matches!(&f.member, syn::Member::Named(n) if n == "no_ack") && is_true(&f.expr))
+}
+
+fn is_true(e: &Expr) -> bool {
+    matches!(e, Expr::Lit(syn::ExprLit { lit: syn::Lit::Bool(b), .. }) if b.value)
+}
+
+/// `name.no_ack = true;` anywhere in the block.
+fn assigns_no_ack(block: &syn::Block, name: &str) -> bool {
+    struct Find<'n>(&'n str, bool);
+    impl<'ast> Visit<'ast> for Find<'_> {
+        fn visit_expr_assign(&mut self, a: &'ast syn::ExprAssign) {
+            if let Expr::Field(f) = &*a.left {
+                let on_name = matches!(&*f.base, Expr::Path(p) if p.path.is_ident(self.0));
+                let no_ack = matches!(&f.member, syn::Member::Named(n) if n == "no_ack");
+                self.1 |= on_name && no_ack && is_true(&a.right);
+            }
+            syn::visit::visit_expr_assign(self, a);
+        }
+    }
+    let mut f = Find(name, false);
+    f.visit_block(block);
+    f.1
+}
