@@ -107,6 +107,7 @@ pub static ALL: &[&Rule] = &[
     &kubernetes::missing_memory_limit::RULE,
     &kubernetes::missing_readiness_probe::RULE,
     &engine_rules::PARSE_ERROR,
+    &rust::required_config_with_silent_default::RULE,
     &rust::retry_without_backoff_jitter::RULE,
     &rust::secret_in_span_fields::RULE,
     &rust::secret_logged::RULE,

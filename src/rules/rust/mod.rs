@@ -11,6 +11,7 @@ pub mod http_server_without_graceful_shutdown;
 pub mod http_server_without_header_read_timeout;
 pub mod http_server_without_request_timeout;
 pub mod liveness_endpoint_checks_dependencies;
+pub mod required_config_with_silent_default;
 pub mod retry_without_backoff_jitter;
 pub mod secret_in_span_fields;
 pub mod secret_logged;
