@@ -103,6 +103,8 @@ pub static ALL: &[&Rule] = &[
     &dockerfile::image_tag_not_pinned::RULE,
     &engine_rules::INVALID_SUPPRESSION,
     &rust::liveness_endpoint_checks_dependencies::RULE,
+    &rust::metric_label_from_raw_path::RULE,
+    &rust::metric_label_high_cardinality::RULE,
     &kubernetes::missing_liveness_probe::RULE,
     &kubernetes::missing_memory_limit::RULE,
     &kubernetes::missing_readiness_probe::RULE,

@@ -41,7 +41,9 @@ struct Visitor<'c, 'a> {
 
 impl RustVisitor for Visitor<'_, '_> {
     fn chain(&mut self, w: &Cx<'_>, chain: &Chain<'_>) {
-        let Some(call) = chain.base_call() else { return };
+        let Some(call) = chain.base_call() else {
+            return;
+        };
         if w.call_matches(call, ENV_READS).is_some() {
             let Some(name) = call.args.first().and_then(str_value) else {
                 return;
@@ -95,7 +97,9 @@ impl RustVisitor for Visitor<'_, '_> {
         for field in &s.fields {
             for attr in &field.attrs {
                 let is_clap = attr.path().is_ident("arg") || attr.path().is_ident("clap");
-                let syn::Meta::List(list) = &attr.meta else { continue };
+                let syn::Meta::List(list) = &attr.meta else {
+                    continue;
+                };
                 if !is_clap {
                     continue;
                 }
@@ -115,7 +119,9 @@ impl RustVisitor for Visitor<'_, '_> {
                 });
                 if let (Some(env), true) = (value_of("env"), has_default) {
                     if is_required_name(&env) {
-                        let span = w.file.join(attr.pound_token.span, attr.bracket_token.span.close());
+                        let span = w
+                            .file
+                            .join(attr.pound_token.span, attr.bracket_token.span.close());
                         self.cx
                             .report(
                                 span,
@@ -150,25 +156,27 @@ fn diverges(e: &Expr) -> bool {
         Expr::Block(b) => match b.block.stmts.last() {
             Some(syn::Stmt::Expr(e, _)) => e,
             Some(syn::Stmt::Macro(m)) => {
-                return m
-                    .mac
-                    .path
-                    .segments
-                    .last()
-                    .is_some_and(|s| matches!(s.ident.to_string().as_str(), "panic" | "unreachable" | "unimplemented" | "todo"));
+                return m.mac.path.segments.last().is_some_and(|s| {
+                    matches!(
+                        s.ident.to_string().as_str(),
+                        "panic" | "unreachable" | "unimplemented" | "todo"
+                    )
+                });
             }
             _ => return false,
         },
         other => other,
     };
     match body {
-        Expr::Macro(m) => m
-            .mac
-            .path
-            .segments
-            .last()
-            .is_some_and(|s| matches!(s.ident.to_string().as_str(), "panic" | "unreachable" | "unimplemented" | "todo")),
-        Expr::Call(c) => matches!(&*c.func, Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "exit")),
+        Expr::Macro(m) => m.mac.path.segments.last().is_some_and(|s| {
+            matches!(
+                s.ident.to_string().as_str(),
+                "panic" | "unreachable" | "unimplemented" | "todo"
+            )
+        }),
+        Expr::Call(c) => {
+            matches!(&*c.func, Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "exit"))
+        }
         Expr::Return(_) => true,
         _ => false,
     }
@@ -178,18 +186,41 @@ fn diverges(e: &Expr) -> bool {
 /// `SMTP_PASSWORD`, `JWT_SECRET`, `GITHUB_TOKEN`, `STRIPE_API_KEY`.
 pub fn is_required_name(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
-    let words: Vec<&str> = upper.split(['_', '-', '.']).filter(|w| !w.is_empty()).collect();
+    let words: Vec<&str> = upper
+        .split(['_', '-', '.'])
+        .filter(|w| !w.is_empty())
+        .collect();
     let Some(&last) = words.last() else {
         return false;
     };
-    let before = words.len().checked_sub(2).and_then(|i| words.get(i)).copied();
+    let before = words
+        .len()
+        .checked_sub(2)
+        .and_then(|i| words.get(i))
+        .copied();
     const STORES: &[&str] = &[
-        "DATABASE", "DB", "POSTGRES", "POSTGRESQL", "PG", "MYSQL", "MARIADB", "REDIS", "AMQP",
-        "RABBITMQ", "KAFKA", "NATS", "MONGO", "MONGODB", "CLICKHOUSE",
+        "DATABASE",
+        "DB",
+        "POSTGRES",
+        "POSTGRESQL",
+        "PG",
+        "MYSQL",
+        "MARIADB",
+        "REDIS",
+        "AMQP",
+        "RABBITMQ",
+        "KAFKA",
+        "NATS",
+        "MONGO",
+        "MONGODB",
+        "CLICKHOUSE",
     ];
     match last {
         "DSN" | "PASSWORD" | "PASSWD" | "SECRET" | "TOKEN" => true,
-        "KEY" => matches!(before, Some("API" | "SECRET" | "PRIVATE" | "SIGNING" | "ENCRYPTION")),
+        "KEY" => matches!(
+            before,
+            Some("API" | "SECRET" | "PRIVATE" | "SIGNING" | "ENCRYPTION")
+        ),
         "APIKEY" => true,
         "URL" | "URI" | "HOST" | "ADDR" | "ADDRESS" | "BROKERS" | "SERVERS" => {
             before.is_some_and(|b| STORES.contains(&b))

@@ -371,3 +371,12 @@ pub fn is_redacting_type(ty: &syn::Type) -> bool {
     names.visit_type(ty);
     names.0
 }
+
+/// Whether the current function's text contains any of `words`.
+pub fn mentions_in_fn(cx: &Cx<'_>, words: &[&str]) -> bool {
+    let Some(f) = cx.current_fn() else {
+        return false;
+    };
+    let body = cx.file.slice(cx.file.block_range(f.block));
+    words.iter().any(|w| body.contains(w))
+}
