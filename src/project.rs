@@ -226,6 +226,12 @@ pub fn declared_test_only(file: &Path) -> bool {
     let Some(dir) = file.parent() else {
         return false;
     };
+    if matches!(
+        stem,
+        "test_util" | "test_utils" | "test_helpers" | "testutil" | "mocks"
+    ) {
+        return true;
+    }
     let (name, owner_dir) = if stem == "mod" {
         match (dir.file_name().and_then(|n| n.to_str()), dir.parent()) {
             (Some(n), Some(up)) => (n, up),
@@ -269,7 +275,16 @@ fn declares_test_module(text: &str, name: &str) -> bool {
             .chars()
             .filter(|c| !c.is_whitespace())
             .collect();
-        if attrs.contains("cfg(test") || attrs.contains("cfg(all(test") {
+        let test_cfg = [
+            "cfg(test",
+            "cfg(all(test",
+            "cfg(any(test",
+            "test-util",
+            "test_util",
+        ]
+        .iter()
+        .any(|c| attrs.contains(c));
+        if test_cfg {
             return true;
         }
     }
@@ -311,6 +326,14 @@ mod tests {
         assert!(!declares_test_module(lib, "a"));
         assert!(!declares_test_module(lib, "c"));
         assert!(!declares_test_module("#[cfg(test)]\nmod ab;", "b"));
+        assert!(declares_test_module(
+            "#[cfg(any(test, feature = \"x\"))]\nmod t;",
+            "t"
+        ));
+        assert!(declares_test_module(
+            "#[cfg(feature = \"test-util\")]\npub mod t;",
+            "t"
+        ));
     }
 
     #[test]
