@@ -22,6 +22,31 @@ pub struct ServiceFacts {
     /// name, with where they are: to follow a handler one call deep.
     pub call_sites: Vec<(String, usize)>,
     pub client_creations: Vec<ClientCreation>,
+    /// Unbounded channel constructors.
+    pub channels: Vec<ChannelSite>,
+    /// `x.send(..)`-style calls, by the last name of the receiver (`tx`, `self.events_tx`).
+    pub sends: Vec<ChannelSend>,
+}
+
+/// `let (tx, rx) = mpsc::unbounded_channel();`
+#[derive(Debug, Clone)]
+pub struct ChannelSite {
+    pub span: Range<usize>,
+    /// The constructor, for messages (`tokio::sync::mpsc::unbounded_channel`).
+    pub what: String,
+    /// The sender's variable, when the pair is bound by a tuple `let`.
+    pub sender: Option<String>,
+    /// Struct fields the sender is stored in within the same function (`AppState { events_tx: tx }`).
+    pub fields: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ChannelSend {
+    pub name: String,
+    /// The send call (`send(..)`).
+    pub span: Range<usize>,
+    /// Inside a loop that receives messages (`while let Some(m) = rx.recv().await { tx.send(..) }`).
+    pub in_consumer_loop: bool,
 }
 
 /// `.route("/healthz", get(health))`, `#[get("/healthz")]`, `warp::path!("healthz")`.
@@ -482,8 +507,131 @@ fn route_attribute(attr: &syn::Attribute) -> Option<String> {
     .ok()
 }
 
+/// Constructors of channels with no capacity limit.
+pub const UNBOUNDED_CHANNELS: &[&str] = &[
+    "tokio::sync::mpsc::unbounded_channel",
+    "futures::channel::mpsc::unbounded",
+    "futures_channel::mpsc::unbounded",
+    "crossbeam_channel::unbounded",
+    "crossbeam::channel::unbounded",
+    "flume::unbounded",
+    "async_channel::unbounded",
+    "std::sync::mpsc::channel",
+];
+
+const SEND_METHODS: &[&str] = &[
+    "send",
+    "unbounded_send",
+    "try_send",
+    "send_async",
+    "send_blocking",
+];
+
+impl Extract<'_> {
+    fn channels(&mut self, cx: &Cx<'_>, chain: &Chain<'_>) {
+        if let Some(call) = chain.base_call() {
+            if let Some(what) = cx.call_matches(call, UNBOUNDED_CHANNELS) {
+                let block = cx.current_fn().map(|f| f.block);
+                let sender = block.and_then(|b| tuple_sender(b, chain.top));
+                let fields = match (&sender, block) {
+                    (Some(name), Some(b)) => fields_holding(b, name),
+                    _ => Vec::new(),
+                };
+                self.facts.channels.push(ChannelSite {
+                    span: call_span(self.file, call),
+                    what: what.to_string(),
+                    sender,
+                    fields,
+                });
+            }
+        }
+        for m in chain.methods() {
+            if !SEND_METHODS.iter().any(|s| m.method == s) {
+                continue;
+            }
+            let mut recv = &*m.receiver;
+            while let Expr::MethodCall(inner) = recv {
+                if inner.method != "clone" && inner.method != "as_ref" {
+                    break;
+                }
+                recv = &inner.receiver;
+            }
+            let name = match recv {
+                Expr::Path(p) => p.path.get_ident().map(|i| i.to_string()),
+                Expr::Field(f) => match &f.member {
+                    syn::Member::Named(n) => Some(n.to_string()),
+                    syn::Member::Unnamed(_) => None,
+                },
+                _ => None,
+            };
+            if let Some(name) = name {
+                self.facts.sends.push(ChannelSend {
+                    name,
+                    span: method_span(self.file, m),
+                    in_consumer_loop: cx.loop_source()
+                        == Some(crate::lang::rust::LoopSource::Messages),
+                });
+            }
+        }
+    }
+}
+
+/// The first name of `let (tx, rx) = <init>;` whose initialiser is `init`.
+fn tuple_sender(block: &syn::Block, init: &Expr) -> Option<String> {
+    struct Find<'e> {
+        init: &'e Expr,
+        found: Option<String>,
+    }
+    impl<'ast> Visit<'ast> for Find<'_> {
+        fn visit_local(&mut self, l: &'ast syn::Local) {
+            if let (Some(i), syn::Pat::Tuple(t)) = (&l.init, &l.pat) {
+                if std::ptr::eq(&*i.expr, self.init) {
+                    self.found = t.elems.first().and_then(crate::lang::rust::pat_name);
+                }
+            }
+            syn::visit::visit_local(self, l);
+        }
+    }
+    let mut f = Find { init, found: None };
+    f.visit_block(block);
+    f.found
+}
+
+/// Struct fields whose initialiser mentions `name`: `State { events_tx: tx.clone() }`, `State { tx }`.
+fn fields_holding(block: &syn::Block, name: &str) -> Vec<String> {
+    struct Find<'n> {
+        name: &'n str,
+        fields: Vec<String>,
+    }
+    impl<'ast> Visit<'ast> for Find<'_> {
+        fn visit_field_value(&mut self, fv: &'ast syn::FieldValue) {
+            if let syn::Member::Named(field) = &fv.member {
+                let mut ids = Idents(Vec::new());
+                ids.visit_expr(&fv.expr);
+                if ids.0.iter().any(|i| i == self.name) {
+                    self.fields.push(field.to_string());
+                }
+            }
+            syn::visit::visit_field_value(self, fv);
+        }
+    }
+    struct Idents(Vec<String>);
+    impl<'ast> Visit<'ast> for Idents {
+        fn visit_ident(&mut self, i: &'ast proc_macro2::Ident) {
+            self.0.push(i.to_string());
+        }
+    }
+    let mut f = Find {
+        name,
+        fields: Vec::new(),
+    };
+    f.visit_block(block);
+    f.fields
+}
+
 impl RustVisitor for Extract<'_> {
     fn chain(&mut self, cx: &Cx<'_>, chain: &Chain<'_>) {
+        self.channels(cx, chain);
         self.routes_in_chain(chain);
         self.dependencies(cx, chain);
         self.client_creation(cx, chain);

@@ -52,6 +52,10 @@ impl<'a> Adapter<'a> {
         )];
         let mut related = Vec::new();
         for r in &d.related {
+            // A related report is built with its label as the primary one: not again.
+            if r == primary {
+                continue;
+            }
             if r.file == primary.file {
                 labels.push(LabeledSpan::new_with_span(
                     r.message.clone(),

@@ -118,6 +118,7 @@ pub static ALL: &[&Rule] = &[
     &rust::shutdown_signal_ignores_sigterm::RULE,
     &rust::spawned_task_detached::RULE,
     &rust::trace_sampler_always_on::RULE,
+    &rust::unbounded_channel::RULE,
     &rust::unbounded_request_body::RULE,
     &rust::unbounded_spawn_per_message::RULE,
     &engine_rules::UNUSED_SUPPRESSION,

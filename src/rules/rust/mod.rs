@@ -24,5 +24,6 @@ pub mod shutdown_signal_ignores_sigterm;
 pub mod spawned_task_detached;
 pub mod support;
 pub mod trace_sampler_always_on;
+pub mod unbounded_channel;
 pub mod unbounded_request_body;
 pub mod unbounded_spawn_per_message;

@@ -72,30 +72,20 @@ pub fn route_bodies<'p>(
     out
 }
 
-/// Every request-handling body of the package: functions registered as route handlers (by name),
-/// functions that look like handlers (tonic methods, route attributes), and closures in routes.
+/// Every request-handling body of the package: the bodies routes lead to (a handler named in a
+/// route is joined by name, and only where the name is unambiguous — see [`fns_named`]), closures
+/// in routes, and functions that look like handlers themselves (tonic methods, route attributes).
 pub fn handler_bodies<'p>(package: &[&'p RustFileFacts]) -> Vec<HandlerBody<'p>> {
-    let mut named = std::collections::HashSet::new();
-    let mut out = Vec::new();
+    let mut out: Vec<HandlerBody<'p>> = Vec::new();
     for f in package {
         for r in &f.facts.service.routes {
-            for h in &r.handlers {
-                match h {
-                    Handler::Named(n) => {
-                        named.insert(n.as_str());
-                    }
-                    Handler::Inline(range) => out.push(HandlerBody {
-                        file: f.file,
-                        range: range.clone(),
-                        name: None,
-                    }),
-                }
-            }
+            out.extend(route_bodies(package, f.file, r));
         }
     }
     for f in package {
         for x in &f.facts.service.fns {
-            if x.is_async && (x.is_handler || named.contains(x.name.as_str())) {
+            let known = out.iter().any(|h| h.file == f.file && h.range == x.body);
+            if x.is_async && x.is_handler && !known {
                 out.push(HandlerBody {
                     file: f.file,
                     range: x.body.clone(),
