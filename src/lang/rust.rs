@@ -1431,6 +1431,10 @@ pub fn facts(file: &RustFile) -> RustFacts {
             }
         }
 
+        fn item_static(&mut self, cx: &Cx<'_>, s: &syn::ItemStatic) {
+            self.service.item_static(cx, s);
+        }
+
         fn structure(&mut self, _cx: &Cx<'_>, s: &syn::ItemStruct) {
             let fields = crate::lang::rust_logging::leaky_fields(s);
             if !fields.is_empty() {

@@ -26,6 +26,40 @@ pub struct ServiceFacts {
     pub channels: Vec<ChannelSite>,
     /// `x.send(..)`-style calls, by the last name of the receiver (`tx`, `self.events_tx`).
     pub sends: Vec<ChannelSend>,
+    /// `static` maps (`static SEEN: LazyLock<Mutex<HashMap<..>>>`, `lazy_static!`): name and span.
+    pub static_maps: Vec<(String, Range<usize>)>,
+    /// Methods called on an upper-case static by name (`SEEN.lock().insert(..)` → `SEEN`, the
+    /// methods, where).
+    pub static_uses: Vec<StaticUse>,
+}
+
+#[derive(Debug, Clone)]
+pub struct StaticUse {
+    pub name: String,
+    pub methods: Vec<String>,
+    pub span: Range<usize>,
+}
+
+/// Map types whose entries stay until removed.
+const MAP_TYPES: &[&str] = &[
+    "HashMap",
+    "DashMap",
+    "BTreeMap",
+    "IndexMap",
+    "HashSet",
+    "DashSet",
+    "BTreeSet",
+    "FxHashMap",
+    "AHashMap",
+];
+
+/// Whether a type (as tokens) is or wraps a map: `LazyLock<Mutex<HashMap<K, V>>>`.
+pub fn is_map_type(tokens: proc_macro2::TokenStream) -> bool {
+    tokens.into_iter().any(|t| match t {
+        proc_macro2::TokenTree::Ident(i) => MAP_TYPES.iter().any(|m| i == m),
+        proc_macro2::TokenTree::Group(g) => is_map_type(g.stream()),
+        _ => false,
+    })
 }
 
 /// `let (tx, rx) = mpsc::unbounded_channel();`
@@ -629,8 +663,77 @@ fn fields_holding(block: &syn::Block, name: &str) -> Vec<String> {
     f.fields
 }
 
+impl Extract<'_> {
+    fn static_use(&mut self, chain: &Chain<'_>) {
+        let Expr::Path(p) = chain.base else { return };
+        let Some(name) = p.path.get_ident().map(|i| i.to_string()) else {
+            return;
+        };
+        let is_const_name = name.len() > 1
+            && name
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit());
+        let methods: Vec<String> = chain.methods().map(|m| m.method.to_string()).collect();
+        if !is_const_name || methods.is_empty() {
+            return;
+        }
+        let span = match chain.methods().last() {
+            Some(m) => method_span(self.file, m),
+            None => return,
+        };
+        self.facts.static_uses.push(StaticUse {
+            name,
+            methods,
+            span,
+        });
+    }
+}
+
+impl Extract<'_> {
+    /// `lazy_static! { static ref SEEN: Mutex<HashMap<..>> = ..; }`
+    fn lazy_static_maps(&mut self, mac: &syn::Macro) {
+        use proc_macro2::TokenTree;
+        let tokens: Vec<TokenTree> = mac.tokens.clone().into_iter().collect();
+        let mut i = 0;
+        while i + 3 < tokens.len() {
+            let is_ref = matches!((&tokens[i], &tokens[i + 1]), (TokenTree::Ident(s), TokenTree::Ident(r)) if s == "static" && r == "ref");
+            if let (true, TokenTree::Ident(name)) = (is_ref, &tokens[i + 2]) {
+                // The type runs from after `:` to the `=`.
+                let ty: proc_macro2::TokenStream = tokens[i + 3..]
+                    .iter()
+                    .take_while(|t| !matches!(t, TokenTree::Punct(p) if p.as_char() == '='))
+                    .cloned()
+                    .collect();
+                if is_map_type(ty) {
+                    self.facts
+                        .static_maps
+                        .push((name.to_string(), self.file.span(name.span())));
+                }
+            }
+            i += 1;
+        }
+    }
+}
+
 impl RustVisitor for Extract<'_> {
+    fn item_static(&mut self, _cx: &Cx<'_>, s: &syn::ItemStatic) {
+        struct Maps(bool);
+        impl<'ast> Visit<'ast> for Maps {
+            fn visit_ident(&mut self, i: &'ast proc_macro2::Ident) {
+                self.0 |= MAP_TYPES.iter().any(|m| i == m);
+            }
+        }
+        let mut maps = Maps(false);
+        maps.visit_type(&s.ty);
+        if maps.0 {
+            self.facts
+                .static_maps
+                .push((s.ident.to_string(), self.file.span(s.ident.span())));
+        }
+    }
+
     fn chain(&mut self, cx: &Cx<'_>, chain: &Chain<'_>) {
+        self.static_use(chain);
         self.channels(cx, chain);
         self.routes_in_chain(chain);
         self.dependencies(cx, chain);
@@ -659,6 +762,14 @@ impl RustVisitor for Extract<'_> {
     }
 
     fn macro_call(&mut self, cx: &Cx<'_>, mac: &syn::Macro) {
+        if mac
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "lazy_static")
+        {
+            self.lazy_static_maps(mac);
+        }
         let resolved = cx.resolve(&mac.path);
         if let Some(p) = resolved
             .iter()

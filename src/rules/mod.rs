@@ -119,6 +119,7 @@ pub static ALL: &[&Rule] = &[
     &rust::spawned_task_detached::RULE,
     &rust::trace_sampler_always_on::RULE,
     &rust::unbounded_channel::RULE,
+    &rust::unbounded_in_memory_cache::RULE,
     &rust::unbounded_request_body::RULE,
     &rust::unbounded_spawn_per_message::RULE,
     &engine_rules::UNUSED_SUPPRESSION,

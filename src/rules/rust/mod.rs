@@ -25,5 +25,6 @@ pub mod spawned_task_detached;
 pub mod support;
 pub mod trace_sampler_always_on;
 pub mod unbounded_channel;
+pub mod unbounded_in_memory_cache;
 pub mod unbounded_request_body;
 pub mod unbounded_spawn_per_message;
