@@ -269,7 +269,34 @@ impl Imports {
                 _ => {}
             }
         }
+        imports.expand_chained();
         imports
+    }
+
+    /// `use opentelemetry_sdk::trace as sdktrace; use sdktrace::SdkTracerProvider;`: an import whose
+    /// first segment is another import of the same scope is spelled out (a few rounds, for chains).
+    fn expand_chained(&mut self) {
+        for _ in 0..3 {
+            let mut changed = false;
+            let snapshot = self.names.clone();
+            for full in self.names.values_mut() {
+                let Some(first) = full.first() else { continue };
+                if matches!(first.as_str(), "crate" | "self" | "super") {
+                    continue;
+                }
+                // `use tokio; use tokio::spawn;` names the crate itself: nothing to expand.
+                let Some(base) = snapshot.get(first).filter(|b| b.first() != Some(first)) else {
+                    continue;
+                };
+                let mut expanded = base.clone();
+                expanded.extend_from_slice(&full[1..]);
+                *full = expanded;
+                changed = true;
+            }
+            if !changed {
+                break;
+            }
+        }
     }
 
     fn add_tree(&mut self, prefix: &mut Vec<String>, tree: &syn::UseTree) {
@@ -1489,6 +1516,14 @@ mod tests {
             c,
             ["reqwest::Client::builder.timeout.build", "reqwest::get"]
         );
+    }
+
+    #[test]
+    fn imports_through_other_imports_are_spelled_out() {
+        let c = calls(
+            "use opentelemetry_sdk::trace as sdktrace;\nuse sdktrace::SdkTracerProvider;\nfn f() { SdkTracerProvider::builder(); }",
+        );
+        assert_eq!(c, ["opentelemetry_sdk::trace::SdkTracerProvider::builder"]);
     }
 
     #[test]

@@ -117,6 +117,7 @@ pub static ALL: &[&Rule] = &[
     &dockerfile::shell_form_entrypoint::RULE,
     &rust::shutdown_signal_ignores_sigterm::RULE,
     &rust::spawned_task_detached::RULE,
+    &rust::trace_propagator_not_configured::RULE,
     &rust::trace_sampler_always_on::RULE,
     &rust::unbounded_channel::RULE,
     &rust::unbounded_in_memory_cache::RULE,

@@ -23,6 +23,7 @@ pub mod service;
 pub mod shutdown_signal_ignores_sigterm;
 pub mod spawned_task_detached;
 pub mod support;
+pub mod trace_propagator_not_configured;
 pub mod trace_sampler_always_on;
 pub mod unbounded_channel;
 pub mod unbounded_in_memory_cache;

@@ -1,0 +1,63 @@
+use crate::lang::rust::{call_span, walk, Chain, Cx, RustFile, RustVisitor};
+use crate::rules::{rule_doc, Check, Ctx, Evidence, Rule};
+
+pub static RULE: Rule = Rule {
+    name: "trace-propagator-not-configured",
+    doc: rule_doc!("trace-propagator-not-configured"),
+    checks: &[Check::Rust(check)],
+    options: None,
+};
+
+const PROVIDER_BUILDERS: &[&str] = &[
+    "opentelemetry_sdk::trace::SdkTracerProvider::builder",
+    "opentelemetry_sdk::trace::TracerProvider::builder",
+    "opentelemetry_sdk::trace::SdkTracerProvider::default",
+    "opentelemetry_otlp::new_pipeline",
+];
+
+/// Code that installs a propagator or propagates context by hand, anywhere in the package.
+const PROPAGATES: &[Evidence] = &[
+    Evidence::Path("opentelemetry::global::set_text_map_propagator"),
+    Evidence::Path("opentelemetry_sdk::propagation"),
+    Evidence::Path("opentelemetry::propagation::TextMapCompositePropagator"),
+    Evidence::Path("opentelemetry_jaeger_propagator"),
+    Evidence::Path("opentelemetry_zipkin"),
+    Evidence::Path("opentelemetry_aws"),
+    Evidence::Path("opentelemetry_datadog"),
+    Evidence::Path("opentelemetry_http"),
+    Evidence::Path("init_tracing_opentelemetry"),
+    Evidence::Path("axum_tracing_opentelemetry"),
+    Evidence::Path("tonic_tracing_opentelemetry"),
+    Evidence::Method("inject_context"),
+    Evidence::Method("extract_with_context"),
+    Evidence::Method("set_text_map_propagator"),
+];
+
+fn check(file: &RustFile, cx: &mut Ctx) {
+    if !file.uses_crate("opentelemetry_sdk") && !file.uses_crate("opentelemetry_otlp") {
+        return;
+    }
+    walk(file, &mut Visitor { cx });
+}
+
+struct Visitor<'c, 'a> {
+    cx: &'c mut Ctx<'a>,
+}
+
+impl RustVisitor for Visitor<'_, '_> {
+    fn chain(&mut self, w: &Cx<'_>, chain: &Chain<'_>) {
+        let Some(call) = chain.base_call() else {
+            return;
+        };
+        if w.call_matches(call, PROVIDER_BUILDERS).is_none() {
+            return;
+        }
+        self.cx
+            .report(
+                call_span(w.file, call),
+                "this package builds an OpenTelemetry tracer provider but never installs a text-map propagator: the global default propagates nothing, so every incoming and outgoing request starts a new, unconnected trace",
+            )
+            .help("install one at start-up: `opentelemetry::global::set_text_map_propagator(opentelemetry_sdk::propagation::TraceContextPropagator::new())`")
+            .unless_package(PROPAGATES);
+    }
+}
