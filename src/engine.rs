@@ -181,8 +181,12 @@ pub fn check(options: Options) -> Report {
             }
         };
         let id = sources.add(outcome.source);
+        // A per-file check sees only its own file: its labels are all in it.
         findings.extend(outcome.findings.into_iter().map(|mut f| {
             f.file = id;
+            for label in &mut f.related {
+                label.file = id;
+            }
             f
         }));
         internal.extend(outcome.internal.into_iter().map(|(m, s)| (id, m, s)));

@@ -89,6 +89,7 @@ pub static ALL: &[&Rule] = &[
     &rust::amqp_consumer_auto_ack::RULE,
     &rust::blocking_call_in_async::RULE,
     &rust::db_pool_without_acquire_timeout::RULE,
+    &rust::dual_write_without_outbox::RULE,
     &rust::grpc_client_without_timeout::RULE,
     &rust::grpc_server_without_graceful_shutdown::RULE,
     &rust::grpc_server_without_health_service::RULE,
@@ -271,6 +272,12 @@ impl Finding {
     pub fn help(&mut self, help: impl Into<String>) -> &mut Self {
         self.help = Some(help.into());
         self
+    }
+
+    /// A related location in the file being checked (per-file checks).
+    pub fn related_here(&mut self, span: Range<usize>, message: impl Into<String>) -> &mut Self {
+        let file = self.file;
+        self.related(file, span, message)
     }
 
     pub fn related(

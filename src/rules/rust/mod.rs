@@ -1,6 +1,7 @@
 pub mod amqp_consumer_auto_ack;
 pub mod blocking_call_in_async;
 pub mod db_pool_without_acquire_timeout;
+pub mod dual_write_without_outbox;
 pub mod grpc_client_without_timeout;
 pub mod grpc_server_without_graceful_shutdown;
 pub mod grpc_server_without_health_service;
