@@ -195,7 +195,6 @@ fn str_lit(e: &Expr) -> Option<String> {
 
 fn is_write_sql(sql: &str) -> bool {
     let first = sql
-        .trim_start()
         .split_whitespace()
         .next()
         .unwrap_or("")
