@@ -30,6 +30,8 @@ pub struct RustFile {
     pub text: Box<str>,
     /// Under `tests/`, `benches/`, `examples/`, or `build.rs`.
     pub is_test_file: bool,
+    /// `const NAME: &str = "..";` anywhere in the file, gathered on first use.
+    str_consts: std::sync::OnceLock<HashMap<String, String>>,
 }
 
 #[derive(Debug)]
@@ -68,6 +70,7 @@ impl RustFile {
                 package,
                 text: text.into(),
                 is_test_file,
+                str_consts: std::sync::OnceLock::new(),
             }),
             Err(e) => {
                 let r = e.span().byte_range();
@@ -77,6 +80,31 @@ impl RustFile {
                 })
             }
         }
+    }
+
+    /// The value of a string constant defined anywhere in the file (`LABEL_USER` →
+    /// `"user_id"`), for code that names a literal through a constant.
+    pub fn str_const(&self, name: &str) -> Option<&str> {
+        self.str_consts
+            .get_or_init(|| {
+                struct Consts(HashMap<String, String>);
+                impl<'ast> Visit<'ast> for Consts {
+                    fn visit_item_const(&mut self, c: &'ast syn::ItemConst) {
+                        if let Expr::Lit(syn::ExprLit {
+                            lit: syn::Lit::Str(s),
+                            ..
+                        }) = &*c.expr
+                        {
+                            self.0.insert(c.ident.to_string(), s.value());
+                        }
+                    }
+                }
+                let mut consts = Consts(HashMap::new());
+                consts.visit_file(&self.ast);
+                consts.0
+            })
+            .get(name)
+            .map(String::as_str)
     }
 
     pub fn span(&self, span: Span) -> Range<usize> {

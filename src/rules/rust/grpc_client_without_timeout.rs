@@ -32,7 +32,9 @@ const DEADLINES: &[Evidence] = &[
 ];
 
 fn check(file: &RustFile, cx: &mut Ctx) {
-    if !file.uses_crate("tonic") {
+    // A channel for an OpenTelemetry OTLP exporter: the exporter applies its own export timeout
+    // (10 s by default, `OTEL_EXPORTER_OTLP_TIMEOUT`).
+    if !file.uses_crate("tonic") || file.text.contains("opentelemetry_otlp") {
         return;
     }
     walk(file, &mut Visitor { cx });
@@ -76,11 +78,6 @@ impl RustVisitor for Visitor<'_, '_> {
         let Some(call) = chain.base_call() else {
             return;
         };
-        // A channel for an OpenTelemetry OTLP exporter: the exporter applies its own export
-        // timeout (10 s by default, `OTEL_EXPORTER_OTLP_TIMEOUT`).
-        if w.file.text.contains("opentelemetry_otlp") {
-            return;
-        }
         if w.call_matches(call, ENDPOINTS).is_some() {
             let mut methods: Vec<&syn::ExprMethodCall> = chain.methods().collect();
             methods.extend(later_methods(w, chain));

@@ -73,8 +73,11 @@ impl RustVisitor for Visitor<'_, '_> {
         let Some(call) = chain.base_call() else {
             return;
         };
+        let server = [AXUM_SERVE, HYPER1_BUILDERS, HYPER014_SERVER]
+            .iter()
+            .any(|targets| w.call_matches(call, targets).is_some());
         // Slow clients must first reach the server.
-        if local_only(w) {
+        if !server || local_only(w) {
             return;
         }
         if w.call_matches(call, AXUM_SERVE).is_some() && w.file.uses_crate("axum") {

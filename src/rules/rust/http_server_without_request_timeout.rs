@@ -38,10 +38,10 @@ impl RustVisitor for Visitor<'_, '_> {
         let Some(call) = chain.base_call() else {
             return;
         };
-        if local_only(w) {
-            return;
-        }
         if w.call_matches(call, AXUM_SERVE).is_some() && w.file.uses_crate("axum") {
+            if local_only(w) {
+                return;
+            }
             self.cx
                 .report(
                     call_span(w.file, call),
@@ -54,7 +54,7 @@ impl RustVisitor for Visitor<'_, '_> {
         let Some(server) = tonic_server(w, chain) else {
             return;
         };
-        if server.serve().is_none() || server.method(&["timeout"]).is_some() {
+        if server.serve().is_none() || server.method(&["timeout"]).is_some() || local_only(w) {
             return;
         }
         self.cx

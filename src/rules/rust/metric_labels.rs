@@ -11,7 +11,7 @@ use syn::punctuated::Punctuated;
 use syn::visit::Visit;
 use syn::{Expr, Token};
 
-use crate::lang::rust::{expr_start, Chain, Cx, RustFile};
+use crate::lang::rust::{expr_start, Chain, Cx};
 use crate::rules::rust::support::let_init;
 
 /// One label: its key when known, and what its value is.
@@ -96,13 +96,14 @@ pub fn from_struct(w: &Cx<'_>, s: &syn::ItemStruct) -> Vec<Label> {
         a.path().is_ident("derive")
             && matches!(&a.meta, syn::Meta::List(l) if l.tokens.clone().into_iter().any(|t| matches!(t, TokenTree::Ident(i) if i == "EncodeLabelSet")))
     });
+    if !derives {
+        return Vec::new();
+    }
     // Exemplar labels (`CounterWithExemplar<TraceLabel>`) ride along with a sample; they do not
     // make series, and a trace id is what they are for.
     let name = s.ident.to_string();
     let text: String = w.file.text.chars().filter(|c| !c.is_whitespace()).collect();
-    let exemplar =
-        text.contains(&format!("Exemplar<{name}>")) || text.contains(&format!("Exemplars<{name}>"));
-    if !derives || exemplar {
+    if text.contains(&format!("Exemplar<{name}>")) || text.contains(&format!("Exemplars<{name}>")) {
         return Vec::new();
     }
     s.fields
@@ -151,32 +152,11 @@ fn key_of(w: &Cx<'_>, e: &Expr) -> Option<(String, Range<usize>)> {
         }) => Some((s.value(), w.file.span(s.span()))),
         Expr::Path(p) => {
             let name = p.path.segments.last()?.ident.to_string();
-            let value = const_str(w.file, &name)?;
+            let value = w.file.str_const(&name)?.to_string();
             Some((value, w.file.span(p.path.segments.last()?.ident.span())))
         }
         _ => None,
     }
-}
-
-/// The value of `const NAME: &str = "..";` anywhere in the file.
-fn const_str(file: &RustFile, name: &str) -> Option<String> {
-    struct Find<'n>(&'n str, Option<String>);
-    impl<'ast> Visit<'ast> for Find<'_> {
-        fn visit_item_const(&mut self, c: &'ast syn::ItemConst) {
-            if c.ident == self.0 {
-                if let Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Str(s),
-                    ..
-                }) = &*c.expr
-                {
-                    self.1 = Some(s.value());
-                }
-            }
-        }
-    }
-    let mut f = Find(name, None);
-    f.visit_file(&file.ast);
-    f.1
 }
 
 /// `KeyValue::new("k", v)` anywhere in an instrument call's argument (through a local `let`).
@@ -240,9 +220,10 @@ fn metrics_pairs(w: &Cx<'_>, mac: &syn::Macro) -> Vec<Label> {
                     .ok()
                     .map(|s| (s.value(), w.file.span(l.span())))
             }
-            TokenTree::Ident(id) => {
-                const_str(w.file, &id.to_string()).map(|v| (v, w.file.span(id.span())))
-            }
+            TokenTree::Ident(id) => w
+                .file
+                .str_const(&id.to_string())
+                .map(|v| (v.to_string(), w.file.span(id.span()))),
             _ => None,
         };
         let start = i + 3;
