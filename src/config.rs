@@ -363,6 +363,43 @@ mod tests {
     }
 
     #[test]
+    fn rule_options_are_validated_where_they_are_written() {
+        let ok = parse(
+            "[rule-options.metric-label-high-cardinality]\nallowed-labels = [\"tenant_id\"]\n",
+        )
+        .unwrap();
+        assert!(ok.options("metric-label-high-cardinality").is_some());
+        let unknown_rule = parse("[rule-options.no-such-rule]\nx = 1\n").err().unwrap();
+        assert_eq!(unknown_rule.line, 1, "{unknown_rule}");
+        assert!(
+            unknown_rule.message.contains("no-such-rule"),
+            "{unknown_rule}"
+        );
+        let no_options = parse("[rule-options.image-runs-as-root]\nx = 1\n")
+            .err()
+            .unwrap();
+        assert!(
+            no_options.message.contains("has no options"),
+            "{no_options}"
+        );
+        let bad_key = parse("[rule-options.metric-label-high-cardinality]\nallowed = [\"x\"]\n")
+            .err()
+            .unwrap();
+        assert!(
+            bad_key.message.contains("unknown field `allowed`"),
+            "{bad_key}"
+        );
+        let bad_type =
+            parse("[rule-options.metric-label-high-cardinality]\nallowed-labels = \"x\"\n")
+                .err()
+                .unwrap();
+        assert!(
+            bad_type.message.contains("invalid [rule-options"),
+            "{bad_type}"
+        );
+    }
+
+    #[test]
     fn bad_level() {
         let err = parse("[rules]\nsecurity = \"loud\"\n").err().unwrap();
         assert_eq!((err.line, err.column), (2, 12));

@@ -678,7 +678,23 @@ impl LoopSource {
             }
         }
         match LoopSource::of(exprs) {
-            LoopSource::Other => LoopSource::of(selected.iter()),
+            // `select!` awaits its branch futures itself: `m = rx.recv() => ..`.
+            LoopSource::Other => selected
+                .iter()
+                .find_map(|e| {
+                    let mut e = e;
+                    while let Expr::MethodCall(m) = e {
+                        if m.method == "accept" {
+                            return Some(LoopSource::Connections);
+                        }
+                        if MESSAGE_METHODS.iter().any(|n| m.method == n) {
+                            return Some(LoopSource::Messages);
+                        }
+                        e = &m.receiver;
+                    }
+                    None
+                })
+                .unwrap_or(LoopSource::Other),
             found => found,
         }
     }
@@ -1650,6 +1666,42 @@ mod tests {
                 "d:false:false",
                 "e:false:false",
                 "f:false:true"
+            ]
+        );
+    }
+
+    #[test]
+    fn loops_know_what_they_read() {
+        struct L(Vec<String>);
+        impl RustVisitor for L {
+            fn chain(&mut self, cx: &Cx<'_>, chain: &Chain<'_>) {
+                if let Some(call) = chain.base_call() {
+                    let name = cx.call_paths(call).join("|");
+                    self.0.push(format!("{name}:{:?}", cx.loop_source()));
+                }
+            }
+        }
+        let src = "async fn a() {
+            while let Some(m) = rx.recv().await { h(); }
+            loop { let (s, _) = l.accept().await?; h(); }
+            loop { tokio::select! { m = c.next() => { h(); } } }
+            for i in 0..3 { h(); }
+            for m in rx { h(); }
+            while let Some(m) = rx.recv().await { tokio::spawn(async move { h(); }); }
+        }";
+        let file = RustFile::parse(src, None, false).unwrap();
+        let mut l = L(Vec::new());
+        walk(&file, &mut l);
+        let h: Vec<&String> = l.0.iter().filter(|s| s.starts_with("h:")).collect();
+        assert_eq!(
+            h,
+            [
+                "h:Some(Messages)",
+                "h:Some(Connections)",
+                "h:Some(Messages)",
+                "h:Some(Other)",
+                "h:Some(Messages)",
+                "h:None"
             ]
         );
     }

@@ -315,6 +315,34 @@ mod tests {
     }
 
     #[test]
+    fn secret_names() {
+        for yes in [
+            "password",
+            "db_password",
+            "clientSecret",
+            "API_KEY",
+            "access_token",
+            "database_url",
+            "dsn",
+            "private_key",
+        ] {
+            assert!(is_secret_name(yes), "{yes}");
+        }
+        for no in [
+            "secret_name",
+            "page_token",
+            "token_count",
+            "has_access_token",
+            "cancel_token",
+            "key",
+            "url",
+            "monkey",
+        ] {
+            assert!(!is_secret_name(no), "{no}");
+        }
+    }
+
+    #[test]
     fn reads_fields_positional_and_inline_arguments() {
         assert_eq!(
             names(r#"password = %p, "login""#),
