@@ -29,7 +29,7 @@ impl RustVisitor for Visitor<'_, '_> {
             if m.method != "basic_consume" {
                 continue;
             }
-            if m.args.iter().any(|a| sets_no_ack(w, a)) {
+            if m.args.iter().any(|a| sets_no_ack(w, a)) && !consumes_exclusive_queue(w) {
                 self.cx
                     .report(
                         method_span(w.file, m),
@@ -39,6 +39,23 @@ impl RustVisitor for Visitor<'_, '_> {
             }
         }
     }
+}
+
+/// The function declares an exclusive queue (`QueueDeclareOptions { exclusive: true, .. }`,
+/// `QueueDeclareOptions::exclusive()`): a temporary reply or broadcast queue that dies with the
+/// connection, so its messages are lost with the consumer whatever the acknowledgement mode.
+fn consumes_exclusive_queue(w: &Cx<'_>) -> bool {
+    let Some(f) = w.current_fn() else {
+        return false;
+    };
+    let body: String = w
+        .file
+        .slice(w.file.block_range(f.block))
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    body.contains("queue_declare")
+        && (body.contains("exclusive:true") || body.contains("QueueDeclareOptions::exclusive()"))
 }
 
 /// `BasicConsumeOptions { no_ack: true, .. }`, directly or through a local variable

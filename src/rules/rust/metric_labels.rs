@@ -49,7 +49,15 @@ pub fn from_macro(w: &Cx<'_>, mac: &syn::Macro) -> Vec<Label> {
         return args.iter().flat_map(|a| array_keys(w, a)).collect();
     }
     if matches!(name.as_str(), "counter" | "gauge" | "histogram") && w.file.uses_crate("metrics") {
-        return metrics_pairs(w, mac);
+        let mut labels = metrics_pairs(w, mac);
+        // `counter!("name", &labels)` with `let labels = [("k", v), ..]` or `[Label::new("k", v)]`.
+        if let Ok(args) = Punctuated::<Expr, Token![,]>::parse_terminated.parse2(mac.tokens.clone())
+        {
+            for arg in args.iter().skip(1) {
+                labels.extend(array_elems(w, arg).into_iter().filter_map(|el| pair(w, el)));
+            }
+        }
+        return labels;
     }
     Vec::new()
 }
@@ -130,6 +138,26 @@ fn array_elems<'e>(w: &Cx<'e>, e: &'e Expr) -> Vec<&'e Expr> {
         },
         _ => Vec::new(),
     }
+}
+
+/// `("k", v)` or `Label::new("k", v)`.
+fn pair(w: &Cx<'_>, e: &Expr) -> Option<Label> {
+    let (k, v) = match e {
+        Expr::Tuple(t) if t.elems.len() == 2 => (t.elems.first()?, t.elems.last()?),
+        Expr::Call(c) if c.args.len() == 2 => {
+            let Expr::Path(p) = &*c.func else { return None };
+            let segs = crate::lang::rust::path_segments(&p.path);
+            if !segs.ends_with(&["Label".to_string(), "new".to_string()]) {
+                return None;
+            }
+            (c.args.first()?, c.args.last()?)
+        }
+        _ => return None,
+    };
+    Some(Label {
+        key: key_of(w, k),
+        value: Some(value_of(w, v)),
+    })
 }
 
 fn array_keys(w: &Cx<'_>, e: &Expr) -> Vec<Label> {

@@ -42,7 +42,7 @@ impl RustVisitor for Visitor<'_, '_> {
             let Some(task) = call.args.first() else {
                 continue;
             };
-            if !long_lived(w, task) || forwards_to_channel(task) {
+            if !long_lived(w, task) || forwards_to_channel(task) || contains_panics(task) {
                 continue;
             }
             self.cx
@@ -193,6 +193,26 @@ fn forwards_to_channel(task: &Expr) -> bool {
     let mut s = Sends(false);
     s.visit_expr(task);
     s.0
+}
+
+/// The task contains its own panics: `catch_unwind`, or each unit of work runs in a child task
+/// whose `JoinHandle` it awaits (`match tokio::spawn(work()).await { Err(e) => log.. }`).
+fn contains_panics(task: &Expr) -> bool {
+    struct Contained(bool);
+    impl<'ast> Visit<'ast> for Contained {
+        fn visit_ident(&mut self, i: &'ast proc_macro2::Ident) {
+            self.0 |= i == "catch_unwind";
+        }
+        fn visit_expr_await(&mut self, a: &'ast syn::ExprAwait) {
+            if let Expr::Call(c) = &*a.base {
+                self.0 |= matches!(&*c.func, Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "spawn"));
+            }
+            syn::visit::visit_expr_await(self, a);
+        }
+    }
+    let mut c = Contained(false);
+    c.visit_expr(task);
+    c.0
 }
 
 fn has_loop_block(b: &syn::Block) -> bool {
