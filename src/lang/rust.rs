@@ -1284,9 +1284,19 @@ impl<'a> Visit<'a> for Walker<'a, '_> {
             .segments
             .last()
             .is_some_and(|s| s.ident == "select");
+        let is_lazy_static = mac
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "lazy_static");
         if is_select {
             if let Ok((exprs, futures)) = parse_select.parse2(mac.tokens.clone()) {
                 self.walk_macro_exprs(&exprs, Some((mac, &futures)));
+                return;
+            }
+        } else if is_lazy_static {
+            if let Ok(exprs) = parse_lazy_static.parse2(mac.tokens.clone()) {
+                self.walk_macro_exprs(&exprs, None);
                 return;
             }
         } else if let Ok(p) =
@@ -1345,6 +1355,25 @@ fn parse_select(input: ParseStream) -> syn::Result<(Vec<Expr>, Vec<usize>)> {
         }
     }
     Ok((exprs, futures))
+}
+
+/// `lazy_static!` bodies: `[#[attr]] [pub] static ref NAME: Type = init;` items; returns the
+/// initialisers.
+fn parse_lazy_static(input: ParseStream) -> syn::Result<Vec<Expr>> {
+    let mut inits = Vec::new();
+    while !input.is_empty() {
+        syn::Attribute::parse_outer(input)?;
+        input.parse::<syn::Visibility>()?;
+        input.parse::<Token![static]>()?;
+        input.parse::<Token![ref]>()?;
+        input.parse::<syn::Ident>()?;
+        input.parse::<Token![:]>()?;
+        input.parse::<syn::Type>()?;
+        input.parse::<Token![=]>()?;
+        inits.push(input.parse()?);
+        input.parse::<Token![;]>()?;
+    }
+    Ok(inits)
 }
 
 /// Paths in a token stream (`a::b::c`), with the span of their last segment, for macros whose
@@ -1668,6 +1697,12 @@ mod tests {
                 "f:false:true"
             ]
         );
+    }
+
+    #[test]
+    fn lazy_static_initialisers_are_walked() {
+        let c = calls("use moka::future::Cache;\nlazy_static::lazy_static! {\n    pub static ref TOKENS: Cache<String, i64> = Cache::builder().build();\n    static ref N: u8 = 1;\n}");
+        assert_eq!(c, ["moka::future::Cache::builder.build"]);
     }
 
     #[test]

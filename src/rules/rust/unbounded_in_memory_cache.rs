@@ -101,7 +101,8 @@ impl RustVisitor for Visitor<'_, '_> {
 }
 
 /// `static CACHE: LazyLock<Cache<(), T>> = LazyLock::new(|| Cache::builder()..)`: a cache keyed by
-/// `()` holds one entry. The declared type is read from the text just before the builder.
+/// `()` holds one entry, by `u8` at most 256. The declared type is read from the text just before
+/// the builder.
 fn unit_key(file: &RustFile, at: usize) -> bool {
     let before = &file.text[..at.min(file.text.len())];
     let start = before.char_indices().rev().nth(300).map_or(0, |(i, _)| i);
@@ -109,9 +110,12 @@ fn unit_key(file: &RustFile, at: usize) -> bool {
         .chars()
         .filter(|c| !c.is_whitespace())
         .collect();
-    window
-        .rfind("Cache<")
-        .is_some_and(|i| window[i..].starts_with("Cache<(),"))
+    // Keys of `()`, `bool` or `u8` bound the cache to a handful of entries.
+    window.rfind("Cache<").is_some_and(|i| {
+        ["Cache<(),", "Cache<bool,", "Cache<u8,", "Cache<i8,"]
+            .iter()
+            .any(|k| window[i..].starts_with(k))
+    })
 }
 
 /// Methods that take entries out of a map.
