@@ -635,7 +635,10 @@ impl LoopSource {
                 if let Expr::MethodCall(m) = base {
                     if m.method == "accept" {
                         self.0 = Some(LoopSource::Connections);
-                    } else if self.0.is_none() && MESSAGE_METHODS.iter().any(|n| m.method == n) {
+                    } else if self.0.is_none()
+                        && MESSAGE_METHODS.iter().any(|n| m.method == n)
+                        && !is_clock(&m.receiver)
+                    {
                         self.0 = Some(LoopSource::Messages);
                     }
                 }
@@ -698,6 +701,22 @@ impl LoopSource {
             found => found,
         }
     }
+}
+
+/// `ticker.next()`, `interval.tick()`, `timer.next()`: a clock, not a source of messages.
+fn is_clock(receiver: &Expr) -> bool {
+    let name = match receiver {
+        Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        Expr::Field(f) => match &f.member {
+            syn::Member::Named(n) => Some(n.to_string()),
+            syn::Member::Unnamed(_) => None,
+        },
+        _ => None,
+    };
+    name.is_some_and(|n| {
+        let n = n.to_ascii_lowercase();
+        n.contains("tick") || n.contains("interval") || n.contains("timer")
+    })
 }
 
 /// The branch futures of a `select!` invocation (empty for any other macro).
