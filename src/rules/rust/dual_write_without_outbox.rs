@@ -15,14 +15,6 @@ pub static RULE: Rule = Rule {
     options: None,
 };
 
-const BROKERS: &[&str] = &[
-    "lapin",
-    "rdkafka",
-    "async_nats",
-    "aws_sdk_sqs",
-    "aws_sdk_sns",
-    "redis",
-];
 const DATABASES: &[&str] = &[
     "sqlx",
     "sea_orm",
@@ -33,9 +25,8 @@ const DATABASES: &[&str] = &[
 ];
 
 fn check(file: &RustFile, cx: &mut Ctx) {
-    let brokers = BROKERS.iter().any(|b| file.uses_crate(b));
-    let databases = DATABASES.iter().any(|d| file.uses_crate(d));
-    if brokers && databases {
+    // Publishes are recognised by their own crate or type; the database gates the walk.
+    if DATABASES.iter().any(|d| file.uses_crate(d)) {
         walk(file, &mut Visitor { cx });
     }
 }
@@ -98,6 +89,25 @@ impl<'ast> Visit<'ast> for Sites<'_> {
             {
                 self.writes.push((span.clone(), "a database write".into()))
             }
+            // sea-orm / diesel-async `db.transaction(|txn| ..)`.
+            "transaction" if is_db_name(&recv) => self
+                .writes
+                .push((span.clone(), "a database transaction".into())),
+            // sea-orm `active_model.insert(db)`.
+            "insert" | "update" | "save" | "delete"
+                if self.w.file.uses_crate("sea_orm")
+                    && m.args.len() == 1
+                    && m.args
+                        .first()
+                        .and_then(receiver_name)
+                        .is_some_and(|a| is_db_name(&a)) =>
+            {
+                self.writes.push((span.clone(), "a database write".into()))
+            }
+            // A parameter typed as the application's queue producer (`queue_tx: TaskQueueProducer`).
+            "send" | "publish" if producer_param(self.w, &m.receiver) => self
+                .publishes
+                .push((span.clone(), "a queue publish".into())),
             "basic_publish" => self
                 .publishes
                 .push((span.clone(), "a RabbitMQ publish".into())),
@@ -262,6 +272,26 @@ fn writes_sql(w: &Cx<'_>, m: &syn::ExprMethodCall) -> bool {
             _ => return false,
         }
     }
+}
+
+fn is_db_name(name: &str) -> bool {
+    ["db", "txn", "tx", "conn", "pool", "database", "transaction"]
+        .iter()
+        .any(|n| {
+            name == *n || name.ends_with(&format!("_{n}")) || name.starts_with(&format!("{n}_"))
+        })
+}
+
+/// The receiver is a parameter whose type is named `*Producer` or `*Publisher`.
+fn producer_param(w: &Cx<'_>, receiver: &Expr) -> bool {
+    let Expr::Path(p) = receiver else {
+        return false;
+    };
+    let Some(name) = p.path.get_ident() else {
+        return false;
+    };
+    crate::rules::rust::support::param_type(w, &name.to_string())
+        .is_some_and(|(last, _)| last.ends_with("Producer") || last.ends_with("Publisher"))
 }
 
 /// rdkafka: `producer.send(FutureRecord::to(topic)..., timeout)` or `send(BaseRecord::to(..))`.
