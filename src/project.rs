@@ -21,6 +21,9 @@ pub struct Package {
     /// Locked versions by crate name (underscores), from the nearest Cargo.lock.
     pub locked: HashMap<String, Vec<String>>,
     pub has_lock: bool,
+    /// The workspace's release profile aborts on panic (`[profile.release] panic = "abort"` in the
+    /// `Cargo.toml` next to `Cargo.lock`, where Cargo reads profiles).
+    pub panic_abort: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -80,6 +83,18 @@ enum DepSpec {
     },
 }
 
+/// `[profile.release] panic = ".."` of a workspace root manifest.
+#[derive(Deserialize, Default)]
+struct RootManifest {
+    #[serde(default)]
+    profile: HashMap<String, ProfileSpec>,
+}
+
+#[derive(Deserialize, Default)]
+struct ProfileSpec {
+    panic: Option<String>,
+}
+
 #[derive(Deserialize)]
 struct Lockfile {
     #[serde(default)]
@@ -119,9 +134,15 @@ pub fn read_package(root: &Path) -> Option<Package> {
     }
     let mut locked: HashMap<String, Vec<String>> = HashMap::new();
     let mut has_lock = false;
+    let mut panic_abort = false;
     for dir in root.ancestors() {
         let lock_path = dir.join("Cargo.lock");
         if let Ok(text) = std::fs::read_to_string(&lock_path) {
+            panic_abort = std::fs::read_to_string(dir.join("Cargo.toml"))
+                .ok()
+                .and_then(|t| toml::from_str::<RootManifest>(&t).ok())
+                .and_then(|m| m.profile.get("release").and_then(|p| p.panic.clone()))
+                .is_some_and(|p| p == "abort");
             if let Ok(lock) = toml::from_str::<Lockfile>(&text) {
                 has_lock = true;
                 for p in lock.package {
@@ -138,6 +159,7 @@ pub fn read_package(root: &Path) -> Option<Package> {
         name: pkg.name.unwrap_or_default(),
         root: root.to_path_buf(),
         deps,
+        panic_abort,
         locked,
         has_lock,
     })

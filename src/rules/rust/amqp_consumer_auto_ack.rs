@@ -3,24 +3,41 @@ use syn::Expr;
 
 use crate::lang::rust::{method_span, walk, Chain, Cx, RustFile, RustVisitor};
 use crate::rules::rust::support::let_init;
-use crate::rules::{rule_doc, Check, Ctx, Rule};
+use crate::rules::{rule_doc, validate_options, Check, Ctx, Rule};
 
 pub static RULE: Rule = Rule {
     name: "amqp-consumer-auto-ack",
     doc: rule_doc!("amqp-consumer-auto-ack"),
     checks: &[Check::Rust(check)],
-    options: None,
+    options: Some(validate_options::<Options>),
 };
+
+/// `[rule-options.amqp-consumer-auto-ack]`
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct Options {
+    /// Queues where losing messages is acceptable (telemetry, cache invalidation), by name.
+    #[serde(default)]
+    allowed_queues: Vec<String>,
+}
 
 fn check(file: &RustFile, cx: &mut Ctx) {
     if !file.uses_crate("lapin") {
         return;
     }
-    walk(file, &mut Visitor { cx });
+    let options: Options = cx.options();
+    walk(
+        file,
+        &mut Visitor {
+            cx,
+            allowed: options.allowed_queues,
+        },
+    );
 }
 
 struct Visitor<'c, 'a> {
     cx: &'c mut Ctx<'a>,
+    allowed: Vec<String>,
 }
 
 impl RustVisitor for Visitor<'_, '_> {
@@ -29,7 +46,13 @@ impl RustVisitor for Visitor<'_, '_> {
             if m.method != "basic_consume" {
                 continue;
             }
-            if m.args.iter().any(|a| sets_no_ack(w, a)) && !consumes_exclusive_queue(w) {
+            let allowed = m
+                .args
+                .first()
+                .and_then(queue_name)
+                .is_some_and(|q| self.allowed.contains(&q));
+            if m.args.iter().any(|a| sets_no_ack(w, a)) && !consumes_exclusive_queue(w) && !allowed
+            {
                 self.cx
                     .report(
                         method_span(w.file, m),
@@ -77,6 +100,21 @@ fn sets_no_ack(w: &Cx<'_>, arg: &Expr) -> bool {
             from_init || assigns_no_ack(f.block, &name)
         }
         _ => false,
+    }
+}
+
+/// `"orders"`, `"orders".into()`, `&"orders"`: the queue's name when it is written out.
+fn queue_name(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) => Some(s.value()),
+        Expr::Reference(r) => queue_name(&r.expr),
+        Expr::MethodCall(m) if m.method == "into" || m.method == "to_string" => {
+            queue_name(&m.receiver)
+        }
+        _ => None,
     }
 }
 

@@ -2,7 +2,7 @@ use syn::visit::Visit;
 use syn::Expr;
 
 use crate::lang::rust::{call_span, path_segments, walk, Chain, Cx, Loop, RustFile, RustVisitor};
-use crate::rules::rust::support::{idents, later_methods};
+use crate::rules::rust::support::{idents, is_cli, later_methods};
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 
 pub static RULE: Rule = Rule {
@@ -13,6 +13,10 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(file: &RustFile, cx: &mut Ctx) {
+    // A command-line tool is one client: its retries cannot gang up on a server.
+    if is_cli(file) {
+        return;
+    }
     walk(file, &mut Visitor { cx });
 }
 

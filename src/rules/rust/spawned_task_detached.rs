@@ -22,6 +22,8 @@ pub const SPAWNS: &[&str] = &[
     "actix_web::rt::spawn",
 ];
 
+const HELP: &str = "keep the handle and watch it (`select!` on it next to the server, or `JoinSet::join_next`) so a failed worker stops the process or is restarted, and log its result";
+
 fn check(file: &RustFile, cx: &mut Ctx) {
     walk(file, &mut Visitor { cx });
 }
@@ -45,12 +47,25 @@ impl RustVisitor for Visitor<'_, '_> {
             if !long_lived(w, task) || forwards_to_channel(task) || contains_panics(task) {
                 continue;
             }
+            let aborts = w.file.package.as_ref().is_some_and(|p| p.panic_abort);
+            if aborts {
+                // A panic aborts the whole process, which is visible and restarted; only an
+                // error the task returns still ends it silently.
+                self.cx
+                    .report(
+                        call_span(w.file, call),
+                        "this task runs a loop and its `JoinHandle` is dropped: panics abort the process here (`panic = \"abort\"`), but if the task returns an error, the loop stops and nothing notices",
+                    )
+                    .help(HELP)
+                    .info();
+                continue;
+            }
             self.cx
                 .report(
                     call_span(w.file, call),
                     "this task runs a loop and its `JoinHandle` is dropped: if the task panics or returns an error, the loop stops and nothing notices — the process keeps running and looks healthy",
                 )
-                .help("keep the handle and watch it (`select!` on it next to the server, or `JoinSet::join_next`) so a failed worker stops the process or is restarted, and log its result");
+                .help(HELP);
         }
     }
 }

@@ -325,6 +325,11 @@ pub fn is_service(file: &RustFile) -> bool {
     }
 }
 
+/// Whether the file's package is named like a command-line tool.
+pub fn is_cli(file: &RustFile) -> bool {
+    file.package.as_ref().is_some_and(|p| is_cli_name(&p.name))
+}
+
 /// `restate-cli`, `svix_cli`, `restatectl`: command-line tools, even when they embed a server.
 fn is_cli_name(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
