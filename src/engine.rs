@@ -15,7 +15,7 @@ use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::discover::{self, Input};
 use crate::lang::{dockerfile, kubernetes, rust};
 use crate::project::{is_test_path, PackageCache, Project, RustFileFacts};
-use crate::rules::{self, engine_rules, Check, Ctx, Finding, RuleInfo};
+use crate::rules::{self, engine_rules, Check, Ctx, Finding, K8sCondition, RuleInfo};
 use crate::source::{FileId, FileKind, SourceDb, SourceFile};
 use crate::suppress::{self, Scope, Suppressions};
 
@@ -88,6 +88,22 @@ fn drop_findings_remedied_elsewhere(findings: &mut Vec<Finding>, project: &Proje
     });
 }
 
+/// Settles findings that depend on other Kubernetes objects of the run.
+fn apply_k8s_conditions(findings: &mut Vec<Finding>, project: &Project) {
+    let k8s = &project.k8s;
+    findings.retain_mut(|f| match &f.k8s {
+        None => true,
+        Some(K8sCondition::InfoUnlessServed(w)) => {
+            if !k8s.served(w) {
+                f.at_most = Some(Severity::Info);
+            }
+            true
+        }
+        Some(K8sCondition::ServedAndNotAutoscaled(w)) => k8s.served(w) && !k8s.autoscaled(w),
+        Some(K8sCondition::UnlessBudgeted(w)) => !k8s.budgeted(w),
+    });
+}
+
 /// What one file contributes.
 struct Outcome {
     source: SourceFile,
@@ -97,6 +113,7 @@ struct Outcome {
     internal: Vec<(String, Range<usize>)>,
     suppressions: Suppressions,
     rust_facts: Option<(Option<PathBuf>, crate::project::RustFacts)>,
+    k8s_facts: Option<kubernetes::K8sFacts>,
 }
 
 pub fn check(options: Options) -> Report {
@@ -190,6 +207,9 @@ pub fn check(options: Options) -> Report {
             f
         }));
         internal.extend(outcome.internal.into_iter().map(|(m, s)| (id, m, s)));
+        if let Some(facts) = outcome.k8s_facts {
+            project.k8s.extend(facts);
+        }
         if let Some((package, facts)) = outcome.rust_facts {
             project.rust.push(RustFileFacts {
                 file: id,
@@ -222,6 +242,7 @@ pub fn check(options: Options) -> Report {
     }
 
     drop_findings_remedied_elsewhere(&mut findings, &project);
+    apply_k8s_conditions(&mut findings, &project);
 
     let mut diagnostics = Vec::new();
     for f in findings {
@@ -363,6 +384,7 @@ fn process(
     let mut internal = Vec::new();
     let mut suppressions = suppress::scan(&source);
     let mut rust_facts = None;
+    let mut k8s_facts = None;
     let run = |info: &RuleInfo,
                findings: &mut Vec<Finding>,
                internal: &mut Vec<(String, Range<usize>)>,
@@ -397,6 +419,7 @@ fn process(
             related: Vec::new(),
             unless_package: &[],
             at_most: None,
+            k8s: None,
         });
     };
     let text = &*source.text;
@@ -460,6 +483,7 @@ fn process(
                         internal,
                         suppressions,
                         rust_facts,
+                        k8s_facts: None,
                     });
                 }
             };
@@ -479,11 +503,13 @@ fn process(
                     related: Vec::new(),
                     unless_package: &[],
                     at_most: None,
+                    k8s: None,
                 });
             }
             for (message, span) in &file.errors {
                 parse_error(&mut findings, message.clone(), span.clone());
             }
+            k8s_facts = Some(file.facts());
             for obj in file.objects() {
                 let region = obj.node.span.clone();
                 for (rule, span) in obj.ignore_annotations(text) {
@@ -520,6 +546,7 @@ fn process(
         internal,
         suppressions,
         rust_facts,
+        k8s_facts,
     })
 }
 

@@ -386,6 +386,8 @@ impl RustFacts {
 #[derive(Debug, Default)]
 pub struct Project {
     pub rust: Vec<RustFileFacts>,
+    /// Services, disruption budgets and autoscalers of every Kubernetes file in the run.
+    pub k8s: crate::lang::kubernetes::K8sFacts,
 }
 
 impl Project {

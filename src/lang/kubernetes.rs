@@ -1,6 +1,7 @@
 //! Kubernetes front end: YAML documents (and `kind: List` items) turned into typed `k8s-openapi`
 //! objects, with routes (`spec.template.spec.containers[0].name`) that resolve to exact spans.
 
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
@@ -11,6 +12,76 @@ use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::yaml::{self, Document, Node, NodeKind};
+
+/// A label selector of a Service or PodDisruptionBudget, with the namespace it selects in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Selector {
+    /// `None` when the manifest leaves it to `kubectl -n` or kustomize: it matches any namespace.
+    pub namespace: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    /// Matches every pod of its namespace (a PDB's `selector: {}` or one with only
+    /// `matchExpressions`, which are not evaluated).
+    pub all: bool,
+}
+
+/// A workload as other objects refer to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Workload {
+    pub namespace: Option<String>,
+    pub kind: String,
+    pub name: String,
+    /// The pod template's labels.
+    pub labels: BTreeMap<String, String>,
+}
+
+impl Selector {
+    pub fn selects(&self, w: &Workload) -> bool {
+        let same_ns = match (&self.namespace, &w.namespace) {
+            (Some(a), Some(b)) => a == b,
+            _ => true,
+        };
+        same_ns
+            && (self.all
+                || (!self.labels.is_empty()
+                    && self.labels.iter().all(|(k, v)| w.labels.get(k) == Some(v))))
+    }
+}
+
+/// What rules about one object need to know about the others in the run: which Services and
+/// PodDisruptionBudgets select pods, and which workloads an autoscaler scales.
+#[derive(Debug, Clone, Default)]
+pub struct K8sFacts {
+    pub services: Vec<Selector>,
+    pub disruption_budgets: Vec<Selector>,
+    /// (namespace, kind, name) of `scaleTargetRef`s.
+    pub autoscaled: Vec<(Option<String>, String, String)>,
+}
+
+impl K8sFacts {
+    pub fn served(&self, w: &Workload) -> bool {
+        self.services.iter().any(|s| s.selects(w))
+    }
+
+    pub fn budgeted(&self, w: &Workload) -> bool {
+        self.disruption_budgets.iter().any(|s| s.selects(w))
+    }
+
+    pub fn autoscaled(&self, w: &Workload) -> bool {
+        self.autoscaled.iter().any(|(ns, kind, name)| {
+            let same_ns = match (ns, &w.namespace) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            };
+            same_ns && *kind == w.kind && *name == w.name
+        })
+    }
+
+    pub fn extend(&mut self, other: K8sFacts) {
+        self.services.extend(other.services);
+        self.disruption_budgets.extend(other.disruption_budgets);
+        self.autoscaled.extend(other.autoscaled);
+    }
+}
 
 /// The annotation that suppresses rules on an object (the only suppression that survives rendering).
 pub const IGNORE_ANNOTATION: &str = "prodlint.dev/ignore";
@@ -205,6 +276,46 @@ impl K8sFile {
         }
     }
 
+    /// The selectors and autoscaler targets of this file, for rules about other files' objects.
+    pub fn facts(&self) -> K8sFacts {
+        let mut facts = K8sFacts::default();
+        for e in &self.objects {
+            match &e.typed {
+                Typed::Service(s) => {
+                    let selector = s.spec.as_ref().and_then(|sp| sp.selector.clone());
+                    if let Some(labels) = selector.filter(|l| !l.is_empty()) {
+                        facts.services.push(Selector {
+                            namespace: s.metadata.namespace.clone(),
+                            labels,
+                            all: false,
+                        });
+                    }
+                }
+                Typed::PodDisruptionBudget(p) => {
+                    if let Some(sel) = p.spec.as_ref().and_then(|sp| sp.selector.as_ref()) {
+                        let labels = sel.match_labels.clone().unwrap_or_default();
+                        facts.disruption_budgets.push(Selector {
+                            namespace: p.metadata.namespace.clone(),
+                            all: labels.is_empty(),
+                            labels,
+                        });
+                    }
+                }
+                Typed::HorizontalPodAutoscaler(h) => {
+                    if let Some(spec) = &h.spec {
+                        facts.autoscaled.push((
+                            h.metadata.namespace.clone(),
+                            spec.scale_target_ref.kind.clone(),
+                            spec.scale_target_ref.name.clone(),
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+        facts
+    }
+
     /// The objects with their YAML nodes, for checks.
     pub fn objects(&self) -> impl Iterator<Item = K8sObject<'_>> {
         self.objects.iter().filter_map(|entry| {
@@ -341,6 +452,31 @@ impl<'a> K8sObject<'a> {
             }
         }
         out
+    }
+
+    /// The workload as Services, budgets and autoscalers see it (`None` for other kinds).
+    pub fn workload(&self) -> Option<Workload> {
+        let (meta, _, _) = self.template()?;
+        let namespace = match &self.entry.typed {
+            Typed::Deployment(o) => o.metadata.namespace.clone(),
+            Typed::StatefulSet(o) => o.metadata.namespace.clone(),
+            Typed::DaemonSet(o) => o.metadata.namespace.clone(),
+            Typed::ReplicaSet(o) => o.metadata.namespace.clone(),
+            Typed::Job(o) => o.metadata.namespace.clone(),
+            Typed::CronJob(o) => o.metadata.namespace.clone(),
+            Typed::Pod(o) => o.metadata.namespace.clone(),
+            _ => None,
+        };
+        let labels = match &self.entry.typed {
+            Typed::Pod(o) => o.metadata.labels.clone(),
+            _ => meta.and_then(|m| m.labels.clone()),
+        };
+        Some(Workload {
+            namespace,
+            kind: self.entry.kind.clone(),
+            name: self.entry.name.clone(),
+            labels: labels.unwrap_or_default(),
+        })
     }
 
     /// Jobs and CronJobs run to completion: probes do not apply to them.

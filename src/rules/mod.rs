@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use crate::diagnostic::{Label, Severity};
 use crate::lang::dockerfile::Dockerfile;
-use crate::lang::kubernetes::K8sObject;
+use crate::lang::kubernetes::{K8sObject, Workload};
 use crate::lang::rust::RustFile;
 use crate::project::Project;
 use crate::source::{FileId, FileKind};
@@ -237,6 +237,20 @@ pub struct Finding {
     /// Reported at no more than this severity whatever the rule's configured level (a weaker form
     /// of the problem: a channel nobody sends to from a request path).
     pub at_most: Option<Severity>,
+    /// Decided once every Kubernetes file has been read: whether a Service selects the workload,
+    /// a budget covers it, an autoscaler scales it.
+    pub k8s: Option<K8sCondition>,
+}
+
+/// How a Kubernetes finding depends on other objects of the run.
+#[derive(Debug, Clone)]
+pub enum K8sCondition {
+    /// Reported at `info` when no Service selects the workload (it takes no traffic).
+    InfoUnlessServed(Workload),
+    /// Dropped when no Service selects the workload, or when an autoscaler scales it.
+    ServedAndNotAutoscaled(Workload),
+    /// Dropped when a PodDisruptionBudget selects the workload.
+    UnlessBudgeted(Workload),
 }
 
 /// Something a package's production code does, as far as its facts tell.
@@ -260,6 +274,11 @@ impl Evidence {
 impl Finding {
     pub fn unless_package(&mut self, evidence: &'static [Evidence]) -> &mut Self {
         self.unless_package = evidence;
+        self
+    }
+
+    pub fn when_k8s(&mut self, condition: K8sCondition) -> &mut Self {
+        self.k8s = Some(condition);
         self
     }
 
@@ -348,6 +367,7 @@ impl<'a> Ctx<'a> {
             related: Vec::new(),
             unless_package: &[],
             at_most: None,
+            k8s: None,
         });
         let last = self.findings.len() - 1;
         &mut self.findings[last]

@@ -15,5 +15,6 @@ fn check(obj: &K8sObject, cx: &mut Ctx) {
         |c| c.liveness_probe.as_ref(),
         "liveness",
         "add a `livenessProbe` that checks only that this process can serve (not its dependencies)",
+        false,
     );
 }

@@ -15,5 +15,6 @@ fn check(obj: &K8sObject, cx: &mut Ctx) {
         |c| c.readiness_probe.as_ref(),
         "readiness",
         "add a `readinessProbe` so traffic only reaches pods that are ready to serve it",
+        true,
     );
 }
