@@ -1,6 +1,9 @@
+pub mod identical_liveness_readiness_probe;
+pub mod liveness_probe_uses_readiness_endpoint;
 pub mod missing_liveness_probe;
 pub mod missing_memory_limit;
 pub mod missing_readiness_probe;
+pub mod probe_port_unknown;
 
 use k8s_openapi::api::core::v1::{Container, Probe};
 
@@ -36,4 +39,20 @@ fn report_missing_probe(
             }
         }
     }
+}
+
+/// Containers that serve for the life of the pod: not init containers, and not in Jobs or CronJobs,
+/// which run to completion. Probe and lifecycle rules look only at these.
+fn long_running<'a>(obj: &K8sObject<'a>) -> Vec<crate::lang::kubernetes::ContainerRef<'a>> {
+    if obj.runs_to_completion() {
+        return Vec::new();
+    }
+    obj.containers().into_iter().filter(|c| !c.init).collect()
+}
+
+/// `route` + `tail`.
+fn at(route: &[Seg], tail: &[Seg]) -> Vec<Seg> {
+    let mut r = route.to_vec();
+    r.extend_from_slice(tail);
+    r
 }
