@@ -1,9 +1,12 @@
+pub mod container_runs_as_root;
 pub mod identical_liveness_readiness_probe;
 pub mod liveness_probe_uses_readiness_endpoint;
 pub mod missing_liveness_probe;
 pub mod missing_memory_limit;
 pub mod missing_readiness_probe;
+pub mod privileged_container;
 pub mod probe_port_unknown;
+pub mod secret_in_env_literal;
 
 use k8s_openapi::api::core::v1::{Container, Probe};
 

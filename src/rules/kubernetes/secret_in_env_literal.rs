@@ -1,0 +1,84 @@
+use crate::lang::kubernetes::{K8sObject, Part, Seg};
+use crate::rules::kubernetes::at;
+use crate::rules::{rule_doc, Check, Ctx, Rule};
+
+pub static RULE: Rule = Rule {
+    name: "secret-in-env-literal",
+    doc: rule_doc!("secret-in-env-literal"),
+    checks: &[Check::Kubernetes(check)],
+    options: None,
+};
+
+fn check(obj: &K8sObject, cx: &mut Ctx) {
+    for c in obj.containers() {
+        for (i, env) in c.spec.env.as_deref().unwrap_or(&[]).iter().enumerate() {
+            let Some(value) = env.value.as_deref() else {
+                continue;
+            };
+            // Empty values and `$(OTHER_VAR)` references carry no secret.
+            if value.trim().is_empty() || value.trim_start().starts_with("$(") {
+                continue;
+            }
+            let why = if is_secret_env_name(&env.name) {
+                "is given its secret as a literal value"
+            } else if is_connection_url(&env.name) && has_credentials(value) {
+                "carries a password in its connection URL"
+            } else {
+                continue;
+            };
+            let route = at(
+                &c.route,
+                &[Seg::Key("env"), Seg::Index(i), Seg::Key("value")],
+            );
+            cx.report(
+                obj.span(&route, Part::Value),
+                format!("`{}` of container `{}` {why}: it is stored in plain text in the manifest, in Git, and in every copy of the object", env.name, c.spec.name),
+            )
+            .help("keep it in a Secret and reference it: `valueFrom: {secretKeyRef: {name: .., key: ..}}`");
+        }
+    }
+}
+
+/// `DB_PASSWORD`, `JWT_SECRET`, `GITHUB_TOKEN`, `STRIPE_API_KEY`, `SENTRY_DSN`, `AWS_SECRET_ACCESS_KEY`; not
+/// `PASSWORD_FILE`, `SECRET_NAME`, `TOKEN_URL` or `TOKEN_TTL`.
+fn is_secret_env_name(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    let words: Vec<&str> = upper
+        .split(['_', '-', '.'])
+        .filter(|w| !w.is_empty())
+        .collect();
+    let Some(&last) = words.last() else {
+        return false;
+    };
+    let before = words
+        .len()
+        .checked_sub(2)
+        .and_then(|i| words.get(i))
+        .copied();
+    match last {
+        "PASSWORD" | "PASSWD" | "SECRET" | "TOKEN" | "APIKEY" | "DSN" | "CREDENTIALS" => true,
+        "KEY" => matches!(
+            before,
+            Some("API" | "SECRET" | "PRIVATE" | "ACCESS" | "SIGNING" | "ENCRYPTION")
+        ),
+        _ => false,
+    }
+}
+
+fn is_connection_url(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    upper.ends_with("_URL") || upper.ends_with("_URI") || upper.ends_with("_DSN")
+}
+
+/// `scheme://user:password@host`.
+fn has_credentials(value: &str) -> bool {
+    let Some((_, rest)) = value.split_once("://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    authority.rsplit_once('@').is_some_and(|(userinfo, _)| {
+        userinfo
+            .split_once(':')
+            .is_some_and(|(_, pw)| !pw.is_empty())
+    })
+}
