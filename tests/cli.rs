@@ -120,7 +120,7 @@ fn concise_format() {
     );
     let last = out.lines().last().unwrap_or("");
     assert!(
-        last.starts_with("Found 15 problems (2 errors, 11 warnings, 2 info) in 4 files"),
+        last.starts_with("Found 18 problems (2 errors, 13 warnings, 3 info) in 4 files"),
         "{last}"
     );
     // Not a terminal: concise is the default (the summary's timing differs between runs).
@@ -166,8 +166,8 @@ fn json_format_is_the_documented_schema() {
     let s = &v["summary"];
     assert_eq!(s["files_checked"], 4);
     assert_eq!(s["errors"], 2);
-    assert_eq!(s["warnings"], 11);
-    assert_eq!(s["infos"], 2);
+    assert_eq!(s["warnings"], 13);
+    assert_eq!(s["infos"], 3);
     assert_eq!(s["suppressed"], 0);
     insta::assert_snapshot!("demo_json", stdout(&o));
 }

@@ -91,6 +91,7 @@ pub static ALL: &[&Rule] = &[
     &kubernetes::container_runs_as_root::RULE,
     &rust::db_pool_without_acquire_timeout::RULE,
     &rust::dual_write_without_outbox::RULE,
+    &kubernetes::go_memlimit_exceeds_memory_limit::RULE,
     &rust::grpc_client_without_timeout::RULE,
     &rust::grpc_server_without_graceful_shutdown::RULE,
     &rust::grpc_server_without_health_service::RULE,
@@ -111,7 +112,10 @@ pub static ALL: &[&Rule] = &[
     &rust::metric_label_high_cardinality::RULE,
     &kubernetes::missing_liveness_probe::RULE,
     &kubernetes::missing_memory_limit::RULE,
+    &kubernetes::missing_pod_disruption_budget::RULE,
+    &kubernetes::missing_prestop_hook::RULE,
     &kubernetes::missing_readiness_probe::RULE,
+    &kubernetes::missing_resource_requests::RULE,
     &engine_rules::PARSE_ERROR,
     &kubernetes::privileged_container::RULE,
     &kubernetes::probe_port_unknown::RULE,
@@ -123,7 +127,9 @@ pub static ALL: &[&Rule] = &[
     &rust::server_dropped_on_signal::RULE,
     &dockerfile::shell_form_entrypoint::RULE,
     &rust::shutdown_signal_ignores_sigterm::RULE,
+    &kubernetes::single_replica_deployment::RULE,
     &rust::spawned_task_detached::RULE,
+    &kubernetes::termination_grace_too_short::RULE,
     &rust::trace_propagator_not_configured::RULE,
     &rust::trace_sampler_always_on::RULE,
     &rust::unbounded_channel::RULE,
@@ -290,7 +296,12 @@ impl Finding {
 
     /// Reports this finding at `info` at most.
     pub fn info(&mut self) -> &mut Self {
-        self.at_most = Some(Severity::Info);
+        self.at_most(Severity::Info)
+    }
+
+    /// Reports this finding at no more than `severity`, whatever the rule's level.
+    pub fn at_most(&mut self, severity: Severity) -> &mut Self {
+        self.at_most = Some(severity);
         self
     }
 

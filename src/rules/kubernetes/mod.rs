@@ -1,12 +1,18 @@
 pub mod container_runs_as_root;
+pub mod go_memlimit_exceeds_memory_limit;
 pub mod identical_liveness_readiness_probe;
 pub mod liveness_probe_uses_readiness_endpoint;
 pub mod missing_liveness_probe;
 pub mod missing_memory_limit;
+pub mod missing_pod_disruption_budget;
+pub mod missing_prestop_hook;
 pub mod missing_readiness_probe;
+pub mod missing_resource_requests;
 pub mod privileged_container;
 pub mod probe_port_unknown;
 pub mod secret_in_env_literal;
+pub mod single_replica_deployment;
+pub mod termination_grace_too_short;
 
 use k8s_openapi::api::core::v1::{Container, Probe};
 
@@ -58,4 +64,59 @@ fn at(route: &[Seg], tail: &[Seg]) -> Vec<Seg> {
     let mut r = route.to_vec();
     r.extend_from_slice(tail);
     r
+}
+
+/// A Kubernetes memory quantity in bytes: `512Mi`, `1Gi`, `1G`, `1e9`, `134217728`, `1.5Gi`.
+fn memory_bytes(q: &str) -> Option<f64> {
+    let q = q.trim();
+    let split = q
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-'))
+        .unwrap_or(q.len());
+    let (number, suffix) = q.split_at(split);
+    // `1e9`, `1E3`: a decimal exponent, not a suffix.
+    if let Some(exp) = suffix.strip_prefix(['e', 'E']) {
+        let n: f64 = number.parse().ok()?;
+        let e: i32 = exp.parse().ok()?;
+        return Some(n * 10f64.powi(e));
+    }
+    let n: f64 = number.parse().ok()?;
+    let factor = match suffix {
+        "" => 1.0,
+        "Ki" => 1024.0,
+        "Mi" => 1024f64.powi(2),
+        "Gi" => 1024f64.powi(3),
+        "Ti" => 1024f64.powi(4),
+        "Pi" => 1024f64.powi(5),
+        "Ei" => 1024f64.powi(6),
+        "k" => 1e3,
+        "M" => 1e6,
+        "G" => 1e9,
+        "T" => 1e12,
+        "P" => 1e15,
+        "E" => 1e18,
+        "m" => 1e-3,
+        _ => return None,
+    };
+    Some(n * factor)
+}
+
+/// The container's memory limit in bytes, if it has one that parses.
+fn memory_limit(c: &k8s_openapi::api::core::v1::Container) -> Option<f64> {
+    let q = c.resources.as_ref()?.limits.as_ref()?.get("memory")?;
+    memory_bytes(&q.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::memory_bytes;
+
+    #[test]
+    fn memory_quantities() {
+        assert_eq!(memory_bytes("512Mi"), Some(512.0 * 1024.0 * 1024.0));
+        assert_eq!(memory_bytes("1G"), Some(1e9));
+        assert_eq!(memory_bytes("1e3"), Some(1000.0));
+        assert_eq!(memory_bytes("128974848"), Some(128974848.0));
+        assert_eq!(memory_bytes("1.5Gi"), Some(1.5 * 1024.0 * 1024.0 * 1024.0));
+        assert_eq!(memory_bytes("lots"), None);
+    }
 }
