@@ -479,6 +479,25 @@ impl<'a> K8sObject<'a> {
         })
     }
 
+    /// Ephemeral (debug) containers of a Pod's spec: name, image and route. They are a different
+    /// type from containers (no probes, ports or resources).
+    pub fn ephemeral_images(&self) -> Vec<(&'a str, Option<&'a str>, Vec<Seg>)> {
+        let Some((spec, route)) = self.pod_spec() else {
+            return Vec::new();
+        };
+        spec.ephemeral_containers
+            .as_deref()
+            .unwrap_or(&[])
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let mut r = route.clone();
+                r.extend([Seg::Key("ephemeralContainers"), Seg::Index(i)]);
+                (c.name.as_str(), c.image.as_deref(), r)
+            })
+            .collect()
+    }
+
     /// Jobs and CronJobs run to completion: probes do not apply to them.
     pub fn runs_to_completion(&self) -> bool {
         matches!(self.entry.typed, Typed::Job(_) | Typed::CronJob(_))

@@ -49,16 +49,28 @@ fn check_dockerfile(file: &Dockerfile, cx: &mut Ctx) {
 }
 
 fn check_kubernetes(obj: &K8sObject, cx: &mut Ctx) {
-    for c in obj.containers() {
-        let Some(image) = c.spec.image.as_deref() else {
+    let containers = obj.containers().into_iter().map(|c| {
+        let what = if c.init {
+            "init container"
+        } else {
+            "container"
+        };
+        (what, c.spec.name.as_str(), c.spec.image.as_deref(), c.route)
+    });
+    let ephemeral = obj
+        .ephemeral_images()
+        .into_iter()
+        .map(|(name, image, route)| ("ephemeral container", name, image, route));
+    for (what, name, image, route) in containers.chain(ephemeral) {
+        let Some(image) = image else {
             continue;
         };
-        if let Some(what) = problem(image) {
-            let mut route = c.route.clone();
+        if let Some(problem) = problem(image) {
+            let mut route = route;
             route.push(Seg::Key("image"));
             cx.report(
                 obj.span(&route, Part::Value),
-                format!("container `{}` image `{image}` {what}", c.spec.name),
+                format!("{what} `{name}` image `{image}` {problem}"),
             )
             .help(HELP);
         }

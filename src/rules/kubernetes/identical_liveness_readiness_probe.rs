@@ -58,8 +58,10 @@ fn handler(c: &Container, p: &Probe) -> Option<String> {
         return Some(format!("a TCP connect to port {}", port(c, &t.port)));
     }
     if let Some(g) = &p.grpc {
-        let service = g.service.as_deref().unwrap_or("");
-        return Some(format!("gRPC health `{service}` on port {}", g.port));
+        return Some(match g.service.as_deref().filter(|s| !s.is_empty()) {
+            Some(service) => format!("the gRPC health check of `{service}` on port {}", g.port),
+            None => format!("the gRPC health check on port {}", g.port),
+        });
     }
     if let Some(e) = &p.exec {
         return Some(format!(
