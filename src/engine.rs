@@ -7,7 +7,7 @@ use std::ops::Range;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
@@ -86,6 +86,64 @@ fn drop_findings_remedied_elsewhere(findings: &mut Vec<Finding>, project: &Proje
             .iter()
             .any(|r| f.unless_package.iter().any(|e| e.holds(&r.facts)))
     });
+}
+
+/// Rendered Helm output names each document's template in a `# Source: chart/templates/x.yaml`
+/// comment. Findings in such a document are shown under the template's path — with the line and
+/// column of the rendered text, since the template's own lines are not known.
+fn name_helm_templates(diagnostics: &mut [Diagnostic], sources: &mut SourceDb) {
+    let mut regions: HashMap<FileId, Vec<(Range<usize>, String)>> = HashMap::new();
+    let mut aliases: HashMap<(FileId, String), FileId> = HashMap::new();
+    for d in diagnostics.iter_mut() {
+        let file = d.primary.file;
+        let Some(src) = sources.get(file) else {
+            continue;
+        };
+        if src.kind != FileKind::Kubernetes {
+            continue;
+        }
+        let text = Arc::clone(&src.text);
+        let list = regions.entry(file).or_insert_with(|| helm_sources(&text));
+        let template = |at: usize| {
+            list.iter()
+                .find(|(r, _)| r.contains(&at))
+                .map(|(_, t)| t.clone())
+        };
+        let Some(name) = template(d.primary.span.start) else {
+            continue;
+        };
+        let alias = *aliases.entry((file, name.clone())).or_insert_with(|| {
+            let alias = sources.get(file).map(|s| s.alias(name.clone()));
+            alias.map_or(file, |a| sources.add(a))
+        });
+        d.primary.file = alias;
+        for label in &mut d.related {
+            if label.file == file && template(label.span.start).as_deref() == Some(name.as_str()) {
+                label.file = alias;
+            }
+        }
+    }
+}
+
+/// The regions of a text that follow a `# Source: <template>` comment, up to the next one.
+fn helm_sources(text: &str) -> Vec<(Range<usize>, String)> {
+    let mut marks = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if let Some(path) = line.trim().strip_prefix("# Source:") {
+            let path = path.trim();
+            if !path.is_empty() {
+                marks.push((offset, path.to_string()));
+            }
+        }
+        offset += line.len();
+    }
+    let mut out = Vec::new();
+    for (i, (start, path)) in marks.iter().enumerate() {
+        let end = marks.get(i + 1).map_or(text.len(), |(next, _)| *next);
+        out.push((*start..end, path.clone()));
+    }
+    out
 }
 
 /// Settles findings that depend on other Kubernetes objects of the run.
@@ -279,6 +337,9 @@ pub fn check(options: Options) -> Report {
         });
     }
 
+    let files_checked = sources.len();
+    name_helm_templates(&mut diagnostics, &mut sources);
+
     for d in &mut diagnostics {
         if let Some(src) = sources.get(d.primary.file) {
             d.primary.span = src.clamp(d.primary.span.clone());
@@ -298,7 +359,7 @@ pub fn check(options: Options) -> Report {
     diagnostics.dedup();
 
     Report {
-        files_checked: sources.len(),
+        files_checked,
         sources,
         diagnostics,
         suppressed,

@@ -56,6 +56,18 @@ impl SourceFile {
         }
     }
 
+    /// The same text shown under another name (a Helm template inside rendered output): lines and
+    /// columns stay those of this file.
+    pub fn alias(&self, display: String) -> SourceFile {
+        SourceFile {
+            path: self.path.clone(),
+            display,
+            kind: self.kind,
+            text: Arc::clone(&self.text),
+            line_starts: self.line_starts.clone(),
+        }
+    }
+
     /// 1-based line and 1-based character column of a byte offset (clamped to the text).
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = self.floor_char_boundary(offset.min(self.text.len()));

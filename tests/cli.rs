@@ -402,3 +402,31 @@ fn symlinks_are_not_followed() {
         let _ = std::fs::remove_dir_all(&outside);
     }
 }
+
+#[test]
+fn rendered_helm_output_names_its_templates() {
+    let rendered = "---\n# Source: shop/templates/service.yaml\napiVersion: v1\nkind: Service\nmetadata: {name: shop}\nspec:\n  selector: {app: shop}\n---\n# Source: shop/templates/deployment.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: shop}\nspec:\n  replicas: 2\n  template:\n    metadata:\n      labels: {app: shop}\n    spec:\n      containers:\n        - {name: shop, image: \"shop:latest\"}\n";
+    let o = prodlint_in(
+        Path::new("."),
+        &[
+            "check",
+            "-",
+            "--stdin-filename",
+            "rendered.yaml",
+            "--no-config",
+            "--select",
+            "image-tag-not-pinned,missing-readiness-probe",
+            "--format",
+            "concise",
+            "--quiet",
+        ],
+        Some(rendered),
+    );
+    // The template's path, with the line and column of the rendered text; the readiness finding
+    // is a warning because the Service in the other template selects the pods.
+    assert_eq!(
+        stdout(&o),
+        "shop/templates/deployment.yaml:20:12: warning[missing-readiness-probe] container `shop` has no readiness probe\n\
+         shop/templates/deployment.yaml:20:31: warning[image-tag-not-pinned] container `shop` image `shop:latest` uses the `latest` tag\n"
+    );
+}
