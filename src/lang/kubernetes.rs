@@ -610,6 +610,33 @@ mod tests {
     }
 
     #[test]
+    fn ignore_annotation_on_the_pod_template() {
+        let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    metadata:\n      annotations:\n        prodlint.dev/ignore: missing-prestop-hook\n    spec:\n      containers: []\n";
+        let f = parse(text);
+        let obj = f.objects().next().unwrap();
+        let names: Vec<String> = obj
+            .ignore_annotations(text)
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(names, ["missing-prestop-hook"]);
+    }
+
+    #[test]
+    fn services_select_workloads_by_labels_and_namespace() {
+        let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: shop}\nspec:\n  template:\n    metadata: {labels: {app: api, tier: web}}\n    spec: {containers: []}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: shop}\nspec: {selector: {app: api}}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: other, namespace: shop}\nspec: {selector: {app: api, tier: db}}\n";
+        let f = parse(text);
+        let facts = f.facts();
+        let w = f.objects().next().unwrap().workload().unwrap();
+        assert_eq!(facts.services.len(), 2);
+        assert!(facts.services[0].selects(&w));
+        assert!(!facts.services[1].selects(&w));
+        let mut elsewhere = w.clone();
+        elsewhere.namespace = Some("dev".into());
+        assert!(!facts.services[0].selects(&elsewhere));
+    }
+
+    #[test]
     fn ignore_annotation_spans() {
         let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n    prodlint.dev/ignore: \"missing-liveness-probe, missing-memory-limit\"\nspec:\n  containers: []\n";
         let f = parse(text);
