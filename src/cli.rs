@@ -73,6 +73,12 @@ struct CheckArgs {
     /// The file name standard input stands for; it decides the input kind.
     #[arg(long)]
     stdin_filename: Option<String>,
+    /// Write the report to this file; the summary line still goes to the terminal.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Print how many times each rule fired, most frequent first, instead of the findings.
+    #[arg(long)]
+    statistics: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -80,6 +86,12 @@ enum OutputFormat {
     Full,
     Concise,
     Json,
+    /// GitHub Actions annotations (workflow commands).
+    Github,
+    /// GitLab Code Quality report.
+    Gitlab,
+    /// JUnit XML.
+    Junit,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -165,7 +177,10 @@ fn run_check(args: CheckArgs) -> i32 {
         Some(OutputFormat::Full) => Format::Full,
         Some(OutputFormat::Concise) => Format::Concise,
         Some(OutputFormat::Json) => Format::Json,
-        None if stdout.is_terminal() => Format::Full,
+        Some(OutputFormat::Github) => Format::Github,
+        Some(OutputFormat::Gitlab) => Format::Gitlab,
+        Some(OutputFormat::Junit) => Format::Junit,
+        None if stdout.is_terminal() && args.output.is_none() => Format::Full,
         None => Format::Concise,
     };
     for list in args.select.iter().chain(std::iter::once(&args.ignore)) {
@@ -227,10 +242,32 @@ fn run_check(args: CheckArgs) -> i32 {
         threads: None,
     });
 
-    let style = Style { color, width: 100 };
+    let style = Style {
+        color: color && args.output.is_none(),
+        width: 100,
+    };
+    let rendered = if args.statistics {
+        output::statistics(&report)
+    } else {
+        output::render(&report, format, style)
+    };
     let mut out = stdout.lock();
-    let _ = out.write_all(output::render(&report, format, style).as_bytes());
-    if format != Format::Json && !args.quiet {
+    match &args.output {
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, rendered.as_bytes()) {
+                eprintln!(
+                    "error: cannot write the report to `{}`: {e}",
+                    path.display()
+                );
+                return EXIT_ERROR;
+            }
+        }
+        None => {
+            let _ = out.write_all(rendered.as_bytes());
+        }
+    }
+    let structured_on_stdout = format.is_structured() && args.output.is_none() && !args.statistics;
+    if !structured_on_stdout && !args.quiet {
         let _ = writeln!(out, "{}", output::summary_line(&report));
     }
     let _ = out.flush();

@@ -430,3 +430,126 @@ fn rendered_helm_output_names_its_templates() {
          shop/templates/deployment.yaml:20:31: warning[image-tag-not-pinned] container `shop` image `shop:latest` uses the `latest` tag\n"
     );
 }
+
+const BAD_POD: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - {name: app, image: \"app:latest\"}\n";
+
+#[test]
+fn ci_formats_on_the_demo() {
+    for format in ["github", "gitlab", "junit"] {
+        let o = prodlint(&["check", "fixtures/demo", "--format", format, "--quiet"]);
+        assert_eq!(o.status.code(), Some(1), "{format}: {}", stderr(&o));
+        insta::assert_snapshot!(format!("demo_{format}"), stdout(&o));
+    }
+}
+
+#[test]
+fn github_annotations_cannot_be_broken_by_paths_or_messages() {
+    let dir = temp_dir("github");
+    // A file name with every character the workflow-command syntax gives meaning to.
+    let name = "evil,name:x%25\n::error file=y::z.yaml";
+    std::fs::write(dir.join(name), BAD_POD).expect("write");
+    let o = prodlint_in(
+        &dir,
+        &[
+            "check",
+            ".",
+            "--no-config",
+            "--format",
+            "github",
+            "--quiet",
+            "--select",
+            "image-tag-not-pinned",
+        ],
+        None,
+    );
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 1, "{out}");
+    assert!(
+        lines[0].starts_with(
+            "::warning file=evil%2Cname%3Ax%2525%0A%3A%3Aerror file=y%3A%3Az.yaml,line=6,"
+        ),
+        "{out}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn output_file_gets_the_report_and_the_terminal_the_summary() {
+    let dir = temp_dir("output");
+    std::fs::write(dir.join("pod.yaml"), BAD_POD).expect("write");
+    let o = prodlint_in(
+        &dir,
+        &[
+            "check",
+            "pod.yaml",
+            "--no-config",
+            "--format",
+            "gitlab",
+            "--output",
+            "report.json",
+            "--select",
+            "image-tag-not-pinned",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).starts_with("Found 1 problem (1 warning) in 1 file"),
+        "{}",
+        stdout(&o)
+    );
+    let report = std::fs::read_to_string(dir.join("report.json")).expect("report");
+    let v: serde_json::Value = serde_json::from_str(&report).expect("json");
+    assert_eq!(v[0]["check_name"], "image-tag-not-pinned");
+    assert_eq!(v[0]["location"]["lines"]["begin"], 6);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn fingerprints_survive_lines_inserted_above() {
+    let dir = temp_dir("fingerprint");
+    let fingerprints = |text: &str| {
+        std::fs::write(dir.join("pod.yaml"), text).expect("write");
+        let o = prodlint_in(
+            &dir,
+            &["check", "pod.yaml", "--no-config", "--format", "gitlab"],
+            None,
+        );
+        let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+        let mut fps: Vec<String> = v
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|i| format!("{} {}", i["check_name"], i["fingerprint"]))
+            .collect();
+        fps.sort();
+        fps
+    };
+    let before = fingerprints(BAD_POD);
+    let after = fingerprints(&format!("# a comment\n# another one\n\n{BAD_POD}"));
+    assert!(!before.is_empty());
+    assert_eq!(before, after);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn statistics_count_rules_most_frequent_first() {
+    let o = prodlint(&["check", "fixtures/demo", "--statistics"]);
+    let out = stdout(&o);
+    let first = out.lines().next().unwrap_or("");
+    assert!(first.trim_start().starts_with("2  "), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.contains("missing-memory-limit")
+                && l.contains("a container has no memory limit")),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .last()
+            .unwrap_or("")
+            .starts_with("Found 18 problems"),
+        "{out}"
+    );
+}

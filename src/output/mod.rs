@@ -2,8 +2,12 @@
 //! a format (SARIF, GitHub annotations, GitLab) is one more file here and one more enum variant.
 
 pub mod concise;
+pub mod fingerprint;
 pub mod full;
+pub mod github;
+pub mod gitlab;
 pub mod json;
+pub mod junit;
 
 use crate::engine::Report;
 
@@ -12,6 +16,16 @@ pub enum Format {
     Full,
     Concise,
     Json,
+    Github,
+    Gitlab,
+    Junit,
+}
+
+impl Format {
+    /// Machine-readable formats: the summary line would corrupt them.
+    pub fn is_structured(self) -> bool {
+        matches!(self, Format::Json | Format::Gitlab | Format::Junit)
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -26,7 +40,34 @@ pub fn render(report: &Report, format: Format, style: Style) -> String {
         Format::Full => full::render(report, style),
         Format::Concise => concise::render(report),
         Format::Json => json::render(report),
+        Format::Github => github::render(report),
+        Format::Gitlab => gitlab::render(report),
+        Format::Junit => junit::render(report),
     }
+}
+
+/// `count  rule  summary` for every rule that fired, most frequent first (then by name).
+pub fn statistics(report: &Report) -> String {
+    let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for d in &report.diagnostics {
+        *counts.entry(d.rule).or_default() += 1;
+    }
+    let mut rows: Vec<(&str, usize)> = counts.into_iter().collect();
+    rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let name_width = rows.iter().map(|(r, _)| r.len()).max().unwrap_or(0);
+    let count_width = rows
+        .iter()
+        .map(|(_, n)| n.to_string().len())
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    for (rule, n) in rows {
+        let summary = crate::rules::find(rule).map_or("", |r| r.meta.summary.as_str());
+        out.push_str(&format!(
+            "{n:>count_width$}  {rule:<name_width$}  {summary}\n"
+        ));
+    }
+    out
 }
 
 /// `Found 3 problems (1 error, 2 warnings) in 12 files; 1 suppressed [0.04s]`
