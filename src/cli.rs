@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::baseline;
 use crate::config::{self, CliSelection, Config};
 use crate::diagnostic::Severity;
 use crate::engine::{self, Options, StdinInput};
@@ -79,6 +80,12 @@ struct CheckArgs {
     /// Print how many times each rule fired, most frequent first, instead of the findings.
     #[arg(long)]
     statistics: bool,
+    /// Report only findings not listed in this baseline file (overrides `baseline` in the config).
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Record every current finding in this baseline file and exit successfully.
+    #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
+    write_baseline: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -235,12 +242,45 @@ fn run_check(args: CheckArgs) -> i32 {
         None
     };
 
-    let report = engine::check(Options {
+    let baseline = args.baseline.clone().or_else(|| config.baseline.clone());
+    let mut report = engine::check(Options {
         paths,
         stdin,
         config,
         threads: None,
     });
+
+    if let Some(path) = &args.write_baseline {
+        return match baseline::write(&report, path) {
+            Ok(n) => {
+                if !args.quiet {
+                    println!("Wrote {n} finding(s) to the baseline `{}`", path.display());
+                }
+                if report.io_errors.is_empty() {
+                    EXIT_OK
+                } else {
+                    EXIT_ERROR
+                }
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                EXIT_ERROR
+            }
+        };
+    }
+    let mut stale = 0;
+    if let Some(path) = &baseline {
+        match baseline::apply(&mut report, path) {
+            Ok(applied) => {
+                report.baselined = applied.matched;
+                stale = applied.stale;
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_ERROR;
+            }
+        }
+    }
 
     let style = Style {
         color: color && args.output.is_none(),
@@ -271,6 +311,12 @@ fn run_check(args: CheckArgs) -> i32 {
         let _ = writeln!(out, "{}", output::summary_line(&report));
     }
     let _ = out.flush();
+    if stale > 0 && !args.quiet {
+        eprintln!(
+            "note: {stale} baseline entr{} no longer match any finding (fixed or changed); refresh it with `--write-baseline`",
+            if stale == 1 { "y" } else { "ies" }
+        );
+    }
     for e in &report.io_errors {
         eprintln!("error: {e}");
     }

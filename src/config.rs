@@ -52,6 +52,8 @@ pub struct Config {
     overrides: Vec<Override>,
     /// `[rule-options.<rule>]` tables, validated against each rule's options type.
     options: BTreeMap<String, toml::Table>,
+    /// `baseline = "…"`: findings listed there are not reported.
+    pub baseline: Option<PathBuf>,
     pub cli: CliSelection,
 }
 
@@ -91,6 +93,8 @@ struct RawConfig {
     overrides: Vec<RawOverride>,
     #[serde(default, rename = "rule-options")]
     rule_options: BTreeMap<Spanned<String>, Spanned<toml::Table>>,
+    /// A baseline file, relative to the config file.
+    baseline: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -244,6 +248,7 @@ impl Config {
             exclude,
             overrides,
             options,
+            baseline: raw.baseline.map(|b| root.join(b)),
             cli: CliSelection::default(),
         })
     }

@@ -42,6 +42,8 @@ pub struct Report {
     pub diagnostics: Vec<Diagnostic>,
     pub files_checked: usize,
     pub suppressed: usize,
+    /// Findings hidden because a baseline lists them.
+    pub baselined: usize,
     /// Paths that could not be read; they make the run exit with code 2.
     pub io_errors: Vec<String>,
     pub elapsed: Duration,
@@ -363,6 +365,7 @@ pub fn check(options: Options) -> Report {
         sources,
         diagnostics,
         suppressed,
+        baselined: 0,
         io_errors,
         elapsed: start.elapsed(),
     }

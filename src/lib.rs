@@ -3,6 +3,7 @@
 //! The library runs a whole check ([`engine::check`]) without the CLI, so tests and other tools can
 //! use it directly.
 
+pub mod baseline;
 pub mod cli;
 pub mod config;
 pub mod diagnostic;

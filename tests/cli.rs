@@ -553,3 +553,121 @@ fn statistics_count_rules_most_frequent_first() {
         "{out}"
     );
 }
+
+#[test]
+fn baseline_hides_old_findings_even_after_lines_are_inserted_above() {
+    let dir = temp_dir("baseline");
+    std::fs::write(dir.join("pod.yaml"), BAD_POD).expect("write");
+    let args = ["check", "pod.yaml", "--no-config", "--format", "concise"];
+    let written = prodlint_in(
+        &dir,
+        &[&args[..], &["--write-baseline", "baseline.json"]].concat(),
+        None,
+    );
+    assert_eq!(written.status.code(), Some(0), "{}", stderr(&written));
+    assert!(
+        stdout(&written).starts_with("Wrote "),
+        "{}",
+        stdout(&written)
+    );
+
+    // Lines inserted at the top move every finding down.
+    std::fs::write(
+        dir.join("pod.yaml"),
+        format!("# owned by the payments team\n\n{BAD_POD}"),
+    )
+    .expect("write");
+    let o = prodlint_in(
+        &dir,
+        &[&args[..], &["--baseline", "baseline.json"]].concat(),
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(out.starts_with("No problems found in 1 file"), "{out}");
+    assert!(out.contains("in the baseline"), "{out}");
+
+    // A new finding is reported; the old ones stay hidden.
+    let two = format!("{BAD_POD}---\napiVersion: v1\nkind: Pod\nmetadata: {{name: q}}\nspec:\n  containers:\n    - {{name: new, image: \"new:latest\"}}\n");
+    std::fs::write(dir.join("pod.yaml"), two).expect("write");
+    let o = prodlint_in(
+        &dir,
+        &[
+            &args[..],
+            &[
+                "--baseline",
+                "baseline.json",
+                "--select",
+                "image-tag-not-pinned",
+                "--quiet",
+            ],
+        ]
+        .concat(),
+        None,
+    );
+    assert_eq!(
+        stdout(&o),
+        "pod.yaml:13:26: warning[image-tag-not-pinned] container `new` image `new:latest` uses the `latest` tag\n"
+    );
+
+    // Fixed findings leave stale entries, which are counted.
+    std::fs::write(
+        dir.join("pod.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n",
+    )
+    .expect("write");
+    let o = prodlint_in(
+        &dir,
+        &[&args[..], &["--baseline", "baseline.json"]].concat(),
+        None,
+    );
+    assert!(stderr(&o).contains("no longer match"), "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_broken_baseline_is_a_clear_error() {
+    let dir = temp_dir("bad-baseline");
+    std::fs::write(dir.join("pod.yaml"), BAD_POD).expect("write");
+    std::fs::write(dir.join("baseline.json"), "{\"not\": \"a baseline\"}").expect("write");
+    let o = prodlint_in(
+        &dir,
+        &[
+            "check",
+            "pod.yaml",
+            "--no-config",
+            "--baseline",
+            "baseline.json",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("is not a prodlint baseline"),
+        "{}",
+        stderr(&o)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn baseline_from_the_config_file() {
+    let dir = temp_dir("config-baseline");
+    std::fs::write(dir.join("pod.yaml"), BAD_POD).expect("write");
+    let w = prodlint_in(
+        &dir,
+        &[
+            "check",
+            "pod.yaml",
+            "--no-config",
+            "--write-baseline",
+            "known.json",
+        ],
+        None,
+    );
+    assert_eq!(w.status.code(), Some(0), "{}", stderr(&w));
+    std::fs::write(dir.join("prodlint.toml"), "baseline = \"known.json\"\n").expect("write");
+    let o = prodlint_in(&dir, &["check", "pod.yaml", "--format", "concise"], None);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}

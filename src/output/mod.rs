@@ -101,6 +101,9 @@ pub fn summary_line(report: &Report) -> String {
     if report.suppressed > 0 {
         line.push_str(&format!("; {} suppressed", report.suppressed));
     }
+    if report.baselined > 0 {
+        line.push_str(&format!("; {} in the baseline", report.baselined));
+    }
     line.push_str(&format!(" [{:.2}s]", report.elapsed.as_secs_f64()));
     line
 }

@@ -1,0 +1,113 @@
+//! Baselines: today's findings recorded in a file, so adopting prodlint on an existing repository
+//! reports only what is new. A finding is matched by rule, path and the fingerprint of its flagged
+//! text (see `output::fingerprint`), never by line number, so edits elsewhere in a file do not
+//! bring old findings back.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::Report;
+use crate::output::fingerprint;
+
+#[derive(Serialize, Deserialize)]
+struct BaselineFile {
+    version: u32,
+    findings: Vec<Entry>,
+}
+
+#[derive(Serialize, Deserialize, Clone, PartialEq, Eq, Hash)]
+struct Entry {
+    rule: String,
+    path: String,
+    fingerprint: String,
+}
+
+/// What applying a baseline did.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Applied {
+    /// Findings hidden because the baseline lists them.
+    pub matched: usize,
+    /// Baseline entries that matched nothing: fixed, or changed beyond recognition.
+    pub stale: usize,
+}
+
+fn entries(report: &Report) -> Vec<Entry> {
+    report
+        .diagnostics
+        .iter()
+        .zip(fingerprint::all(report))
+        .map(|(d, fingerprint)| Entry {
+            rule: d.rule.to_string(),
+            path: report
+                .sources
+                .get(d.primary.file)
+                .map(|s| s.display.clone())
+                .unwrap_or_default(),
+            fingerprint,
+        })
+        .collect()
+}
+
+/// Writes every finding of the report to `path`; returns how many.
+pub fn write(report: &Report, path: &Path) -> Result<usize, String> {
+    let findings = entries(report);
+    let n = findings.len();
+    let file = BaselineFile {
+        version: 1,
+        findings,
+    };
+    let mut text = serde_json::to_string_pretty(&file)
+        .map_err(|e| format!("cannot encode the baseline: {e}"))?;
+    text.push('\n');
+    std::fs::write(path, text)
+        .map_err(|e| format!("cannot write the baseline `{}`: {e}", path.display()))?;
+    Ok(n)
+}
+
+/// Drops the findings the baseline at `path` lists.
+pub fn apply(report: &mut Report, path: &Path) -> Result<Applied, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the baseline `{}`: {e}", path.display()))?;
+    let file: BaselineFile = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "`{}` is not a prodlint baseline ({e}); write one with `--write-baseline`",
+            path.display()
+        )
+    })?;
+    if file.version != 1 {
+        return Err(format!(
+            "`{}` is a version {} baseline; this prodlint reads version 1",
+            path.display(),
+            file.version
+        ));
+    }
+    let mut remaining: HashMap<Entry, usize> = HashMap::new();
+    for e in file.findings {
+        *remaining.entry(e).or_default() += 1;
+    }
+    let keys = entries(report);
+    let mut keep = Vec::with_capacity(keys.len());
+    let mut matched = 0;
+    for key in &keys {
+        match remaining.get_mut(key) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                matched += 1;
+                keep.push(false);
+            }
+            _ => keep.push(true),
+        }
+    }
+    let mut i = 0;
+    report.diagnostics.retain(|_| {
+        let k = keep.get(i).copied().unwrap_or(true);
+        i += 1;
+        k
+    });
+    Ok(Applied {
+        matched,
+        stale: remaining.values().sum(),
+    })
+}
