@@ -99,6 +99,8 @@ enum OutputFormat {
     Gitlab,
     /// JUnit XML.
     Junit,
+    /// SARIF 2.1.0 (GitHub code scanning).
+    Sarif,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -187,6 +189,7 @@ fn run_check(args: CheckArgs) -> i32 {
         Some(OutputFormat::Github) => Format::Github,
         Some(OutputFormat::Gitlab) => Format::Gitlab,
         Some(OutputFormat::Junit) => Format::Junit,
+        Some(OutputFormat::Sarif) => Format::Sarif,
         None if stdout.is_terminal() && args.output.is_none() => Format::Full,
         None => Format::Concise,
     };

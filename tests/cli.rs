@@ -435,10 +435,18 @@ const BAD_POD: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  
 
 #[test]
 fn ci_formats_on_the_demo() {
-    for format in ["github", "gitlab", "junit"] {
+    for format in ["github", "gitlab", "junit", "sarif"] {
         let o = prodlint(&["check", "fixtures/demo", "--format", format, "--quiet"]);
         assert_eq!(o.status.code(), Some(1), "{format}: {}", stderr(&o));
-        insta::assert_snapshot!(format!("demo_{format}"), stdout(&o));
+        let out = stdout(&o);
+        // SARIF embeds every rule's documentation; the snapshot keeps to the results.
+        let shown = if format == "sarif" {
+            let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+            serde_json::to_string_pretty(&v["runs"][0]["results"]).expect("json")
+        } else {
+            out
+        };
+        insta::assert_snapshot!(format!("demo_{format}"), shown);
     }
 }
 
@@ -670,4 +678,31 @@ fn baseline_from_the_config_file() {
     let o = prodlint_in(&dir, &["check", "pod.yaml", "--format", "concise"], None);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn sarif_has_rules_results_regions_and_related_locations() {
+    let o = prodlint(&["check", "fixtures/demo", "--format", "sarif"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("sarif is JSON");
+    assert_eq!(v["version"], "2.1.0");
+    let run = &v["runs"][0];
+    assert_eq!(run["columnKind"], "unicodeCodePoints");
+    let rules = run["tool"]["driver"]["rules"].as_array().expect("rules");
+    assert!(rules.iter().all(|r| r["id"].is_string()
+        && r["shortDescription"]["text"].is_string()
+        && r["help"]["markdown"].is_string()));
+    let results = run["results"].as_array().expect("results");
+    assert_eq!(results.len(), 18);
+    for r in results {
+        let index = r["ruleIndex"].as_u64().expect("ruleIndex") as usize;
+        assert_eq!(rules[index]["id"], r["ruleId"]);
+        let loc = &r["locations"][0]["physicalLocation"];
+        assert_eq!(loc["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+        assert!(!loc["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap_or("/")
+            .starts_with('/'));
+        assert!(loc["region"]["startLine"].as_u64().unwrap_or(0) >= 1);
+        assert!(["error", "warning", "note"].contains(&r["level"].as_str().unwrap_or("")));
+    }
 }

@@ -8,6 +8,7 @@ pub mod github;
 pub mod gitlab;
 pub mod json;
 pub mod junit;
+pub mod sarif;
 
 use crate::engine::Report;
 
@@ -19,12 +20,16 @@ pub enum Format {
     Github,
     Gitlab,
     Junit,
+    Sarif,
 }
 
 impl Format {
     /// Machine-readable formats: the summary line would corrupt them.
     pub fn is_structured(self) -> bool {
-        matches!(self, Format::Json | Format::Gitlab | Format::Junit)
+        matches!(
+            self,
+            Format::Json | Format::Gitlab | Format::Junit | Format::Sarif
+        )
     }
 }
 
@@ -43,6 +48,7 @@ pub fn render(report: &Report, format: Format, style: Style) -> String {
         Format::Github => github::render(report),
         Format::Gitlab => gitlab::render(report),
         Format::Junit => junit::render(report),
+        Format::Sarif => sarif::render(report),
     }
 }
 
