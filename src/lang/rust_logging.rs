@@ -400,7 +400,7 @@ pub fn leaky_fields(s: &syn::ItemStruct) -> Vec<String> {
                 .iter()
                 .any(|n| matches!(n.as_str(), "String" | "str" | "u8" | "Url"));
             let redacts = names.iter().any(|n| {
-                ["Secret", "Redact", "Sensitive", "Masked", "Zeroizing"]
+                ["Secret", "Redact", "Sensitive", "Masked"]
                     .iter()
                     .any(|r| n.contains(r))
             });

@@ -367,7 +367,7 @@ pub fn is_redacting_type(ty: &syn::Type) -> bool {
     impl<'ast> Visit<'ast> for Names {
         fn visit_ident(&mut self, i: &'ast proc_macro2::Ident) {
             let name = i.to_string();
-            self.0 |= ["Secret", "Redact", "Sensitive", "Masked", "Zeroizing"]
+            self.0 |= ["Secret", "Redact", "Sensitive", "Masked"]
                 .iter()
                 .any(|n| name.contains(n));
         }
