@@ -431,6 +431,13 @@ fn rendered_helm_output_names_its_templates() {
     );
 }
 
+/// A temp directory holding `pod.yaml`, a Pod with a few findings.
+fn dir_with_bad_pod(name: &str) -> PathBuf {
+    let dir = temp_dir(name);
+    std::fs::write(dir.join("pod.yaml"), BAD_POD).expect("write");
+    dir
+}
+
 const BAD_POD: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - {name: app, image: \"app:latest\"}\n";
 
 #[test]
@@ -484,8 +491,7 @@ fn github_annotations_cannot_be_broken_by_paths_or_messages() {
 
 #[test]
 fn output_file_gets_the_report_and_the_terminal_the_summary() {
-    let dir = temp_dir("output");
-    std::fs::write(dir.join("pod.yaml"), BAD_POD).expect("write");
+    let dir = dir_with_bad_pod("output");
     let o = prodlint_in(
         &dir,
         &[
@@ -564,8 +570,7 @@ fn statistics_count_rules_most_frequent_first() {
 
 #[test]
 fn baseline_hides_old_findings_even_after_lines_are_inserted_above() {
-    let dir = temp_dir("baseline");
-    std::fs::write(dir.join("pod.yaml"), BAD_POD).expect("write");
+    let dir = dir_with_bad_pod("baseline");
     let args = ["check", "pod.yaml", "--no-config", "--format", "concise"];
     let written = prodlint_in(
         &dir,
@@ -635,8 +640,7 @@ fn baseline_hides_old_findings_even_after_lines_are_inserted_above() {
 
 #[test]
 fn a_broken_baseline_is_a_clear_error() {
-    let dir = temp_dir("bad-baseline");
-    std::fs::write(dir.join("pod.yaml"), BAD_POD).expect("write");
+    let dir = dir_with_bad_pod("bad-baseline");
     std::fs::write(dir.join("baseline.json"), "{\"not\": \"a baseline\"}").expect("write");
     let o = prodlint_in(
         &dir,
@@ -660,8 +664,7 @@ fn a_broken_baseline_is_a_clear_error() {
 
 #[test]
 fn baseline_from_the_config_file() {
-    let dir = temp_dir("config-baseline");
-    std::fs::write(dir.join("pod.yaml"), BAD_POD).expect("write");
+    let dir = dir_with_bad_pod("config-baseline");
     let w = prodlint_in(
         &dir,
         &[

@@ -34,13 +34,17 @@ pub struct Workload {
     pub labels: BTreeMap<String, String>,
 }
 
+/// Namespaces match when equal, or when either manifest leaves it to `kubectl -n` or kustomize.
+fn same_namespace(a: &Option<String>, b: &Option<String>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
+    }
+}
+
 impl Selector {
     pub fn selects(&self, w: &Workload) -> bool {
-        let same_ns = match (&self.namespace, &w.namespace) {
-            (Some(a), Some(b)) => a == b,
-            _ => true,
-        };
-        same_ns
+        same_namespace(&self.namespace, &w.namespace)
             && (self.all
                 || (!self.labels.is_empty()
                     && self.labels.iter().all(|(k, v)| w.labels.get(k) == Some(v))))
@@ -68,11 +72,7 @@ impl K8sFacts {
 
     pub fn autoscaled(&self, w: &Workload) -> bool {
         self.autoscaled.iter().any(|(ns, kind, name)| {
-            let same_ns = match (ns, &w.namespace) {
-                (Some(a), Some(b)) => a == b,
-                _ => true,
-            };
-            same_ns && *kind == w.kind && *name == w.name
+            same_namespace(ns, &w.namespace) && *kind == w.kind && *name == w.name
         })
     }
 

@@ -6,4 +6,5 @@ pub mod kubernetes;
 pub mod rust;
 pub mod rust_logging;
 pub mod rust_service;
+pub mod words;
 pub mod yaml;

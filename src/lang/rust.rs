@@ -703,17 +703,22 @@ impl LoopSource {
     }
 }
 
-/// `ticker.next()`, `interval.tick()`, `timer.next()`: a clock, not a source of messages.
-fn is_clock(receiver: &Expr) -> bool {
-    let name = match receiver {
+/// The name a value goes by: the last segment of a path (`rx`, `Self::TX`) or a named field
+/// (`self.events_tx` → `events_tx`).
+pub fn value_name(e: &Expr) -> Option<String> {
+    match e {
         Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
         Expr::Field(f) => match &f.member {
             syn::Member::Named(n) => Some(n.to_string()),
             syn::Member::Unnamed(_) => None,
         },
         _ => None,
-    };
-    name.is_some_and(|n| {
+    }
+}
+
+/// `ticker.next()`, `interval.tick()`, `timer.next()`: a clock, not a source of messages.
+fn is_clock(receiver: &Expr) -> bool {
+    value_name(receiver).is_some_and(|n| {
         let n = n.to_ascii_lowercase();
         n.contains("tick") || n.contains("interval") || n.contains("timer")
     })
@@ -984,15 +989,7 @@ fn receiver_like(e: &Expr) -> bool {
         Expr::MethodCall(m) if m.method == "iter" || m.method == "into_iter" => &*m.receiver,
         other => other,
     };
-    let name = match e {
-        Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
-        Expr::Field(f) => match &f.member {
-            syn::Member::Named(n) => Some(n.to_string()),
-            syn::Member::Unnamed(_) => None,
-        },
-        _ => None,
-    };
-    name.is_some_and(|n| n == "rx" || n.ends_with("_rx") || n.contains("receiver"))
+    value_name(e).is_some_and(|n| n == "rx" || n.ends_with("_rx") || n.contains("receiver"))
 }
 
 /// Walks the production code of a file (test code skipped) and calls the visitor.

@@ -5,6 +5,7 @@
 use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 
 use crate::lang::rust::path_segments;
+use crate::lang::words::{last_two, words};
 
 /// tracing and log macros, and std's macros that print to standard error. `println!`/`print!`
 /// are left out: standard output is a program's output, and a CLI that prints the token it was
@@ -31,7 +32,7 @@ pub fn is_log_macro(path: &syn::Path) -> bool {
 /// `accessToken`), but not `secret_name`, `page_token`, `token_count` or `cancel_token`.
 pub fn is_secret_name(ident: &str) -> bool {
     let words = words(ident);
-    let Some(last) = words.last().map(String::as_str) else {
+    let (Some(last), before) = last_two(&words) else {
         return false;
     };
     // `has_access_token`, `is_secret`, `no_password`: a flag about the secret.
@@ -52,11 +53,6 @@ pub fn is_secret_name(ident: &str) -> bool {
     }) {
         return false;
     }
-    let before = words
-        .len()
-        .checked_sub(2)
-        .and_then(|i| words.get(i))
-        .map(String::as_str);
     match last {
         "password" | "passwd" | "passphrase" | "secret" | "credential" | "credentials"
         | "apikey" => true,
@@ -77,31 +73,6 @@ pub fn is_secret_name(ident: &str) -> bool {
         "string" => before == Some("connection"),
         _ => false,
     }
-}
-
-/// `dbPassword` / `DB_PASSWORD` / `db-password` → `["db", "password"]`.
-fn words(ident: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut cur = String::new();
-    let mut prev_lower = false;
-    for c in ident.chars() {
-        if c == '_' || c == '-' || c == '.' {
-            if !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
-            }
-            prev_lower = false;
-            continue;
-        }
-        if c.is_ascii_uppercase() && prev_lower && !cur.is_empty() {
-            out.push(std::mem::take(&mut cur));
-        }
-        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-        cur.push(c.to_ascii_lowercase());
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
 }
 
 /// A value a log macro writes.
@@ -399,17 +370,27 @@ pub fn leaky_fields(s: &syn::ItemStruct) -> Vec<String> {
             let prints = names
                 .iter()
                 .any(|n| matches!(n.as_str(), "String" | "str" | "u8" | "Url"));
-            let redacts = names.iter().any(|n| {
-                ["Secret", "Redact", "Sensitive", "Masked"]
-                    .iter()
-                    .any(|r| n.contains(r))
-            });
+            let redacts = names.iter().any(|n| is_redacting_name(n));
             (is_secret_name(&name) && prints && !redacts).then_some(name)
         })
         .collect()
 }
 
-fn type_idents(ty: &syn::Type) -> Vec<String> {
+/// A type name that marks a redacting `Debug` (`SecretString`, `Secret<..>`, `Redacted<..>`,
+/// `Sensitive<..>`, `Masked<..>`).
+pub fn is_redacting_name(name: &str) -> bool {
+    ["Secret", "Redact", "Sensitive", "Masked"]
+        .iter()
+        .any(|r| name.contains(r))
+}
+
+/// A type that redacts its `Debug` output: any of its names is a redacting one.
+pub fn is_redacting_type(ty: &syn::Type) -> bool {
+    type_idents(ty).iter().any(|n| is_redacting_name(n))
+}
+
+/// Every identifier in a type (`Option`, `aws`, `Credentials` in `Option<aws::Credentials>`).
+pub fn type_idents(ty: &syn::Type) -> Vec<String> {
     use syn::visit::Visit;
     struct Names(Vec<String>);
     impl<'ast> Visit<'ast> for Names {

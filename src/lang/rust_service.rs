@@ -590,15 +590,7 @@ impl Extract<'_> {
                 }
                 recv = &inner.receiver;
             }
-            let name = match recv {
-                Expr::Path(p) => p.path.get_ident().map(|i| i.to_string()),
-                Expr::Field(f) => match &f.member {
-                    syn::Member::Named(n) => Some(n.to_string()),
-                    syn::Member::Unnamed(_) => None,
-                },
-                _ => None,
-            };
-            if let Some(name) = name {
+            if let Some(name) = crate::lang::rust::value_name(recv) {
                 self.facts.sends.push(ChannelSend {
                     name,
                     span: method_span(self.file, m),

@@ -1,4 +1,5 @@
 use crate::lang::kubernetes::{K8sObject, Part, Seg};
+use crate::rules::kubernetes::at;
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 
 pub static RULE: Rule = Rule {
@@ -17,8 +18,7 @@ fn check(obj: &K8sObject, cx: &mut Ctx) {
             .and_then(|r| r.limits.as_ref())
             .is_some_and(|l| l.contains_key("memory"));
         if !has_limit {
-            let mut route = c.route.clone();
-            route.push(Seg::Key("name"));
+            let route = at(&c.route, &[Seg::Key("name")]);
             let what = if c.init {
                 "init container"
             } else {

@@ -35,8 +35,7 @@ fn report_missing_probe(
     let workload = obj.workload();
     for c in obj.containers().into_iter().filter(|c| !c.init) {
         if probe(c.spec).is_none() {
-            let mut route = c.route.clone();
-            route.push(Seg::Key("name"));
+            let route = at(&c.route, &[Seg::Key("name")]);
             let finding = cx
                 .report(
                     obj.span(&route, Part::Entry),

@@ -1,4 +1,5 @@
 use crate::lang::kubernetes::{K8sObject, Part, Seg};
+use crate::lang::words::{last_two, words};
 use crate::rules::kubernetes::at;
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 
@@ -42,24 +43,15 @@ fn check(obj: &K8sObject, cx: &mut Ctx) {
 /// `DB_PASSWORD`, `JWT_SECRET`, `GITHUB_TOKEN`, `STRIPE_API_KEY`, `SENTRY_DSN`, `AWS_SECRET_ACCESS_KEY`; not
 /// `PASSWORD_FILE`, `SECRET_NAME`, `TOKEN_URL` or `TOKEN_TTL`.
 fn is_secret_env_name(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    let words: Vec<&str> = upper
-        .split(['_', '-', '.'])
-        .filter(|w| !w.is_empty())
-        .collect();
-    let Some(&last) = words.last() else {
+    let words = words(name);
+    let (Some(last), before) = last_two(&words) else {
         return false;
     };
-    let before = words
-        .len()
-        .checked_sub(2)
-        .and_then(|i| words.get(i))
-        .copied();
     match last {
-        "PASSWORD" | "PASSWD" | "SECRET" | "TOKEN" | "APIKEY" | "DSN" | "CREDENTIALS" => true,
-        "KEY" => matches!(
+        "password" | "passwd" | "secret" | "token" | "apikey" | "dsn" | "credentials" => true,
+        "key" => matches!(
             before,
-            Some("API" | "SECRET" | "PRIVATE" | "ACCESS" | "SIGNING" | "ENCRYPTION")
+            Some("api" | "secret" | "private" | "access" | "signing" | "encryption")
         ),
         _ => false,
     }

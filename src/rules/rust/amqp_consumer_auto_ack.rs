@@ -2,7 +2,7 @@ use syn::visit::Visit;
 use syn::Expr;
 
 use crate::lang::rust::{method_span, walk, Chain, Cx, RustFile, RustVisitor};
-use crate::rules::rust::support::let_init;
+use crate::rules::rust::support::{fn_text_squeezed, let_init, str_value};
 use crate::rules::{rule_doc, validate_options, Check, Ctx, Rule};
 
 pub static RULE: Rule = Rule {
@@ -68,15 +68,9 @@ impl RustVisitor for Visitor<'_, '_> {
 /// `QueueDeclareOptions::exclusive()`): a temporary reply or broadcast queue that dies with the
 /// connection, so its messages are lost with the consumer whatever the acknowledgement mode.
 fn consumes_exclusive_queue(w: &Cx<'_>) -> bool {
-    let Some(f) = w.current_fn() else {
+    let Some(body) = fn_text_squeezed(w) else {
         return false;
     };
-    let body: String = w
-        .file
-        .slice(w.file.block_range(f.block))
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
     body.contains("queue_declare")
         && (body.contains("exclusive:true") || body.contains("QueueDeclareOptions::exclusive()"))
 }
@@ -106,15 +100,10 @@ fn sets_no_ack(w: &Cx<'_>, arg: &Expr) -> bool {
 /// `"orders"`, `"orders".into()`, `&"orders"`: the queue's name when it is written out.
 fn queue_name(e: &Expr) -> Option<String> {
     match e {
-        Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Str(s),
-            ..
-        }) => Some(s.value()),
-        Expr::Reference(r) => queue_name(&r.expr),
         Expr::MethodCall(m) if m.method == "into" || m.method == "to_string" => {
             queue_name(&m.receiver)
         }
-        _ => None,
+        other => str_value(other),
     }
 }
 

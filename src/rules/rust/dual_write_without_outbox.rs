@@ -4,8 +4,9 @@ use syn::visit::Visit;
 use syn::Expr;
 
 use crate::lang::rust::{
-    call_span, method_span, path_segments, walk, Cx, FnCtx, RustFile, RustVisitor,
+    call_span, method_span, path_segments, value_name, walk, Cx, FnCtx, RustFile, RustVisitor,
 };
+use crate::rules::rust::support::str_value;
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 
 pub static RULE: Rule = Rule {
@@ -143,7 +144,7 @@ impl<'ast> Visit<'ast> for Sites<'_> {
             self.writes.push((span, "a database write".into()));
         } else if paths.iter().any(|p| p == "redis::cmd")
             && matches!(
-                c.args.first().and_then(str_lit).as_deref(),
+                c.args.first().and_then(str_value).as_deref(),
                 Some("XADD" | "PUBLISH" | "xadd" | "publish")
             )
         {
@@ -176,30 +177,14 @@ fn mentions_outbox(block: &syn::Block) -> bool {
     f.0
 }
 
+/// The lower-case name of what a method is called on, through references, method chains and
+/// tuple fields (`self.producer.clone()` → `producer`).
 fn receiver_name(e: &Expr) -> Option<String> {
     match e {
-        Expr::Path(p) => p
-            .path
-            .segments
-            .last()
-            .map(|s| s.ident.to_string().to_ascii_lowercase()),
-        Expr::Field(f) => match &f.member {
-            syn::Member::Named(n) => Some(n.to_string().to_ascii_lowercase()),
-            syn::Member::Unnamed(_) => receiver_name(&f.base),
-        },
+        Expr::Field(f) if matches!(f.member, syn::Member::Unnamed(_)) => receiver_name(&f.base),
         Expr::MethodCall(m) => receiver_name(&m.receiver),
         Expr::Reference(r) => receiver_name(&r.expr),
-        _ => None,
-    }
-}
-
-fn str_lit(e: &Expr) -> Option<String> {
-    match e {
-        Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Str(s),
-            ..
-        }) => Some(s.value()),
-        _ => None,
+        other => value_name(other).map(|n| n.to_ascii_lowercase()),
     }
 }
 
@@ -220,7 +205,7 @@ fn is_write_sql(sql: &str) -> bool {
 fn writes_sql(w: &Cx<'_>, m: &syn::ExprMethodCall) -> bool {
     if m.args
         .first()
-        .and_then(str_lit)
+        .and_then(str_value)
         .is_some_and(|s| is_write_sql(&s))
     {
         return true;
@@ -239,7 +224,7 @@ fn writes_sql(w: &Cx<'_>, m: &syn::ExprMethodCall) -> bool {
                     return c
                         .args
                         .first()
-                        .and_then(str_lit)
+                        .and_then(str_value)
                         .is_some_and(|s| is_write_sql(&s));
                 }
                 // sea-orm `Entity::insert(..)`, `Entity::update(..)`, `Entity::delete_many()`.

@@ -1,5 +1,7 @@
 use serde::Deserialize;
 
+use crate::lang::words::words;
+
 use crate::lang::rust::{walk, Chain, Cx, RustFile, RustVisitor};
 use crate::rules::rust::metric_labels::{self, Label};
 use crate::rules::{rule_doc, validate_options, Check, Ctx, Rule};
@@ -73,24 +75,7 @@ struct Visitor<'c, 'a> {
 
 /// `user.id`, `User-Id`, `userId` → `user_id`.
 fn normalize(key: &str) -> String {
-    let mut out = String::new();
-    let mut prev_lower = false;
-    for c in key.chars() {
-        if c == '.' || c == '-' || c == '_' {
-            out.push('_');
-            prev_lower = false;
-        } else if c.is_ascii_uppercase() {
-            if prev_lower {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-            prev_lower = false;
-        } else {
-            out.push(c);
-            prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-        }
-    }
-    out
+    words(key).join("_")
 }
 
 impl Visitor<'_, '_> {

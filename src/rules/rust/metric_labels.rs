@@ -12,7 +12,7 @@ use syn::visit::Visit;
 use syn::{Expr, Token};
 
 use crate::lang::rust::{expr_start, Chain, Cx};
-use crate::rules::rust::support::let_init;
+use crate::rules::rust::support::{let_init, squeezed};
 
 /// One label: its key when known, and what its value is.
 pub struct Label {
@@ -110,7 +110,7 @@ pub fn from_struct(w: &Cx<'_>, s: &syn::ItemStruct) -> Vec<Label> {
     // Exemplar labels (`CounterWithExemplar<TraceLabel>`) ride along with a sample; they do not
     // make series, and a trace id is what they are for.
     let name = s.ident.to_string();
-    let text: String = w.file.text.chars().filter(|c| !c.is_whitespace()).collect();
+    let text = squeezed(&w.file.text);
     if text.contains(&format!("Exemplar<{name}>")) || text.contains(&format!("Exemplars<{name}>")) {
         return Vec::new();
     }

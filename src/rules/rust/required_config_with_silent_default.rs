@@ -2,7 +2,8 @@ use proc_macro2::TokenTree;
 use syn::Expr;
 
 use crate::lang::rust::{call_span, method_span, walk, Chain, Cx, Link, RustFile, RustVisitor};
-use crate::rules::rust::support::is_service;
+use crate::lang::words::{last_two, words};
+use crate::rules::rust::support::{is_service, str_value};
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 
 pub static RULE: Rule = Rule {
@@ -87,8 +88,7 @@ impl RustVisitor for Visitor<'_, '_> {
             let Some(key) = m.args.first().and_then(str_value) else {
                 continue;
             };
-            let as_env = key.replace(['.', '-'], "_").to_ascii_uppercase();
-            if is_required_name(&as_env) {
+            if is_required_name(&key) {
                 self.cx
                     .report(
                         method_span(w.file, m),
@@ -142,45 +142,29 @@ impl RustVisitor for Visitor<'_, '_> {
     }
 }
 
-fn str_value(e: &Expr) -> Option<String> {
-    match e {
-        Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Str(s),
-            ..
-        }) => Some(s.value()),
-        Expr::Reference(r) => str_value(&r.expr),
-        _ => None,
-    }
-}
-
 /// `|_| panic!(..)`, `|e| unreachable!()`, `|_| std::process::exit(1)`: a fallback that fails.
 fn diverges(e: &Expr) -> bool {
-    let body = match e {
-        Expr::Closure(c) => &*c.body,
-        _ => return false,
+    let panics = |mac: &syn::Macro| {
+        mac.path.segments.last().is_some_and(|s| {
+            matches!(
+                s.ident.to_string().as_str(),
+                "panic" | "unreachable" | "unimplemented" | "todo"
+            )
+        })
     };
-    let body = match body {
+    let Expr::Closure(c) = e else {
+        return false;
+    };
+    let body = match &*c.body {
         Expr::Block(b) => match b.block.stmts.last() {
             Some(syn::Stmt::Expr(e, _)) => e,
-            Some(syn::Stmt::Macro(m)) => {
-                return m.mac.path.segments.last().is_some_and(|s| {
-                    matches!(
-                        s.ident.to_string().as_str(),
-                        "panic" | "unreachable" | "unimplemented" | "todo"
-                    )
-                });
-            }
+            Some(syn::Stmt::Macro(m)) => return panics(&m.mac),
             _ => return false,
         },
         other => other,
     };
     match body {
-        Expr::Macro(m) => m.mac.path.segments.last().is_some_and(|s| {
-            matches!(
-                s.ident.to_string().as_str(),
-                "panic" | "unreachable" | "unimplemented" | "todo"
-            )
-        }),
+        Expr::Macro(m) => panics(&m.mac),
         Expr::Call(c) => {
             matches!(&*c.func, Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "exit"))
         }
@@ -192,44 +176,34 @@ fn diverges(e: &Expr) -> bool {
 /// Connection strings and secrets: `DATABASE_URL`, `PG_DSN`, `REDIS_URL`, `AMQP_ADDR`,
 /// `SMTP_PASSWORD`, `JWT_SECRET`, `GITHUB_TOKEN`, `STRIPE_API_KEY`.
 pub fn is_required_name(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    let words: Vec<&str> = upper
-        .split(['_', '-', '.'])
-        .filter(|w| !w.is_empty())
-        .collect();
-    let Some(&last) = words.last() else {
+    const STORES: &[&str] = &[
+        "database",
+        "db",
+        "postgres",
+        "postgresql",
+        "pg",
+        "mysql",
+        "mariadb",
+        "redis",
+        "amqp",
+        "rabbitmq",
+        "kafka",
+        "nats",
+        "mongo",
+        "mongodb",
+        "clickhouse",
+    ];
+    let words = words(name);
+    let (Some(last), before) = last_two(&words) else {
         return false;
     };
-    let before = words
-        .len()
-        .checked_sub(2)
-        .and_then(|i| words.get(i))
-        .copied();
-    const STORES: &[&str] = &[
-        "DATABASE",
-        "DB",
-        "POSTGRES",
-        "POSTGRESQL",
-        "PG",
-        "MYSQL",
-        "MARIADB",
-        "REDIS",
-        "AMQP",
-        "RABBITMQ",
-        "KAFKA",
-        "NATS",
-        "MONGO",
-        "MONGODB",
-        "CLICKHOUSE",
-    ];
     match last {
-        "DSN" | "PASSWORD" | "PASSWD" | "SECRET" | "TOKEN" => true,
-        "KEY" => matches!(
+        "dsn" | "password" | "passwd" | "secret" | "token" | "apikey" => true,
+        "key" => matches!(
             before,
-            Some("API" | "SECRET" | "PRIVATE" | "SIGNING" | "ENCRYPTION")
+            Some("api" | "secret" | "private" | "signing" | "encryption")
         ),
-        "APIKEY" => true,
-        "URL" | "URI" | "HOST" | "ADDR" | "ADDRESS" | "BROKERS" | "SERVERS" => {
+        "url" | "uri" | "host" | "addr" | "address" | "brokers" | "servers" => {
             before.is_some_and(|b| STORES.contains(&b))
         }
         _ => false,

@@ -1,8 +1,7 @@
 use proc_macro2::TokenTree;
 
 use crate::lang::rust::{pat_name, path_segments, walk, Cx, FnCtx, RustFile, RustVisitor};
-use crate::lang::rust_logging::is_secret_name;
-use crate::rules::rust::support::is_redacting_type;
+use crate::lang::rust_logging::{is_redacting_type, is_secret_name, type_idents};
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 
 pub static RULE: Rule = Rule {
@@ -106,29 +105,13 @@ fn skip_list(tokens: proc_macro2::TokenStream) -> Skip {
     Skip::Some(names)
 }
 
-/// The last segment of a (possibly referenced or wrapped) type, such as `Credentials` in
-/// `&Option<aws::Credentials>`.
-fn type_names(ty: &syn::Type) -> Vec<String> {
-    use syn::visit::Visit;
-    struct Names(Vec<String>);
-    impl<'ast> Visit<'ast> for Names {
-        fn visit_path_segment(&mut self, s: &'ast syn::PathSegment) {
-            self.0.push(s.ident.to_string());
-            syn::visit::visit_path_segment(self, s);
-        }
-    }
-    let mut n = Names(Vec::new());
-    n.visit_type(ty);
-    n.0
-}
-
 fn is_credentials_type(ty: &syn::Type) -> bool {
-    type_names(ty)
+    type_idents(ty)
         .iter()
         .any(|n| n.contains("Credential") || n.contains("Password"))
 }
 
 /// `token: CancellationToken` is no secret.
 fn is_cancellation(ty: &syn::Type) -> bool {
-    type_names(ty).iter().any(|n| n.contains("Cancel"))
+    type_idents(ty).iter().any(|n| n.contains("Cancel"))
 }

@@ -1,5 +1,5 @@
 use crate::lang::rust::{macro_span, walk, Cx, RustFile, RustVisitor};
-use crate::lang::rust_logging::{is_log_macro, is_secret_name, logged_values};
+use crate::lang::rust_logging::{is_log_macro, is_redacting_name, is_secret_name, logged_values};
 use crate::project::Project;
 use crate::rules::rust::support::param_type;
 use crate::rules::{rule_doc, Check, Ctx, Rule};
@@ -33,11 +33,7 @@ impl RustVisitor for Visitor<'_, '_> {
             }
             // A parameter whose type redacts itself (`password: SecretString`).
             let redacted = v.var.as_ref().is_some_and(|var| {
-                param_type(w, var).is_some_and(|(last, _)| {
-                    ["Secret", "Redact", "Sensitive", "Masked"]
-                        .iter()
-                        .any(|r| last.contains(r))
-                })
+                param_type(w, var).is_some_and(|(last, _)| is_redacting_name(&last))
             });
             if !redacted {
                 names.push(v.name);

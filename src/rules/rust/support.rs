@@ -281,15 +281,9 @@ pub fn unwrap_future(e: &Expr) -> &Expr {
 /// nothing outside the machine reaches such a server — a local daemon's IPC, a sidecar's admin
 /// port, a CLI's callback listener.
 pub fn local_only(cx: &Cx<'_>) -> bool {
-    let Some(f) = cx.current_fn() else {
+    let Some(body) = fn_text_squeezed(cx) else {
         return false;
     };
-    let body: String = cx
-        .file
-        .slice(cx.file.block_range(f.block))
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
     [
         "UnixListener",
         "127.0.0.1",
@@ -360,21 +354,28 @@ pub fn fn_in_file<'f>(file: &'f RustFile, name: &str) -> Option<&'f syn::Block> 
     f.found
 }
 
-/// A type that redacts its `Debug` output (`secrecy::SecretString`, `Secret<String>`,
-/// `SecretBox<..>`, `Redacted<..>`, `Sensitive<..>`).
-pub fn is_redacting_type(ty: &syn::Type) -> bool {
-    struct Names(bool);
-    impl<'ast> Visit<'ast> for Names {
-        fn visit_ident(&mut self, i: &'ast proc_macro2::Ident) {
-            let name = i.to_string();
-            self.0 |= ["Secret", "Redact", "Sensitive", "Masked"]
-                .iter()
-                .any(|n| name.contains(n));
-        }
+/// The value of a string literal, also behind `&`.
+pub fn str_value(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) => Some(s.value()),
+        Expr::Reference(r) => str_value(&r.expr),
+        _ => None,
     }
-    let mut names = Names(false);
-    names.visit_type(ty);
-    names.0
+}
+
+/// Text with all whitespace removed, so a search for `[127,0,0,1]` or `Cache<(),` does not depend
+/// on formatting.
+pub fn squeezed(text: &str) -> String {
+    text.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// The current function's body, [`squeezed`].
+pub fn fn_text_squeezed(cx: &Cx<'_>) -> Option<String> {
+    let f = cx.current_fn()?;
+    Some(squeezed(cx.file.slice(cx.file.block_range(f.block))))
 }
 
 /// Whether the current function's text contains any of `words`.

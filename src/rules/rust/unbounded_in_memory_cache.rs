@@ -1,7 +1,7 @@
 use crate::lang::rust::{call_span, path_segments, walk, Chain, Cx, FnCtx, RustFile, RustVisitor};
 use crate::project::Project;
 use crate::rules::rust::service::handler_bodies;
-use crate::rules::rust::support::later_methods;
+use crate::rules::rust::support::{later_methods, squeezed};
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 
 pub static RULE: Rule = Rule {
@@ -106,10 +106,7 @@ impl RustVisitor for Visitor<'_, '_> {
 fn unit_key(file: &RustFile, at: usize) -> bool {
     let before = &file.text[..at.min(file.text.len())];
     let start = before.char_indices().rev().nth(300).map_or(0, |(i, _)| i);
-    let window: String = before[start..]
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
+    let window = squeezed(&before[start..]);
     // Keys of `()`, `bool` or `u8` bound the cache to a handful of entries.
     window.rfind("Cache<").is_some_and(|i| {
         ["Cache<(),", "Cache<bool,", "Cache<u8,", "Cache<i8,"]
