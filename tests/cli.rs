@@ -683,6 +683,61 @@ fn baseline_from_the_config_file() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The official schema, with format assertions on (`uri`, `uri-reference`): code scanning rejects
+/// uploads that do not validate.
+fn sarif_schema_errors(report: &serde_json::Value) -> Option<String> {
+    let id = "https://raw.githubusercontent.com/oasis-tcs/sarif-spec/master/Schemata/sarif-schema-2.1.0.json";
+    let text = std::fs::read_to_string("tests/data/sarif-schema-2.1.0.json").expect("schema file");
+    let schema: serde_json::Value = serde_json::from_str(&text).expect("schema is JSON");
+    let mut schemas = boon::Schemas::new();
+    let mut compiler = boon::Compiler::new();
+    compiler.enable_format_assertions();
+    compiler.add_resource(id, schema).expect("schema resource");
+    let index = compiler.compile(id, &mut schemas).expect("schema compiles");
+    schemas
+        .validate(report, index)
+        .err()
+        .map(|e| format!("{e:#}"))
+}
+
+#[test]
+fn sarif_of_the_demo_validates_against_the_sarif_schema() {
+    let o = prodlint(&["check", "fixtures/demo", "--format", "sarif"]);
+    let mut report: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("sarif is JSON");
+    assert!(report["runs"][0]["results"]
+        .as_array()
+        .is_some_and(|r| !r.is_empty()));
+    if let Some(errors) = sarif_schema_errors(&report) {
+        panic!("the demo's SARIF does not validate:\n{errors}");
+    }
+    // The validator does reject what the schema forbids.
+    report["runs"][0]["results"][0]["level"] = "fatal".into();
+    report["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] =
+        0.into();
+    let errors = sarif_schema_errors(&report).expect("an invalid report is rejected");
+    assert!(
+        errors.contains("/level") && errors.contains("/startLine"),
+        "{errors}"
+    );
+}
+
+#[test]
+fn sarif_paths_with_spaces_commas_and_non_ascii_stay_valid_uris() {
+    let dir = temp_dir("sarif-uri");
+    let sub = dir.join("deploy dir");
+    std::fs::create_dir_all(&sub).expect("mkdir");
+    std::fs::write(sub.join("my app,v1 é#1.yaml"), BAD_POD).expect("write");
+    let o = prodlint_in(&dir, &["check", ".", "--format", "sarif"], None);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("sarif is JSON");
+    let uri = &report["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+        ["artifactLocation"]["uri"];
+    assert_eq!(uri, "deploy%20dir/my%20app%2Cv1%20%C3%A9%231.yaml");
+    if let Some(errors) = sarif_schema_errors(&report) {
+        panic!("{errors}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn sarif_has_rules_results_regions_and_related_locations() {
     let o = prodlint(&["check", "fixtures/demo", "--format", "sarif"]);
