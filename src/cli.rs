@@ -2,7 +2,7 @@
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -34,10 +34,16 @@ struct Cli {
 enum Command {
     /// Check files and directories (the default command).
     Check(CheckArgs),
-    /// List the rules.
+    /// List the rules: kinds, group, default level and the level under the config in effect.
     Rules {
         #[arg(long, value_enum, default_value_t = RulesFormat::Table)]
         format: RulesFormat,
+        /// Show the levels under this config file instead of the one found from here.
+        #[arg(long, conflicts_with = "no_config")]
+        config: Option<PathBuf>,
+        /// Show the defaults only.
+        #[arg(long)]
+        no_config: bool,
     },
     /// Print a rule's documentation.
     Rule { name: String },
@@ -51,9 +57,9 @@ struct CheckArgs {
     /// Output format [default: full on a terminal, concise otherwise].
     #[arg(long, value_enum)]
     format: Option<OutputFormat>,
-    /// Exit with 1 when a finding has at least this severity.
-    #[arg(long, value_enum, default_value_t = FailOn::Warning)]
-    fail_on: FailOn,
+    /// Exit with 1 when a finding has at least this severity [default: `fail-on` in the config, or warning].
+    #[arg(long, value_enum)]
+    fail_on: Option<FailOn>,
     /// Only these rules or groups (comma separated).
     #[arg(long, value_delimiter = ',')]
     select: Option<Vec<String>>,
@@ -138,8 +144,19 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     };
     match cli.command {
         Command::Check(args) => run_check(args),
-        Command::Rules { format } => {
-            print!("{}", rules_listing(format));
+        Command::Rules {
+            format,
+            config,
+            no_config,
+        } => {
+            let config = match load_config(config, no_config, Path::new(".")) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("error: invalid config: {e}");
+                    return EXIT_ERROR;
+                }
+            };
+            print!("{}", rules_listing(format, &config));
             EXIT_OK
         }
         Command::Rule { name } => match rules::find(&name) {
@@ -207,23 +224,13 @@ fn run_check(args: CheckArgs) -> i32 {
         .filter(|p| p.as_os_str() != "-")
         .cloned()
         .collect();
-    let config_path = if args.no_config {
-        None
-    } else if let Some(p) = &args.config {
-        Some(p.clone())
-    } else {
-        let start = paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
-        config::discover(&start)
-    };
-    let mut config = match config_path {
-        Some(p) => match Config::load(&p) {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!("error: invalid config: {e}");
-                return EXIT_ERROR;
-            }
-        },
-        None => Config::default(),
+    let start = paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
+    let mut config = match load_config(args.config.clone(), args.no_config, &start) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: invalid config: {e}");
+            return EXIT_ERROR;
+        }
     };
     config.cli = CliSelection {
         select: args.select.clone(),
@@ -246,6 +253,7 @@ fn run_check(args: CheckArgs) -> i32 {
     };
 
     let baseline = args.baseline.clone().or_else(|| config.baseline.clone());
+    let report_fail_on = config.fail_on;
     let mut report = engine::check(Options {
         paths,
         stdin,
@@ -325,9 +333,10 @@ fn run_check(args: CheckArgs) -> i32 {
     }
 
     let threshold = match args.fail_on {
-        FailOn::Error => Severity::Error,
-        FailOn::Warning => Severity::Warning,
-        FailOn::Info => Severity::Info,
+        Some(FailOn::Error) => Severity::Error,
+        Some(FailOn::Warning) => Severity::Warning,
+        Some(FailOn::Info) => Severity::Info,
+        None => report_fail_on.unwrap_or(Severity::Warning),
     };
     if !report.io_errors.is_empty() || report.has_internal_errors() {
         EXIT_ERROR
@@ -338,26 +347,81 @@ fn run_check(args: CheckArgs) -> i32 {
     }
 }
 
-/// `prodlint rules --format markdown` is `docs/rules.md`.
-pub fn rules_listing(format: RulesFormat) -> String {
+/// The config file given, the one found from `start`, or none.
+fn load_config(
+    given: Option<PathBuf>,
+    no_config: bool,
+    start: &Path,
+) -> Result<Config, config::ConfigError> {
+    let path = if no_config {
+        None
+    } else {
+        given.or_else(|| config::discover(start))
+    };
+    path.map_or_else(|| Ok(Config::default()), |p| Config::load(&p))
+}
+
+/// A rule's level under a config at the config's root (`off` when disabled), with `*` when an
+/// `[[overrides]]` entry changes it for some paths.
+fn configured_level(rule: &rules::RuleInfo, config: &Config) -> String {
+    let level = config
+        .level(rule, &config.root.join("prodlint"))
+        .map_or("off", Severity::as_str);
+    if config.overridden(rule) {
+        format!("{level}*")
+    } else {
+        level.to_string()
+    }
+}
+
+/// `prodlint rules --format markdown` is `docs/rules.md`; it shows the defaults whatever the config.
+pub fn rules_listing(format: RulesFormat, config: &Config) -> String {
     let reg = rules::registry();
+    let default_level = |r: &rules::RuleInfo| {
+        if r.meta.default {
+            r.meta.level.to_string()
+        } else {
+            "off".to_string()
+        }
+    };
     match format {
         RulesFormat::Table => {
-            let width = reg.iter().map(|r| r.name().len()).max().unwrap_or(0);
-            let mut out = String::new();
-            for r in reg {
-                let enabled = if r.meta.default {
-                    ""
-                } else {
-                    " (off by default)"
-                };
-                out.push_str(&format!(
-                    "{:width$}  {:13} {:7}  {}{enabled}\n",
-                    r.name(),
-                    r.meta.group,
-                    r.meta.level,
-                    r.meta.summary,
-                ));
+            let rows: Vec<[String; 6]> = reg
+                .iter()
+                .map(|r| {
+                    [
+                        r.name().to_string(),
+                        r.meta.kinds.join(","),
+                        r.meta.group.to_string(),
+                        default_level(r),
+                        configured_level(r, config),
+                        r.meta.summary.to_string(),
+                    ]
+                })
+                .collect();
+            let header =
+                ["RULE", "KINDS", "GROUP", "DEFAULT", "CONFIG", "SUMMARY"].map(String::from);
+            let mut widths = [0usize; 5];
+            for row in std::iter::once(&header).chain(&rows) {
+                for (w, cell) in widths.iter_mut().zip(row) {
+                    *w = (*w).max(cell.chars().count());
+                }
+            }
+            let mut out = match &config.path {
+                Some(p) => format!("CONFIG is the level under {}\n", p.display()),
+                None => "No config file found: CONFIG is the default\n".to_string(),
+            };
+            for row in std::iter::once(&header).chain(&rows) {
+                let mut line = String::new();
+                for (w, cell) in widths.iter().zip(row) {
+                    line.push_str(&format!("{cell:w$}  "));
+                }
+                line.push_str(&row[5]);
+                out.push_str(line.trim_end());
+                out.push('\n');
+            }
+            if rows.iter().any(|r| r[4].ends_with('*')) {
+                out.push_str("* [[overrides]] change this rule for some paths\n");
             }
             out
         }
@@ -365,12 +429,16 @@ pub fn rules_listing(format: RulesFormat) -> String {
             let list: Vec<serde_json::Value> = reg
                 .iter()
                 .map(|r| {
+                    let under_config = config.level(r, &config.root.join("prodlint"));
                     serde_json::json!({
                         "name": r.name(),
                         "kinds": r.meta.kinds,
                         "group": r.meta.group,
                         "level": r.meta.level,
                         "default": r.meta.default,
+                        "enabled": under_config.is_some(),
+                        "configured_level": under_config.map(Severity::as_str),
+                        "overridden_for_some_paths": config.overridden(r),
                         "summary": r.meta.summary,
                     })
                 })

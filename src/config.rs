@@ -54,6 +54,12 @@ pub struct Config {
     options: BTreeMap<String, toml::Table>,
     /// `baseline = "…"`: findings listed there are not reported.
     pub baseline: Option<PathBuf>,
+    /// `select = [...]`: only these rules or groups (`--select` replaces it).
+    select: Option<Vec<String>>,
+    /// `ignore = [...]`: never these (`--ignore` adds to it).
+    ignore: Vec<String>,
+    /// `fail-on = "…"`: the lowest severity that makes the run fail (`--fail-on` wins).
+    pub fail_on: Option<Severity>,
     pub cli: CliSelection,
 }
 
@@ -95,6 +101,11 @@ struct RawConfig {
     rule_options: BTreeMap<Spanned<String>, Spanned<toml::Table>>,
     /// A baseline file, relative to the config file.
     baseline: Option<String>,
+    select: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    ignore: Vec<Spanned<String>>,
+    #[serde(rename = "fail-on")]
+    fail_on: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -182,6 +193,36 @@ impl Config {
             Ok(out)
         };
         let rules = entries(raw.rules, "[rules]")?;
+        let selectors = |list: Vec<Spanned<String>>, key: &str| {
+            list.into_iter()
+                .map(|name| {
+                    if rules::find(name.get_ref()).is_none() && !rules::is_group(name.get_ref()) {
+                        return Err(error(
+                            Some(name.span()),
+                            format!(
+                                "unknown rule or group `{}` in `{key}` (see `prodlint rules`)",
+                                name.get_ref()
+                            ),
+                        ));
+                    }
+                    Ok(name.into_inner())
+                })
+                .collect::<Result<Vec<String>, ConfigError>>()
+        };
+        let select = raw.select.map(|l| selectors(l, "select")).transpose()?;
+        let ignore = selectors(raw.ignore, "ignore")?;
+        let fail_on = match raw.fail_on {
+            None => None,
+            Some(level) => Some(Severity::parse(level.get_ref()).ok_or_else(|| {
+                error(
+                    Some(level.span()),
+                    format!(
+                        "invalid `fail-on` level `{}`: expected error, warning or info",
+                        level.get_ref()
+                    ),
+                )
+            })?),
+        };
         let exclude = if raw.files.exclude.is_empty() {
             None
         } else {
@@ -249,6 +290,9 @@ impl Config {
             overrides,
             options,
             baseline: raw.baseline.map(|b| root.join(b)),
+            select,
+            ignore,
+            fail_on,
             cli: CliSelection::default(),
         })
     }
@@ -262,6 +306,15 @@ impl Config {
             let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
             abs.starts_with(&root) && ex.matched_path_or_any_parents(&abs, is_dir).is_ignore()
         }
+    }
+
+    /// Whether an `[[overrides]]` entry changes this rule (or its group) for some paths.
+    pub fn overridden(&self, rule: &RuleInfo) -> bool {
+        self.overrides.iter().any(|o| {
+            o.rules
+                .iter()
+                .any(|e| e.selector == rule.name() || e.selector == rule.meta.group)
+        })
     }
 
     /// A rule's `[rule-options.<rule>]` table, if the config file has one.
@@ -303,7 +356,8 @@ impl Config {
             list.iter()
                 .any(|s| s == rule.name() || s == &rule.meta.group)
         };
-        if let Some(select) = &self.cli.select {
+        let cli_selected = self.cli.select.as_deref().is_some_and(named);
+        if let Some(select) = self.cli.select.as_ref().or(self.select.as_ref()) {
             if rule.meta.group != "meta" && !named(select) {
                 return None;
             }
@@ -311,7 +365,8 @@ impl Config {
                 setting = Setting::Level(rule.level);
             }
         }
-        if named(&self.cli.ignore) {
+        // A rule named on the command line is checked even if the config ignores it.
+        if named(&self.cli.ignore) || (named(&self.ignore) && !cli_selected) {
             return None;
         }
         match setting {
@@ -402,6 +457,32 @@ mod tests {
             bad_type.message.contains("invalid [rule-options"),
             "{bad_type}"
         );
+    }
+
+    #[test]
+    fn select_ignore_and_fail_on_in_the_config() {
+        let mut c = parse(
+            "select = [\"health\", \"image-runs-as-root\"]\nignore = [\"missing-readiness-probe\"]\nfail-on = \"error\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.fail_on, Some(Severity::Error));
+        let at = Path::new("/repo/x");
+        let level = |c: &Config, name: &str| c.level(rules::find(name).unwrap(), at);
+        assert_eq!(level(&c, "image-runs-as-root"), Some(Severity::Warning));
+        assert!(level(&c, "missing-liveness-probe").is_some());
+        assert_eq!(level(&c, "missing-readiness-probe"), None);
+        assert_eq!(level(&c, "image-tag-not-pinned"), None);
+        // --select replaces the config's selection and wins over its ignore list.
+        c.cli.select = Some(vec!["missing-readiness-probe".into()]);
+        assert!(level(&c, "missing-readiness-probe").is_some());
+        assert_eq!(level(&c, "image-runs-as-root"), None);
+
+        let err = parse("select = [\"helth\"]\n").err().unwrap();
+        assert_eq!((err.line, err.column), (1, 11), "{err}");
+        let err = parse("ignore = [\"x\"]\n").err().unwrap();
+        assert!(err.message.contains("`ignore`"), "{err}");
+        let err = parse("fail-on = \"warn\"\n").err().unwrap();
+        assert_eq!((err.line, err.column), (1, 11), "{err}");
     }
 
     #[test]

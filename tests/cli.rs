@@ -764,3 +764,115 @@ fn sarif_has_rules_results_regions_and_related_locations() {
         assert!(["error", "warning", "note"].contains(&r["level"].as_str().unwrap_or("")));
     }
 }
+
+#[test]
+fn rules_listing_shows_levels_under_the_config_in_effect() {
+    let row = |out: &str, rule: &str| -> Vec<String> {
+        out.lines()
+            .find(|l| l.starts_with(&format!("{rule} ")))
+            .unwrap_or_else(|| panic!("no row for {rule} in\n{out}"))
+            .split_whitespace()
+            .take(5)
+            .map(String::from)
+            .collect()
+    };
+    let defaults = stdout(&prodlint(&["rules", "--no-config"]));
+    assert!(defaults.starts_with("No config file found"), "{defaults}");
+    assert_eq!(
+        row(&defaults, "container-runs-as-root"),
+        [
+            "container-runs-as-root",
+            "kubernetes",
+            "security",
+            "warning",
+            "warning"
+        ]
+    );
+    let given = stdout(&prodlint(&[
+        "rules",
+        "--config",
+        "fixtures/cli/config/prodlint.toml",
+    ]));
+    assert_eq!(row(&given, "container-runs-as-root")[4], "off");
+
+    let dir = Path::new("fixtures/cli/config");
+    let configured = stdout(&prodlint_in(dir, &["rules"], None));
+    assert!(
+        configured.starts_with("CONFIG is the level under"),
+        "{configured}"
+    );
+    assert_eq!(row(&configured, "container-runs-as-root")[4], "off");
+    assert_eq!(row(&configured, "image-tag-not-pinned")[4], "error*");
+    assert_eq!(row(&configured, "missing-readiness-probe")[4], "off*");
+
+    let listed = json(&prodlint_in(dir, &["rules", "--format", "json"], None));
+    let rule = listed
+        .as_array()
+        .and_then(|l| l.iter().find(|r| r["name"] == "image-tag-not-pinned"))
+        .expect("rule in the JSON listing");
+    assert_eq!(rule["configured_level"], "error");
+    assert_eq!(rule["overridden_for_some_paths"], true);
+    assert_eq!(rule["level"], "warning");
+}
+
+#[test]
+fn select_ignore_and_fail_on_from_the_config() {
+    let dir = dir_with_bad_pod("config-selection");
+    let run = |config: &str, extra: &[&str]| {
+        std::fs::write(dir.join("prodlint.toml"), config).expect("write");
+        let mut args = vec!["check", ".", "--format", "json"];
+        args.extend_from_slice(extra);
+        let o = prodlint_in(&dir, &args, None);
+        let mut rules: Vec<String> = json(&o)["diagnostics"]
+            .as_array()
+            .map(|d| {
+                d.iter()
+                    .filter_map(|d| d["rule"].as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        rules.sort();
+        rules.dedup();
+        (o.status.code(), rules)
+    };
+    let (code, all) = run("", &[]);
+    assert_eq!(code, Some(1));
+    assert!(all.len() > 2, "{all:?}");
+
+    let (code, selected) = run("select = [\"image-tag-not-pinned\"]\n", &[]);
+    assert_eq!(
+        (code, selected.as_slice()),
+        (Some(1), ["image-tag-not-pinned".to_string()].as_slice())
+    );
+
+    // --select on the command line replaces the config's selection.
+    let (_, replaced) = run(
+        "select = [\"image-tag-not-pinned\"]\n",
+        &["--select", "health"],
+    );
+    assert!(
+        !replaced.is_empty() && replaced.iter().all(|r| r.starts_with("missing-")),
+        "{replaced:?}"
+    );
+
+    let (_, ignored) = run("ignore = [\"image-tag-not-pinned\", \"security\"]\n", &[]);
+    assert!(!ignored.contains(&"image-tag-not-pinned".to_string()));
+    assert!(!ignored.contains(&"container-runs-as-root".to_string()));
+    assert!(
+        ignored.contains(&"missing-memory-limit".to_string()),
+        "{ignored:?}"
+    );
+
+    // fail-on = "error": warnings alone no longer fail the run; --fail-on wins over the config.
+    let (code, _) = run(
+        "fail-on = \"error\"\nselect = [\"image-tag-not-pinned\"]\n",
+        &[],
+    );
+    assert_eq!(code, Some(0));
+    let (code, _) = run(
+        "fail-on = \"error\"\nselect = [\"image-tag-not-pinned\"]\n",
+        &["--fail-on", "warning"],
+    );
+    assert_eq!(code, Some(1));
+    let _ = std::fs::remove_dir_all(&dir);
+}

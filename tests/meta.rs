@@ -193,7 +193,7 @@ fn documented_examples_behave() {
 
 #[test]
 fn rules_md_is_current() {
-    let expected = rules_listing(RulesFormat::Markdown);
+    let expected = rules_listing(RulesFormat::Markdown, &prodlint::config::Config::default());
     let path = Path::new("docs/rules.md");
     if std::env::var_os("PRODLINT_BLESS").is_some() {
         std::fs::write(path, &expected).expect("write docs/rules.md");
