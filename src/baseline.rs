@@ -106,8 +106,16 @@ pub fn apply(report: &mut Report, path: &Path) -> Result<Applied, String> {
         i += 1;
         k
     });
-    Ok(Applied {
-        matched,
-        stale: remaining.values().sum(),
-    })
+    // Entries for files this run did not report on (--changed-since, named files) are not stale.
+    let stale = remaining
+        .iter()
+        .filter(|(e, _)| {
+            report
+                .focused_paths
+                .as_ref()
+                .is_none_or(|paths| paths.contains(&e.path))
+        })
+        .map(|(_, n)| n)
+        .sum();
+    Ok(Applied { matched, stale })
 }

@@ -9,7 +9,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::baseline;
 use crate::config::{self, CliSelection, Config};
 use crate::diagnostic::Severity;
-use crate::engine::{self, Options, StdinInput};
+use crate::engine::{self, normalized, Focus, Options, StdinInput};
+use crate::git;
 use crate::output::{self, Format, Style};
 use crate::rules;
 
@@ -90,8 +91,15 @@ struct CheckArgs {
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
     /// Record every current finding in this baseline file and exit successfully.
-    #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["baseline", "changed_since"])]
     write_baseline: Option<PathBuf>,
+    /// Report only on files changed since the merge base of this git ref and HEAD, including
+    /// uncommitted and untracked files; the files cross-file rules need are still read.
+    #[arg(long, value_name = "REF")]
+    changed_since: Option<String>,
+    /// Apply `[files] exclude` to files named on the command line too (for pre-commit).
+    #[arg(long)]
+    force_exclude: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -252,6 +260,13 @@ fn run_check(args: CheckArgs) -> i32 {
         None
     };
 
+    let (paths, focus) = match focus(&args, paths, reads_stdin, &config) {
+        Ok(narrowed) => narrowed,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_ERROR;
+        }
+    };
     let baseline = args.baseline.clone().or_else(|| config.baseline.clone());
     let report_fail_on = config.fail_on;
     let mut report = engine::check(Options {
@@ -259,6 +274,8 @@ fn run_check(args: CheckArgs) -> i32 {
         stdin,
         config,
         threads: None,
+        focus,
+        force_exclude: args.force_exclude,
     });
 
     if let Some(path) = &args.write_baseline {
@@ -345,6 +362,92 @@ fn run_check(args: CheckArgs) -> i32 {
     } else {
         EXIT_OK
     }
+}
+
+/// What a run reports on. With `--changed-since`, the changed files under the paths; when every
+/// path is a file (what pre-commit passes), those files. Either way the walk then covers the
+/// project around them (the config's directory, else the git work tree, else the file's
+/// directory), so cross-file rules see the same package and manifests as a full run.
+fn focus(
+    args: &CheckArgs,
+    paths: Vec<PathBuf>,
+    reads_stdin: bool,
+    config: &Config,
+) -> Result<(Vec<PathBuf>, Option<Focus>), String> {
+    if let Some(reference) = &args.changed_since {
+        if reads_stdin {
+            return Err("--changed-since cannot be combined with standard input (`-`)".into());
+        }
+        let mut files = Vec::new();
+        let mut changed_in: Vec<(PathBuf, Vec<PathBuf>)> = Vec::new();
+        for root in &paths {
+            let is_file = root.is_file();
+            let dir = match root.parent() {
+                Some(parent) if is_file => parent.to_path_buf(),
+                _ => root.clone(),
+            };
+            let dir = if dir.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                dir
+            };
+            let (top, prefix) = git::location(&dir)?;
+            if !changed_in.iter().any(|(t, _)| *t == top) {
+                let changed = git::changed_files(&top, reference)?;
+                changed_in.push((top.clone(), changed));
+            }
+            let changed = changed_in
+                .iter()
+                .find(|(t, _)| *t == top)
+                .map_or(&[][..], |(_, c)| c.as_slice());
+            // Paths are kept in the form the user wrote, so they compare with the walk's.
+            for rel in changed {
+                if let Ok(rest) = rel.strip_prefix(&prefix) {
+                    let file = dir.join(rest);
+                    if !is_file || normalized(&file) == normalized(root) {
+                        files.push(file);
+                    }
+                }
+            }
+        }
+        let walk = paths
+            .iter()
+            .map(|p| {
+                if p.is_file() {
+                    project_root(p, config)
+                } else {
+                    p.clone()
+                }
+            })
+            .collect();
+        return Ok((walk, Some(Focus { files })));
+    }
+    if paths.is_empty() || !paths.iter().all(|p| p.is_file()) {
+        return Ok((paths, None));
+    }
+    let mut roots: Vec<PathBuf> = Vec::new();
+    for file in &paths {
+        let root = project_root(file, config);
+        if !roots.iter().any(|r| root.starts_with(r)) {
+            roots.retain(|r| !r.starts_with(&root));
+            roots.push(root);
+        }
+    }
+    Ok((roots, Some(Focus { files: paths })))
+}
+
+/// The directory whose files a focused file is checked together with.
+fn project_root(file: &Path, config: &Config) -> PathBuf {
+    let file = normalized(file);
+    if config.path.is_some() && file.starts_with(&config.root) {
+        return config.root.clone();
+    }
+    let dir = file
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    dir.ancestors()
+        .find(|d| d.join(".git").exists())
+        .map_or(dir.clone(), Path::to_path_buf)
 }
 
 /// The config file given, the one found from `start`, or none.

@@ -77,7 +77,11 @@ pub fn display_path(path: &Path) -> String {
 }
 
 /// Walks the given paths. Returns the inputs (sorted, deduplicated) and I/O problems.
-pub fn discover(paths: &[PathBuf], config: &Config) -> (Vec<Input>, Vec<String>) {
+pub fn discover(
+    paths: &[PathBuf],
+    config: &Config,
+    force_exclude: bool,
+) -> (Vec<Input>, Vec<String>) {
     let mut found: BTreeMap<String, Input> = BTreeMap::new();
     let mut errors = Vec::new();
     let mut add = |path: PathBuf, kind: FileKind| {
@@ -97,7 +101,10 @@ pub fn discover(paths: &[PathBuf], config: &Config) -> (Vec<Input>, Vec<String>)
             }
         };
         if meta.is_file() {
-            // Named explicitly: checked even if excluded.
+            // Named explicitly: checked even if excluded, unless --force-exclude.
+            if force_exclude && config.exclusion()(root, false) {
+                continue;
+            }
             if let Some(kind) = classify(root) {
                 add(root.clone(), kind);
             }

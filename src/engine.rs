@@ -35,6 +35,101 @@ pub struct Options {
     pub config: Config,
     /// Worker threads; `None` uses every core.
     pub threads: Option<usize>,
+    /// Report on these files only (changed files, or the files pre-commit passes).
+    pub focus: Option<Focus>,
+    /// Apply `[files] exclude` to files named explicitly, too.
+    pub force_exclude: bool,
+}
+
+/// The files a run reports on, when that is not everything under its paths. The paths are still
+/// walked for the files cross-file rules join a focused file with: the other Rust files of its
+/// package, and every Kubernetes file when a manifest is focused (services, disruption budgets and
+/// autoscalers may live anywhere). Nothing else is read.
+pub struct Focus {
+    pub files: Vec<PathBuf>,
+}
+
+/// An absolute path without `.` components, for comparing paths that were written differently.
+pub fn normalized(path: &Path) -> PathBuf {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    abs.components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect()
+}
+
+/// Narrows the inputs to the focused files and the context they need; returns which inputs are
+/// focused.
+fn narrow_to_focus(
+    inputs: &mut Vec<Input>,
+    focus: &Focus,
+    packages: &PackageCache,
+    config: &Config,
+    force_exclude: bool,
+) -> Vec<bool> {
+    let focused: std::collections::HashSet<PathBuf> =
+        focus.files.iter().map(|f| normalized(f)).collect();
+    // A focused file the walk skipped (excluded, ignored, under `target/`) is still checked when
+    // it was named, unless --force-exclude says otherwise.
+    let excluded = config.exclusion();
+    let present: std::collections::HashSet<PathBuf> =
+        inputs.iter().map(|i| normalized(&i.path)).collect();
+    for file in &focus.files {
+        let Some(kind) = discover::classify(file) else {
+            continue;
+        };
+        if present.contains(&normalized(file))
+            || !file.is_file()
+            || (force_exclude && excluded(file, false))
+        {
+            continue;
+        }
+        inputs.push(Input {
+            path: file.clone(),
+            display: discover::display_path(file),
+            kind,
+        });
+    }
+    let is_focused: Vec<bool> = inputs
+        .iter()
+        .map(|i| focused.contains(&normalized(&i.path)))
+        .collect();
+    let package_root = |i: &Input| packages.package_of(&i.path).map(|p| p.root.clone());
+    let mut rust_packages = std::collections::HashSet::new();
+    let mut manifests = false;
+    for (input, _) in inputs.iter().zip(&is_focused).filter(|(_, f)| **f) {
+        match input.kind {
+            FileKind::Rust => {
+                if let Some(root) = package_root(input) {
+                    rust_packages.insert(root);
+                }
+            }
+            FileKind::Kubernetes => manifests = true,
+            FileKind::Dockerfile => {}
+        }
+    }
+    let keep: Vec<bool> = inputs
+        .iter()
+        .zip(&is_focused)
+        .map(|(input, &focused)| {
+            focused
+                || match input.kind {
+                    FileKind::Rust => {
+                        !rust_packages.is_empty()
+                            && package_root(input).is_some_and(|r| rust_packages.contains(&r))
+                    }
+                    FileKind::Kubernetes => manifests,
+                    FileKind::Dockerfile => false,
+                }
+        })
+        .collect();
+    let mut flags = keep.iter();
+    inputs.retain(|_| flags.next().copied().unwrap_or(false));
+    is_focused
+        .into_iter()
+        .zip(keep)
+        .filter(|(_, k)| *k)
+        .map(|(f, _)| f)
+        .collect()
 }
 
 pub struct Report {
@@ -44,6 +139,8 @@ pub struct Report {
     pub suppressed: usize,
     /// Findings hidden because a baseline lists them.
     pub baselined: usize,
+    /// With a focus, the paths (as shown) of the files reported on; `None` when every file is.
+    pub focused_paths: Option<std::collections::HashSet<String>>,
     /// Paths that could not be read; they make the run exit with code 2.
     pub io_errors: Vec<String>,
     pub elapsed: Duration,
@@ -179,7 +276,13 @@ struct Outcome {
 pub fn check(options: Options) -> Report {
     let start = Instant::now();
     let config = &options.config;
-    let (mut inputs, mut io_errors) = discover::discover(&options.paths, config);
+    let (mut inputs, mut io_errors) =
+        discover::discover(&options.paths, config, options.force_exclude);
+    let packages = PackageCache::default();
+    let focused = options
+        .focus
+        .as_ref()
+        .map(|focus| narrow_to_focus(&mut inputs, focus, &packages, config, options.force_exclude));
     let mut stdin_text = None;
     if let Some(stdin) = options.stdin {
         match discover::classify(Path::new(&stdin.name)) {
@@ -198,7 +301,6 @@ pub fn check(options: Options) -> Report {
         }
     }
 
-    let packages = PackageCache::default();
     let one = |i: usize, input: &Input| -> FileResult {
         let text = match &stdin_text {
             Some((idx, text)) if *idx == i => Ok(Some(text.clone())),
@@ -248,7 +350,9 @@ pub fn check(options: Options) -> Report {
     let mut findings: Vec<Finding> = Vec::new();
     let mut internal: Vec<(FileId, String, Range<usize>)> = Vec::new();
     let mut project = Project::default();
-    for (_, result) in results {
+    // Per source file: whether findings in it are reported (everything, without a focus).
+    let mut reported: Vec<bool> = Vec::new();
+    for (i, result) in results {
         let outcome = match result {
             Ok(Some(o)) => o,
             Ok(None) => continue,
@@ -258,6 +362,11 @@ pub fn check(options: Options) -> Report {
             }
         };
         let id = sources.add(outcome.source);
+        reported.push(
+            focused
+                .as_ref()
+                .is_none_or(|f| f.get(i).copied().unwrap_or(true)),
+        );
         // A per-file check sees only its own file: its labels are all in it.
         findings.extend(outcome.findings.into_iter().map(|mut f| {
             f.file = id;
@@ -327,6 +436,7 @@ pub fn check(options: Options) -> Report {
     }
 
     let suppressed = apply_suppressions(&mut diagnostics, &mut per_file, &sources);
+    diagnostics.retain(|d| reported.get(d.primary.file).copied().unwrap_or(true));
 
     for (file, message, span) in internal {
         diagnostics.push(Diagnostic {
@@ -339,7 +449,14 @@ pub fn check(options: Options) -> Report {
         });
     }
 
-    let files_checked = sources.len();
+    let files_checked = reported.iter().filter(|r| **r).count();
+    let focused_paths = options.focus.as_ref().map(|focus| {
+        focus
+            .files
+            .iter()
+            .map(|f| discover::display_path(f))
+            .collect()
+    });
     name_helm_templates(&mut diagnostics, &mut sources);
 
     for d in &mut diagnostics {
@@ -366,6 +483,7 @@ pub fn check(options: Options) -> Report {
         diagnostics,
         suppressed,
         baselined: 0,
+        focused_paths,
         io_errors,
         elapsed: start.elapsed(),
     }

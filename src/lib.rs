@@ -9,6 +9,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod discover;
 pub mod engine;
+pub mod git;
 pub mod lang;
 pub mod output;
 pub mod project;

@@ -876,3 +876,248 @@ fn select_ignore_and_fail_on_from_the_config() {
     assert_eq!(code, Some(1));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Copies a fixture directory (files only, recursively) into `to`.
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).expect("read fixture dir").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            std::fs::create_dir_all(&target).expect("mkdir");
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+fn reported_paths(o: &Output) -> Vec<String> {
+    let mut paths: Vec<String> = json(o)["diagnostics"]
+        .as_array()
+        .map(|d| {
+            d.iter()
+                .filter_map(|d| d["path"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    paths.sort();
+    paths.dedup();
+    paths
+}
+
+const SERVICE_FOR_WEB: &str = "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  selector: {app: web}\n  ports: [{port: 80}]\n";
+const WEB_DEPLOYMENT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers:\n        - {name: web, image: \"web:1.0\"}\n";
+
+#[test]
+fn explicit_files_are_checked_with_the_files_cross_file_rules_join() {
+    let dir = temp_dir("explicit-context");
+    std::fs::create_dir_all(dir.join("k8s")).expect("mkdir");
+    std::fs::write(dir.join("k8s/deploy.yaml"), WEB_DEPLOYMENT).expect("write");
+    std::fs::write(dir.join("k8s/svc.yaml"), SERVICE_FOR_WEB).expect("write");
+    std::fs::write(dir.join("Dockerfile"), "FROM debian:latest\n").expect("write");
+    copy_tree(
+        Path::new("fixtures/http-server-without-request-timeout/good_layer_elsewhere"),
+        &dir.join("api"),
+    );
+    std::fs::write(dir.join("prodlint.toml"), "").expect("write");
+
+    // The Service in another file makes the Deployment served: the budget finding is reported.
+    let o = prodlint_in(
+        &dir,
+        &[
+            "check",
+            "k8s/deploy.yaml",
+            "--select",
+            "missing-pod-disruption-budget",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(reported_paths(&o), ["k8s/deploy.yaml"]);
+    // The timeout layer in the package's other file silences the server in main.rs, as in a full run.
+    let request_timeout = || {
+        prodlint_in(
+            &dir,
+            &[
+                "check",
+                "api/src/main.rs",
+                "--select",
+                "http-server-without-request-timeout",
+                "--format",
+                "concise",
+            ],
+            None,
+        )
+    };
+    let o = request_timeout();
+    assert!(
+        stdout(&o).starts_with("No problems found in 1 file"),
+        "{}",
+        stdout(&o)
+    );
+    std::fs::write(
+        dir.join("api/src/app.rs"),
+        "pub fn router() -> axum::Router {\n    axum::Router::new()\n}\n",
+    )
+    .expect("write");
+    let o = request_timeout();
+    assert!(
+        stdout(&o).contains("api/src/main.rs:6:5: info[http-server-without-request-timeout]"),
+        "{}",
+        stdout(&o)
+    );
+    // Only the named files are reported on; the context is read, not reported.
+    let o = prodlint_in(
+        &dir,
+        &["check", "k8s/svc.yaml", "Dockerfile", "--format", "json"],
+        None,
+    );
+    assert_eq!(reported_paths(&o), ["Dockerfile"]);
+
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn force_exclude_applies_the_config_to_named_files() {
+    let dir = dir_with_bad_pod("force-exclude");
+    std::fs::write(
+        dir.join("prodlint.toml"),
+        "[files]\nexclude = [\"pod.yaml\"]\n",
+    )
+    .expect("write");
+    let named = prodlint_in(&dir, &["check", "pod.yaml", "--format", "json"], None);
+    assert_eq!(reported_paths(&named), ["pod.yaml"]);
+    let forced = prodlint_in(
+        &dir,
+        &["check", "--force-exclude", "pod.yaml", "--format", "json"],
+        None,
+    );
+    assert_eq!(forced.status.code(), Some(0));
+    assert!(reported_paths(&forced).is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .args([
+            "-c",
+            "user.email=test@example.com",
+            "-c",
+            "user.name=test",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .status()
+        .expect("git runs");
+    assert!(status.success(), "git {args:?}");
+}
+
+#[test]
+fn changed_since_reports_only_changed_and_untracked_files() {
+    let dir = temp_dir("changed-since");
+    std::fs::create_dir_all(dir.join("k8s")).expect("mkdir");
+    std::fs::write(dir.join("k8s/deploy.yaml"), WEB_DEPLOYMENT).expect("write");
+    std::fs::write(dir.join("k8s/svc.yaml"), SERVICE_FOR_WEB).expect("write");
+    std::fs::write(dir.join("k8s/old.yaml"), BAD_POD).expect("write");
+    std::fs::write(dir.join("Dockerfile"), "FROM debian:latest\n").expect("write");
+    git(&dir, &["init", "-q", "-b", "main"]);
+    git(&dir, &["add", "-A"]);
+    git(&dir, &["commit", "-q", "-m", "base"]);
+    git(&dir, &["checkout", "-q", "-b", "feature"]);
+
+    let run = |extra: &[&str]| {
+        let mut args = vec!["check", "--changed-since", "main", "--format", "json"];
+        args.extend_from_slice(extra);
+        prodlint_in(&dir, &args, None)
+    };
+    let o = run(&[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(reported_paths(&o).is_empty());
+
+    // One committed change, one uncommitted change, one untracked file, one deletion.
+    std::fs::write(
+        dir.join("k8s/deploy.yaml"),
+        WEB_DEPLOYMENT.replace("web:1.0", "web:1.1"),
+    )
+    .expect("write");
+    git(&dir, &["commit", "-q", "-am", "bump"]);
+    std::fs::write(dir.join("Dockerfile"), "FROM debian:bookworm\n").expect("write");
+    std::fs::write(
+        dir.join("k8s/new.yaml"),
+        BAD_POD.replace("name: p", "name: q"),
+    )
+    .expect("write");
+    std::fs::remove_file(dir.join("k8s/old.yaml")).expect("rm");
+    let o = run(&[]);
+    assert_eq!(
+        reported_paths(&o),
+        ["Dockerfile", "k8s/deploy.yaml", "k8s/new.yaml"]
+    );
+    // The Service that was not changed still makes the Deployment served.
+    let budget = json(&o)["diagnostics"].as_array().is_some_and(|d| {
+        d.iter()
+            .any(|d| d["rule"] == "missing-pod-disruption-budget")
+    });
+    assert!(budget);
+    // Narrowed to a directory.
+    assert_eq!(
+        reported_paths(&run(&["k8s"])),
+        ["k8s/deploy.yaml", "k8s/new.yaml"]
+    );
+
+    let bad = run_bad(&dir, "no-such-branch");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("no-such-branch"), "{}", stderr(&bad));
+    let injected = run_bad(&dir, "--output=x");
+    assert_eq!(injected.status.code(), Some(2));
+    assert!(!dir.join("x").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn run_bad(dir: &Path, reference: &str) -> Output {
+    let arg = format!("--changed-since={reference}");
+    prodlint_in(dir, &["check", &arg], None)
+}
+
+#[test]
+fn a_focused_run_does_not_call_other_files_baseline_entries_stale() {
+    let dir = dir_with_bad_pod("focus-baseline");
+    std::fs::write(
+        dir.join("other.yaml"),
+        BAD_POD.replace("name: p", "name: o"),
+    )
+    .expect("write");
+    let o = prodlint_in(&dir, &["check", ".", "--write-baseline", "base.json"], None);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = prodlint_in(
+        &dir,
+        &["check", "pod.yaml", "--baseline", "base.json"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(!stderr(&o).contains("no longer match"), "{}", stderr(&o));
+    std::fs::write(dir.join("pod.yaml"), "").expect("write");
+    let o = prodlint_in(
+        &dir,
+        &["check", "pod.yaml", "--baseline", "base.json"],
+        None,
+    );
+    assert!(stderr(&o).contains("no longer match"), "{}", stderr(&o));
+    let o = prodlint_in(
+        &dir,
+        &[
+            "check",
+            "--changed-since",
+            "HEAD",
+            "--write-baseline",
+            "b.json",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -153,6 +153,8 @@ fn findings_of(rule: &rules::RuleInfo, info: &str, code: &str) -> usize {
         }),
         config,
         threads: Some(1),
+        focus: None,
+        force_exclude: false,
     });
     report
         .diagnostics

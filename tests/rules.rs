@@ -95,6 +95,8 @@ fn run(rule: &rules::RuleInfo, case: &Path) -> Report {
         stdin: None,
         config,
         threads: Some(1),
+        focus: None,
+        force_exclude: false,
     });
     if rule.meta.group == "meta" {
         report.diagnostics.retain(|d| d.rule == rule.name());
