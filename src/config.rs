@@ -324,18 +324,22 @@ impl Config {
 
     /// The severity a rule reports at for a file, or `None` when it is off there.
     pub fn level(&self, rule: &RuleInfo, path: &Path) -> Option<Severity> {
-        let mut setting = if rule.meta.default {
+        let default = if rule.meta.default {
             Setting::Level(rule.level)
         } else {
             Setting::Off
         };
-        let apply = |entries: &[Entry], setting: &mut Setting| {
+        let mut setting = default;
+        let mut configured = false;
+        let mut apply = |entries: &[Entry], setting: &mut Setting| {
             // Group entries first, so a rule's own entry wins over its group's.
             for e in entries.iter().filter(|e| e.selector == rule.meta.group) {
                 *setting = e.setting;
+                configured = true;
             }
             for e in entries.iter().filter(|e| e.selector == rule.name()) {
                 *setting = e.setting;
+                configured = true;
             }
         };
         apply(&self.rules, &mut setting);
@@ -361,7 +365,9 @@ impl Config {
             if rule.meta.group != "meta" && !named(select) {
                 return None;
             }
-            if setting == Setting::Off && named(select) {
+            // Selecting a rule turns it on when it is off by default; a rule the config turns off
+            // stays off unless the command line names it.
+            if setting == Setting::Off && named(select) && (!configured || cli_selected) {
                 setting = Setting::Level(rule.level);
             }
         }

@@ -206,3 +206,41 @@ fn rules_md_is_current() {
         "docs/rules.md is out of date: run `PRODLINT_BLESS=1 cargo test --test meta`"
     );
 }
+
+/// The complete example in docs/configuration.md is a config prodlint accepts, and it does what the
+/// page says.
+#[test]
+fn configuration_doc_example_is_valid() {
+    let doc = std::fs::read_to_string("docs/configuration.md").expect("docs/configuration.md");
+    let start = doc.find("```toml\n").expect("a toml example") + "```toml\n".len();
+    let end = start + doc[start..].find("```").expect("end of the example");
+    let config = Config::parse(
+        &doc[start..end],
+        Path::new("prodlint.toml"),
+        Path::new("/repo"),
+    )
+    .unwrap_or_else(|e| panic!("docs/configuration.md example: {e}"));
+    assert_eq!(config.fail_on, Some(prodlint::diagnostic::Severity::Error));
+    let level = |rule: &str, path: &str| {
+        config.level(rules::find(rule).expect("rule exists"), Path::new(path))
+    };
+    assert!(level("missing-liveness-probe", "/repo/k8s/app.yaml").is_some());
+    assert_eq!(
+        level("missing-liveness-probe", "/repo/deploy/dev/app.yaml"),
+        None
+    );
+    assert_eq!(
+        level("single-replica-deployment", "/repo/k8s/app.yaml"),
+        None
+    );
+    // Not selected.
+    assert_eq!(level("container-runs-as-root", "/repo/k8s/app.yaml"), None);
+    assert_eq!(
+        level("image-tag-not-pinned", "/repo/docker/dev.Dockerfile"),
+        Some(prodlint::diagnostic::Severity::Info)
+    );
+    assert_eq!(
+        level("image-tag-not-pinned", "/repo/Dockerfile"),
+        Some(prodlint::diagnostic::Severity::Error)
+    );
+}

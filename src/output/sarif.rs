@@ -21,6 +21,14 @@ fn level(s: Severity) -> &'static str {
 
 /// A relative path as a URI reference: every byte outside the unreserved set and `/` is
 /// percent-encoded.
+/// The "What it does" section of a rule's documentation, without its heading.
+fn what_it_does(body: &str) -> Option<&str> {
+    let start = body.find("## What it does")? + "## What it does".len();
+    let rest = &body[start..];
+    let end = rest.find("\n## ").unwrap_or(rest.len());
+    Some(rest[..end].trim()).filter(|t| !t.is_empty())
+}
+
 fn uri(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     for b in path.bytes() {
@@ -59,7 +67,7 @@ pub fn render(report: &Report) -> String {
             json!({
                 "id": r.name(),
                 "shortDescription": { "text": r.meta.summary },
-                "fullDescription": { "text": r.meta.summary },
+                "fullDescription": { "text": what_it_does(r.body).unwrap_or(&r.meta.summary) },
                 "help": { "text": r.body.trim(), "markdown": r.body.trim() },
                 "defaultConfiguration": { "level": level(r.level), "enabled": r.meta.default },
                 "properties": { "tags": [r.meta.group] },
@@ -128,6 +136,13 @@ pub fn render(report: &Report) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn full_description_is_what_the_rule_does() {
+        let body = "## What it does\nFlags X.\n\nAlso Y.\n\n## Why is this bad?\nZ.\n";
+        assert_eq!(super::what_it_does(body), Some("Flags X.\n\nAlso Y."));
+        assert_eq!(super::what_it_does("## Example\n"), None);
+    }
+
     #[test]
     fn paths_become_uri_references() {
         assert_eq!(
