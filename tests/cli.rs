@@ -441,9 +441,17 @@ fn dir_with_bad_pod(name: &str) -> PathBuf {
 const BAD_POD: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - {name: app, image: \"app:latest\"}\n";
 
 #[test]
-fn ci_formats_on_the_demo() {
-    for format in ["github", "gitlab", "junit", "sarif"] {
-        let o = prodlint(&["check", "fixtures/demo", "--format", format, "--quiet"]);
+fn every_format_on_the_demo() {
+    for format in ["full", "concise", "github", "gitlab", "junit", "sarif"] {
+        let o = prodlint(&[
+            "check",
+            "fixtures/demo",
+            "--format",
+            format,
+            "--quiet",
+            "--color",
+            "never",
+        ]);
         assert_eq!(o.status.code(), Some(1), "{format}: {}", stderr(&o));
         let out = stdout(&o);
         // SARIF embeds every rule's documentation; the snapshot keeps to the results.
