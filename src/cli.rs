@@ -345,6 +345,11 @@ fn run_check(args: CheckArgs) -> i32 {
             if stale == 1 { "y" } else { "ies" }
         );
     }
+    if !args.quiet {
+        for note in &report.skipped {
+            eprintln!("note: {note}");
+        }
+    }
     for e in &report.io_errors {
         eprintln!("error: {e}");
     }

@@ -41,7 +41,6 @@ pub struct CliSelection {
     pub ignore: Vec<String>,
 }
 
-#[derive(Default)]
 pub struct Config {
     /// The file it came from, if any.
     pub path: Option<PathBuf>,
@@ -54,6 +53,8 @@ pub struct Config {
     options: BTreeMap<String, toml::Table>,
     /// `baseline = "…"`: findings listed there are not reported.
     pub baseline: Option<PathBuf>,
+    /// `[files] max-size`: larger files are skipped, not read.
+    pub max_file_size: u64,
     /// `select = [...]`: only these rules or groups (`--select` replaces it).
     select: Option<Vec<String>>,
     /// `ignore = [...]`: never these (`--ignore` adds to it).
@@ -61,6 +62,25 @@ pub struct Config {
     /// `fail-on = "…"`: the lowest severity that makes the run fail (`--fail-on` wins).
     pub fail_on: Option<Severity>,
     pub cli: CliSelection,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            path: None,
+            root: PathBuf::new(),
+            rules: Vec::new(),
+            exclude: None,
+            overrides: Vec::new(),
+            options: BTreeMap::new(),
+            baseline: None,
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            select: None,
+            ignore: Vec::new(),
+            fail_on: None,
+            cli: CliSelection::default(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -113,6 +133,39 @@ struct RawConfig {
 struct RawFiles {
     #[serde(default)]
     exclude: Vec<String>,
+    /// Bytes (`4194304`) or a size with a unit (`"4MiB"`, `"500KB"`).
+    #[serde(rename = "max-size")]
+    max_size: Option<Spanned<toml::Value>>,
+}
+
+/// Files larger than this are skipped with a note, never read: a linter reads whatever is in a
+/// repository, and a 100 MB dump or generated file would cost memory (a Rust file takes about 130
+/// times its size to parse) without a finding anyone wants.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 << 20;
+
+/// `4194304`, `"4MiB"`, `"4 MB"`, `"512KiB"`, `"1GiB"`: decimal (KB, MB, GB) and binary (KiB, MiB, GiB)
+/// units, `B` or none for bytes.
+fn parse_size(value: &toml::Value) -> Option<u64> {
+    match value {
+        toml::Value::Integer(n) => u64::try_from(*n).ok(),
+        toml::Value::String(s) => {
+            let s = s.trim();
+            let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+            let number: u64 = s[..split].parse().ok()?;
+            let factor: u64 = match s[split..].trim().to_ascii_lowercase().as_str() {
+                "" | "b" => 1,
+                "kb" => 1_000,
+                "kib" => 1 << 10,
+                "mb" => 1_000_000,
+                "mib" => 1 << 20,
+                "gb" => 1_000_000_000,
+                "gib" => 1 << 30,
+                _ => return None,
+            };
+            number.checked_mul(factor)
+        }
+        _ => None,
+    }
 }
 
 #[derive(Deserialize)]
@@ -193,6 +246,15 @@ impl Config {
             Ok(out)
         };
         let rules = entries(raw.rules, "[rules]")?;
+        let max_file_size = match &raw.files.max_size {
+            None => DEFAULT_MAX_FILE_SIZE,
+            Some(v) => parse_size(v.get_ref()).ok_or_else(|| {
+                error(
+                    Some(v.span()),
+                    "invalid [files] max-size: expected bytes (`4194304`) or a size like \"4MiB\" or \"500KB\"".into(),
+                )
+            })?,
+        };
         let selectors = |list: Vec<Spanned<String>>, key: &str| {
             list.into_iter()
                 .map(|name| {
@@ -290,6 +352,7 @@ impl Config {
             overrides,
             options,
             baseline: raw.baseline.map(|b| root.join(b)),
+            max_file_size,
             select,
             ignore,
             fail_on,
@@ -489,6 +552,26 @@ mod tests {
         assert!(err.message.contains("`ignore`"), "{err}");
         let err = parse("fail-on = \"warn\"\n").err().unwrap();
         assert_eq!((err.line, err.column), (1, 11), "{err}");
+    }
+
+    #[test]
+    fn max_size_takes_bytes_or_units() {
+        assert_eq!(parse("").unwrap().max_file_size, DEFAULT_MAX_FILE_SIZE);
+        let size = |v: &str| parse(&format!("[files]\nmax-size = {v}\n")).map(|c| c.max_file_size);
+        assert_eq!(size("4096"), Ok(4096));
+        assert_eq!(size("\"4MiB\""), Ok(4 << 20));
+        assert_eq!(size("\"500 KB\""), Ok(500_000));
+        assert_eq!(size("\"1gib\""), Ok(1 << 30));
+        for bad in [
+            "-1",
+            "\"4 MiBs\"",
+            "\"MiB\"",
+            "true",
+            "\"99999999999999999999GB\"",
+        ] {
+            let err = size(bad).err().unwrap_or_else(|| panic!("{bad} accepted"));
+            assert_eq!((err.line, err.column), (2, 12), "{err}");
+        }
     }
 
     #[test]

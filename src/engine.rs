@@ -141,6 +141,8 @@ pub struct Report {
     pub baselined: usize,
     /// With a focus, the paths (as shown) of the files reported on; `None` when every file is.
     pub focused_paths: Option<std::collections::HashSet<String>>,
+    /// Files not read because they are over `[files] max-size`, as notes for the user.
+    pub skipped: Vec<String>,
     /// Paths that could not be read; they make the run exit with code 2.
     pub io_errors: Vec<String>,
     pub elapsed: Duration,
@@ -301,12 +303,28 @@ pub fn check(options: Options) -> Report {
         }
     }
 
+    let too_large: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let one = |i: usize, input: &Input| -> FileResult {
-        let text = match &stdin_text {
-            Some((idx, text)) if *idx == i => Ok(Some(text.clone())),
-            _ => read_text(&input.path),
+        let read = match &stdin_text {
+            Some((idx, text)) if *idx == i => Read::Text(text.clone()),
+            _ => read_text(&input.path, config.max_file_size)?,
         };
-        text.map(|t| t.and_then(|t| process(input, t, config, &packages)))
+        match read {
+            Read::Text(text) => Ok(process(input, text, config, &packages)),
+            Read::NotText => Ok(None),
+            Read::TooLarge(size) => {
+                too_large
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(format!(
+                    "skipped `{}`: {} is over the {} limit (`[files] max-size` in prodlint.toml)",
+                    input.display,
+                    human_size(size),
+                    human_size(config.max_file_size)
+                ));
+                Ok(None)
+            }
+        }
     };
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<(usize, FileResult)>> = Mutex::new(Vec::new());
@@ -483,20 +501,57 @@ pub fn check(options: Options) -> Report {
         diagnostics,
         suppressed,
         baselined: 0,
+        skipped: {
+            let mut s = too_large.into_inner().unwrap_or_else(|e| e.into_inner());
+            s.sort();
+            s
+        },
         focused_paths,
         io_errors,
         elapsed: start.elapsed(),
     }
 }
 
-/// Reads a file; `Ok(None)` for binary or non-UTF-8 content, which is skipped silently.
-fn read_text(path: &Path) -> Result<Option<String>, String> {
-    let bytes =
-        std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-    if bytes.iter().take(8192).any(|&b| b == 0) {
-        return Ok(None);
+/// How a file's content was read.
+enum Read {
+    Text(String),
+    /// Binary (a NUL in the first 8 KiB) or not UTF-8: skipped silently.
+    NotText,
+    /// Over `[files] max-size`: skipped with a note, with its size.
+    TooLarge(u64),
+}
+
+/// Reads a file, never more than `max` bytes of it.
+fn read_text(path: &Path, max: u64) -> Result<Read, String> {
+    use std::io::Read as _;
+    let error = |e: std::io::Error| format!("cannot read `{}`: {e}", path.display());
+    let file = std::fs::File::open(path).map_err(error)?;
+    let len = file.metadata().map_err(error)?.len();
+    if len > max {
+        return Ok(Read::TooLarge(len));
     }
-    Ok(String::from_utf8(bytes).ok())
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    // The file may grow between the size check and the read.
+    let read = file
+        .take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(error)?;
+    if read as u64 > max {
+        return Ok(Read::TooLarge(read as u64));
+    }
+    if bytes.iter().take(8192).any(|&b| b == 0) {
+        return Ok(Read::NotText);
+    }
+    Ok(String::from_utf8(bytes).map_or(Read::NotText, Read::Text))
+}
+
+fn human_size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 30 => format!("{:.1} GiB", b as f64 / (1u64 << 30) as f64),
+        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64),
+        b if b >= 1 << 10 => format!("{:.1} KiB", b as f64 / (1u64 << 10) as f64),
+        b => format!("{b} bytes"),
+    }
 }
 
 thread_local! {

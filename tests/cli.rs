@@ -353,15 +353,16 @@ fn hostile_input_never_stops_the_run() {
         s
     })
     .unwrap();
-    // A 10 MB manifest and a 10 MB Rust file.
+    // A 2 MB manifest and a 2 MB Rust file: read and checked (a 10 MB pair made the debug test
+    // suite 15 s slower without testing more).
     let mut big = String::new();
-    while big.len() < 10 << 20 {
+    while big.len() < 2 << 20 {
         big.push_str("---\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - {name: c, image: c:1, resources: {limits: {memory: 1Gi}}, livenessProbe: {tcpSocket: {port: 1}}, readinessProbe: {tcpSocket: {port: 1}}}\n");
     }
     std::fs::write(dir.join("big.yaml"), &big).unwrap();
     let mut big_rs = String::new();
     let mut i = 0;
-    while big_rs.len() < 10 << 20 {
+    while big_rs.len() < 2 << 20 {
         big_rs.push_str(&format!("pub fn f{i}() -> u32 {{ let x = {i}; x + 1 }}\n"));
         i += 1;
     }
@@ -385,6 +386,158 @@ fn hostile_input_never_stops_the_run() {
     // truncated.yaml, invalid.rs, deep.rs, deep.yaml, bomb.yaml
     assert_eq!(parse_errors, 5, "{v}");
     assert!(!rules.iter().any(|r| r == "internal-error"), "{v}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Inputs sized so that anything quadratic in lines, continuations or line length would take
+/// minutes and hang the suite; linear code takes milliseconds.
+#[test]
+fn pathological_shapes_stay_linear() {
+    let dir = temp_dir("shapes");
+    let mut continued = String::from("FROM debian:12\nRUN echo start \\\n");
+    for i in 0..200_000 {
+        continued.push_str(&format!("  && echo {i} \\\n"));
+    }
+    continued.push_str("  && echo end\n");
+    std::fs::write(dir.join("continued.Dockerfile"), continued).expect("write");
+    let long_line = format!("FROM debian:12\nRUN echo {}\n", "a".repeat(5 << 20));
+    std::fs::write(dir.join("long.Dockerfile"), long_line).expect("write");
+    let mut args = String::from("FROM debian:12\n");
+    for i in 0..50_000 {
+        args.push_str(&format!("ARG A{i}=x\nENV B{i}=${{A{i}}}\n"));
+    }
+    std::fs::write(dir.join("args.Dockerfile"), args).expect("write");
+    let heredoc = format!(
+        "FROM debian:12\nRUN <<EOF\n{}EOF\n",
+        "echo hi\n".repeat(200_000)
+    );
+    std::fs::write(dir.join("heredoc.Dockerfile"), heredoc).expect("write");
+    let yaml = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: x}}\ndata: {{a: \"{}\"}}\n",
+        "a".repeat(5 << 20)
+    );
+    std::fs::write(dir.join("long.yaml"), yaml).expect("write");
+    let rust = format!("fn f() -> &'static str {{ \"{}\" }}\n", "a".repeat(5 << 20));
+    std::fs::write(dir.join("long.rs"), rust).expect("write");
+
+    let o = prodlint(&[
+        "check",
+        dir.to_str().unwrap_or("."),
+        "--format",
+        "json",
+        "--no-config",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v = json(&o);
+    assert_eq!(v["summary"]["files_checked"], 6, "{v}");
+    assert!(
+        !rules_of(&v)
+            .iter()
+            .any(|r| r == "internal-error" || r == "parse-error"),
+        "{v}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn files_over_the_size_limit_are_skipped_with_a_note_not_read() {
+    let dir = dir_with_bad_pod("too-large");
+    // 100 MB, sparse: the file costs no disk, and reading it would cost 100 MB of memory.
+    let huge = std::fs::File::create(dir.join("huge.yaml")).expect("create");
+    huge.set_len(100 << 20).expect("set_len");
+    drop(huge);
+    let o = prodlint_in(&dir, &["check", ".", "--format", "concise"], None);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "the rest is checked: {}",
+        stderr(&o)
+    );
+    assert!(stdout(&o).contains("pod.yaml"), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("note: skipped `huge.yaml`: 100.0 MiB is over the 10.0 MiB limit"),
+        "{}",
+        stderr(&o)
+    );
+    // The limit is configurable; a file named on the command line is not exempt.
+    std::fs::write(dir.join("prodlint.toml"), "[files]\nmax-size = \"100B\"\n").expect("write");
+    let o = prodlint_in(&dir, &["check", "pod.yaml", "--format", "concise"], None);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stderr(&o).contains("skipped `pod.yaml`"), "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn unreadable_special_and_looping_paths_are_reported_and_the_rest_is_checked() {
+    let dir = dir_with_bad_pod("unreadable");
+    let missing = dir.join("missing.yaml");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // A symlink loop, a named pipe that would block a reader forever, and a file and a
+        // directory nobody may read (root may read them anyway; then they are simply checked).
+        std::os::unix::fs::symlink(dir.join("loop-b"), dir.join("loop-a")).expect("symlink");
+        std::os::unix::fs::symlink(dir.join("loop-a"), dir.join("loop-b")).expect("symlink");
+        let fifo = dir.join("pipe.yaml");
+        let made = Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+        std::fs::write(
+            dir.join("secret.yaml"),
+            BAD_POD.replace("name: p", "name: s"),
+        )
+        .expect("write");
+        std::fs::set_permissions(
+            dir.join("secret.yaml"),
+            std::fs::Permissions::from_mode(0o000),
+        )
+        .expect("chmod");
+        std::fs::create_dir_all(dir.join("locked")).expect("mkdir");
+        std::fs::write(dir.join("locked/pod.yaml"), BAD_POD).expect("write");
+        std::fs::set_permissions(dir.join("locked"), std::fs::Permissions::from_mode(0o000))
+            .expect("chmod");
+    }
+    let o = prodlint_in(
+        &dir,
+        &[
+            "check",
+            ".",
+            missing.to_str().unwrap_or("missing.yaml"),
+            "loop-a",
+            "pipe.yaml",
+            "--format",
+            "concise",
+        ],
+        None,
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        stdout(&o).contains("pod.yaml:"),
+        "the rest is checked: {}",
+        stdout(&o)
+    );
+    assert!(
+        err.contains("cannot read") && err.contains("missing.yaml"),
+        "{err}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert!(err.contains("loop-a"), "{err}");
+        let root = Command::new("id")
+            .arg("-u")
+            .output()
+            .map(|o| o.stdout == b"0\n");
+        if !root.unwrap_or(false) {
+            assert!(
+                err.contains("secret.yaml") && err.contains("locked"),
+                "{err}"
+            );
+        }
+        for p in ["secret.yaml", "locked"] {
+            let _ = std::fs::set_permissions(dir.join(p), std::fs::Permissions::from_mode(0o755));
+        }
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 
