@@ -1,0 +1,27 @@
+//! Shared by the targets: one whole check of one input, as `prodlint check -` runs it.
+
+use prodlint::config::Config;
+use prodlint::engine::{check, Options, StdinInput, INTERNAL_ERROR};
+
+/// Parses `text` as the kind `name` stands for and runs every rule, cross-file ones included.
+/// libfuzzer-sys aborts on any panic, even one the engine would catch and report, so a crash is
+/// a panic somewhere in parsing or a rule; an `internal-error` diagnostic is treated the same.
+pub fn check_one(name: &str, data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let report = check(Options {
+        paths: Vec::new(),
+        stdin: Some(StdinInput {
+            name: name.into(),
+            text: text.into(),
+        }),
+        config: Config::default(),
+        threads: Some(1),
+        focus: None,
+        force_exclude: false,
+    });
+    if let Some(d) = report.diagnostics.iter().find(|d| d.rule == INTERNAL_ERROR) {
+        panic!("internal error: {}", d.message);
+    }
+}
