@@ -34,7 +34,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Check files and directories (the default command).
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// List the rules: kinds, group, default level and the level under the config in effect.
     Rules {
         #[arg(long, value_enum, default_value_t = RulesFormat::Table)]
@@ -100,6 +100,9 @@ struct CheckArgs {
     /// Apply `[files] exclude` to files named on the command line too (for pre-commit).
     #[arg(long)]
     force_exclude: bool,
+    /// Worker threads [default: one per core].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -151,7 +154,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         }
     };
     match cli.command {
-        Command::Check(args) => run_check(args),
+        Command::Check(args) => run_check(*args),
         Command::Rules {
             format,
             config,
@@ -273,7 +276,7 @@ fn run_check(args: CheckArgs) -> i32 {
         paths,
         stdin,
         config,
-        threads: None,
+        threads: args.threads.map(usize::from),
         focus,
         force_exclude: args.force_exclude,
     });

@@ -31,11 +31,50 @@ impl Rng {
 
 /// Bytes that mean something to one of the parsers.
 const INTERESTING: &[&[u8]] = &[
-    b"\\\n", b"\n", b"\r\n", b"\"", b"'", b"{", b"}", b"[", b"]", b"(", b")", b"<<EOF\n", b"EOF\n",
-    b"&a ", b"*a", b"<<: ", b"- ", b": ", b"# prodlint: ignore[", b"// prodlint: ignore-file[", b"${",
-    b"$", b"\t", b"\xc3\xa9", b"\xe2\x80\xa8", b"\0", b"---\n", b"async ", b"move ", b".await",
-    b"tokio::spawn(", b"select! {", b"::", b"#[cfg(test)]", b"r#\"", b"\"#", b"ENTRYPOINT ",
-    b"FROM ", b"AS ", b"ARG ", b"ENV ", b"kind: Deployment\n", b"apiVersion: v1\n", b"    ",
+    b"\\\n",
+    b"\n",
+    b"\r\n",
+    b"\"",
+    b"'",
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b"(",
+    b")",
+    b"<<EOF\n",
+    b"EOF\n",
+    b"&a ",
+    b"*a",
+    b"<<: ",
+    b"- ",
+    b": ",
+    b"# prodlint: ignore[",
+    b"// prodlint: ignore-file[",
+    b"${",
+    b"$",
+    b"\t",
+    b"\xc3\xa9",
+    b"\xe2\x80\xa8",
+    b"\0",
+    b"---\n",
+    b"async ",
+    b"move ",
+    b".await",
+    b"tokio::spawn(",
+    b"select! {",
+    b"::",
+    b"#[cfg(test)]",
+    b"r#\"",
+    b"\"#",
+    b"ENTRYPOINT ",
+    b"FROM ",
+    b"AS ",
+    b"ARG ",
+    b"ENV ",
+    b"kind: Deployment\n",
+    b"apiVersion: v1\n",
+    b"    ",
 ];
 
 fn mutate(rng: &mut Rng, base: &[u8], other: &[u8]) -> Vec<u8> {
@@ -62,8 +101,14 @@ fn mutate(rng: &mut Rng, base: &[u8], other: &[u8]) -> Vec<u8> {
             }
             4 => {
                 // Duplicate a line many times: repetition finds non-linear paths.
-                let start = out[..at].iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
-                let end = out[at..].iter().position(|&b| b == b'\n').map_or(out.len(), |p| at + p + 1);
+                let start = out[..at]
+                    .iter()
+                    .rposition(|&b| b == b'\n')
+                    .map_or(0, |p| p + 1);
+                let end = out[at..]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(out.len(), |p| at + p + 1);
                 let line = out[start..end].to_vec();
                 for _ in 0..rng.below(50) {
                     out.splice(end..end, line.iter().copied());
