@@ -3,6 +3,9 @@
 use prodlint::config::Config;
 use prodlint::engine::{check, Options, StdinInput, INTERNAL_ERROR};
 
+/// `name` should not lead to a real directory: the Rust front end looks for the enclosing
+/// `Cargo.toml` on disk, and parsing fuzz/Cargo.lock on every input would make fuzzing slow.
+///
 /// Parses `text` as the kind `name` stands for and runs every rule, cross-file ones included.
 /// libfuzzer-sys aborts on any panic, even one the engine would catch and report, so a crash is
 /// a panic somewhere in parsing or a rule; an `internal-error` diagnostic is treated the same.

@@ -2,4 +2,4 @@
 
 mod common;
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| common::check_one("fuzz.rs", data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| common::check_one("/nonexistent/fuzz.rs", data));
