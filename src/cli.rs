@@ -400,14 +400,15 @@ fn focus(
                 dir
             };
             let (top, prefix) = git::location(&dir)?;
-            if !changed_in.iter().any(|(t, _)| *t == top) {
-                let changed = git::changed_files(&top, reference)?;
-                changed_in.push((top.clone(), changed));
-            }
-            let changed = changed_in
-                .iter()
-                .find(|(t, _)| *t == top)
-                .map_or(&[][..], |(_, c)| c.as_slice());
+            let known = changed_in.iter().position(|(t, _)| *t == top);
+            let index = match known {
+                Some(i) => i,
+                None => {
+                    changed_in.push((top.clone(), git::changed_files(&top, reference)?));
+                    changed_in.len() - 1
+                }
+            };
+            let changed = changed_in.get(index).map_or(&[][..], |(_, c)| c.as_slice());
             // Paths are kept in the form the user wrote, so they compare with the walk's.
             for rel in changed {
                 if let Ok(rest) = rel.strip_prefix(&prefix) {
@@ -472,12 +473,16 @@ fn load_config(
     path.map_or_else(|| Ok(Config::default()), |p| Config::load(&p))
 }
 
+/// A rule's level for a file at the config's root (where no path-specific override applies
+/// unless it matches everything).
+fn level_at_root(rule: &rules::RuleInfo, config: &Config) -> Option<Severity> {
+    config.level(rule, &config.root.join("prodlint"))
+}
+
 /// A rule's level under a config at the config's root (`off` when disabled), with `*` when an
 /// `[[overrides]]` entry changes it for some paths.
 fn configured_level(rule: &rules::RuleInfo, config: &Config) -> String {
-    let level = config
-        .level(rule, &config.root.join("prodlint"))
-        .map_or("off", Severity::as_str);
+    let level = level_at_root(rule, config).map_or("off", Severity::as_str);
     if config.overridden(rule) {
         format!("{level}*")
     } else {
@@ -540,7 +545,7 @@ pub fn rules_listing(format: RulesFormat, config: &Config) -> String {
             let list: Vec<serde_json::Value> = reg
                 .iter()
                 .map(|r| {
-                    let under_config = config.level(r, &config.root.join("prodlint"));
+                    let under_config = level_at_root(r, config);
                     serde_json::json!({
                         "name": r.name(),
                         "kinds": r.meta.kinds,

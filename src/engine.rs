@@ -89,29 +89,28 @@ fn narrow_to_focus(
             kind,
         });
     }
+    let package_root = |i: &Input| packages.package_of(&i.path).map(|p| p.root.clone());
     let is_focused: Vec<bool> = inputs
         .iter()
         .map(|i| focused.contains(&normalized(&i.path)))
         .collect();
-    let package_root = |i: &Input| packages.package_of(&i.path).map(|p| p.root.clone());
-    let mut rust_packages = std::collections::HashSet::new();
-    let mut manifests = false;
-    for (input, _) in inputs.iter().zip(&is_focused).filter(|(_, f)| **f) {
-        match input.kind {
-            FileKind::Rust => {
-                if let Some(root) = package_root(input) {
-                    rust_packages.insert(root);
-                }
-            }
-            FileKind::Kubernetes => manifests = true,
-            FileKind::Dockerfile => {}
-        }
-    }
-    let keep: Vec<bool> = inputs
-        .iter()
-        .zip(&is_focused)
-        .map(|(input, &focused)| {
-            focused
+    let focused_inputs = || {
+        inputs
+            .iter()
+            .zip(&is_focused)
+            .filter(|(_, f)| **f)
+            .map(|(i, _)| i)
+    };
+    let rust_packages: std::collections::HashSet<PathBuf> = focused_inputs()
+        .filter(|i| i.kind == FileKind::Rust)
+        .filter_map(package_root)
+        .collect();
+    let manifests = focused_inputs().any(|i| i.kind == FileKind::Kubernetes);
+    let (kept, flags) = std::mem::take(inputs)
+        .into_iter()
+        .zip(is_focused)
+        .filter(|(input, focused)| {
+            *focused
                 || match input.kind {
                     FileKind::Rust => {
                         !rust_packages.is_empty()
@@ -121,15 +120,9 @@ fn narrow_to_focus(
                     FileKind::Dockerfile => false,
                 }
         })
-        .collect();
-    let mut flags = keep.iter();
-    inputs.retain(|_| flags.next().copied().unwrap_or(false));
-    is_focused
-        .into_iter()
-        .zip(keep)
-        .filter(|(_, k)| *k)
-        .map(|(f, _)| f)
-        .collect()
+        .unzip();
+    *inputs = kept;
+    flags
 }
 
 pub struct Report {
@@ -273,6 +266,22 @@ struct Outcome {
     suppressions: Suppressions,
     rust_facts: Option<(Option<PathBuf>, crate::project::RustFacts)>,
     k8s_facts: Option<kubernetes::K8sFacts>,
+}
+
+/// The whole check of one text, as `prodlint check - --stdin-filename NAME` runs it, with one
+/// worker thread.
+pub fn check_text(name: &str, text: &str, config: Config) -> Report {
+    check(Options {
+        paths: Vec::new(),
+        stdin: Some(StdinInput {
+            name: name.into(),
+            text: text.into(),
+        }),
+        config,
+        threads: Some(1),
+        focus: None,
+        force_exclude: false,
+    })
 }
 
 pub fn check(options: Options) -> Report {

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use prodlint::cli::{rules_listing, RulesFormat};
 use prodlint::config::{CliSelection, Config};
-use prodlint::engine::{check, Options, StdinInput};
+use prodlint::engine::check_text;
 use prodlint::rules::{self, registry};
 
 const SECTIONS: &[&str] = &[
@@ -145,18 +145,7 @@ fn findings_of(rule: &rules::RuleInfo, info: &str, code: &str) -> usize {
             ignore: Vec::new(),
         };
     }
-    let report = check(Options {
-        paths: Vec::new(),
-        stdin: Some(StdinInput {
-            name: name.into(),
-            text: code.into(),
-        }),
-        config,
-        threads: Some(1),
-        focus: None,
-        force_exclude: false,
-    });
-    report
+    check_text(name, code, config)
         .diagnostics
         .iter()
         .filter(|d| d.rule == rule.name())

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use prodlint::config::Config;
-use prodlint::engine::{check, Options, StdinInput, INTERNAL_ERROR};
+use prodlint::engine::{check_text, INTERNAL_ERROR};
 
 /// xorshift64*: deterministic, so a failure reproduces from its seed.
 struct Rng(u64);
@@ -154,17 +154,7 @@ fn fuzz_kind(name: &str, wanted: impl Fn(&Path) -> bool, rounds: usize, seed: u6
         let state = rng.0;
         let mutant = mutate(&mut rng, base, other);
         let text = String::from_utf8_lossy(&mutant).into_owned();
-        let report = check(Options {
-            paths: Vec::new(),
-            stdin: Some(StdinInput {
-                name: name.into(),
-                text: text.clone(),
-            }),
-            config: Config::default(),
-            threads: Some(1),
-            focus: None,
-            force_exclude: false,
-        });
+        let report = check_text(name, &text, Config::default());
         for d in &report.diagnostics {
             assert!(
                 d.rule != INTERNAL_ERROR,

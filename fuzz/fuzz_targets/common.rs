@@ -1,7 +1,7 @@
 //! Shared by the targets: one whole check of one input, as `prodlint check -` runs it.
 
 use prodlint::config::Config;
-use prodlint::engine::{check, Options, StdinInput, INTERNAL_ERROR};
+use prodlint::engine::{check_text, INTERNAL_ERROR};
 
 /// `name` should not lead to a real directory: the Rust front end looks for the enclosing
 /// `Cargo.toml` on disk, and parsing fuzz/Cargo.lock on every input would make fuzzing slow.
@@ -13,17 +13,7 @@ pub fn check_one(name: &str, data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let report = check(Options {
-        paths: Vec::new(),
-        stdin: Some(StdinInput {
-            name: name.into(),
-            text: text.into(),
-        }),
-        config: Config::default(),
-        threads: Some(1),
-        focus: None,
-        force_exclude: false,
-    });
+    let report = check_text(name, text, Config::default());
     if let Some(d) = report.diagnostics.iter().find(|d| d.rule == INTERNAL_ERROR) {
         panic!("internal error: {}", d.message);
     }
