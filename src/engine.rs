@@ -677,15 +677,9 @@ fn process(
             let parsed = guarded_value(|| rust::RustFile::parse(text, package.clone(), is_test));
             match parsed {
                 Ok(Ok(file)) => {
-                    if let Ok(facts) = guarded_value(|| rust::facts(&file)) {
+                    let facts = check_rust(&file, &levels, config, &mut findings, &mut internal);
+                    if let Some(facts) = facts {
                         rust_facts = Some((package.as_ref().map(|p| p.root.clone()), facts));
-                    }
-                    for info in rules::registry() {
-                        for check in info.rule.checks {
-                            if let Check::Rust(f) = check {
-                                run(info, &mut findings, &mut internal, &|cx| f(&file, cx));
-                            }
-                        }
                     }
                     drop(file);
                 }
@@ -794,6 +788,124 @@ fn process(
         rust_facts,
         k8s_facts,
     })
+}
+
+/// Runs every enabled Rust rule and the fact extraction in one walk of the file; returns the
+/// facts (`None` if extracting them panicked).
+fn check_rust(
+    file: &rust::RustFile,
+    levels: &[(&'static str, Severity)],
+    config: &Config,
+    findings: &mut Vec<Finding>,
+    internal: &mut Vec<(String, Range<usize>)>,
+) -> Option<crate::project::RustFacts> {
+    let checks: Vec<(&RuleInfo, rules::RustCheck)> = rules::registry()
+        .iter()
+        .filter(|info| levels.iter().any(|(r, _)| *r == info.name()))
+        .flat_map(|info| {
+            info.rule.checks.iter().filter_map(move |c| match c {
+                Check::Rust(f) => Some((info, *f)),
+                _ => None,
+            })
+        })
+        .collect();
+    let mut outs: Vec<Vec<Finding>> = checks.iter().map(|_| Vec::new()).collect();
+    let mut ctxs: Vec<Ctx> = checks
+        .iter()
+        .zip(outs.iter_mut())
+        .map(|((info, _), out)| Ctx::new(info.name(), 0, out, config.options(info.name())))
+        .collect();
+    let mut visitors: Vec<(&'static str, Box<dyn rust::RustVisitor>)> = Vec::new();
+    for ((info, make), cx) in checks.iter().zip(ctxs.iter_mut()) {
+        match guarded_value(|| make(file, cx)) {
+            Ok(Some(visitor)) => visitors.push((info.name(), visitor)),
+            Ok(None) => {}
+            Err(msg) => internal.push((
+                format!("rule `{}` panicked on this file: {msg}", info.name()),
+                0..0,
+            )),
+        }
+    }
+    let mut facts = rust::FactsVisitor::new(file);
+    let mut members: Vec<Member> = visitors
+        .iter_mut()
+        .map(|(rule, visitor)| Member {
+            rule,
+            visitor: &mut **visitor,
+            panicked: None,
+        })
+        .collect();
+    members.push(Member {
+        rule: "",
+        visitor: &mut facts,
+        panicked: None,
+    });
+    let mut fanout = Fanout(members);
+    rust::walk(file, &mut fanout);
+    let mut facts_ok = true;
+    for m in fanout.0 {
+        match (m.panicked, m.rule) {
+            (Some(_), "") => facts_ok = false,
+            (Some(msg), rule) => {
+                internal.push((format!("rule `{rule}` panicked on this file: {msg}"), 0..0))
+            }
+            (None, _) => {}
+        }
+    }
+    drop(visitors);
+    drop(ctxs);
+    findings.extend(outs.into_iter().flatten());
+    facts_ok.then(|| facts.finish())
+}
+
+/// One visitor of a shared walk; after a panic it is left out of the rest of the walk.
+struct Member<'v> {
+    /// The rule it belongs to; empty for the fact extraction.
+    rule: &'static str,
+    visitor: &'v mut dyn rust::RustVisitor,
+    panicked: Option<String>,
+}
+
+/// Hands every callback of one walk to each member, each guarded on its own so a panicking rule
+/// does not take the others with it.
+struct Fanout<'v>(Vec<Member<'v>>);
+
+impl Fanout<'_> {
+    fn each(&mut self, f: impl Fn(&mut dyn rust::RustVisitor)) {
+        for m in self.0.iter_mut().filter(|m| m.panicked.is_none()) {
+            m.panicked = guarded(|| f(&mut *m.visitor));
+        }
+    }
+}
+
+impl rust::RustVisitor for Fanout<'_> {
+    fn chain(&mut self, cx: &rust::Cx<'_>, chain: &rust::Chain<'_>) {
+        self.each(|v| v.chain(cx, chain));
+    }
+    fn path_expr(&mut self, cx: &rust::Cx<'_>, path: &syn::ExprPath) {
+        self.each(|v| v.path_expr(cx, path));
+    }
+    fn macro_tokens(&mut self, cx: &rust::Cx<'_>, mac: &syn::Macro) {
+        self.each(|v| v.macro_tokens(cx, mac));
+    }
+    fn select(&mut self, cx: &rust::Cx<'_>, mac: &syn::Macro, branches: &[rust::SelectBranch<'_>]) {
+        self.each(|v| v.select(cx, mac, branches));
+    }
+    fn macro_call(&mut self, cx: &rust::Cx<'_>, mac: &syn::Macro) {
+        self.each(|v| v.macro_call(cx, mac));
+    }
+    fn function(&mut self, cx: &rust::Cx<'_>, attrs: &[syn::Attribute], f: &rust::FnCtx<'_>) {
+        self.each(|v| v.function(cx, attrs, f));
+    }
+    fn looped(&mut self, cx: &rust::Cx<'_>, l: rust::Loop<'_>) {
+        self.each(|v| v.looped(cx, l));
+    }
+    fn structure(&mut self, cx: &rust::Cx<'_>, s: &syn::ItemStruct) {
+        self.each(|v| v.structure(cx, s));
+    }
+    fn item_static(&mut self, cx: &rust::Cx<'_>, s: &syn::ItemStatic) {
+        self.each(|v| v.item_static(cx, s));
+    }
 }
 
 fn guarded_value<T>(f: impl FnOnce() -> T) -> Result<T, String> {

@@ -1434,141 +1434,153 @@ pub fn token_paths(tokens: TokenStream) -> Vec<(Vec<String>, Span)> {
 
 // ---- facts for cross-file rules ----
 
-/// Extracts the facts cross-file rules join (see [`RustFacts`]).
+/// Extracts the facts cross-file rules join (see [`RustFacts`]) with a walk of its own; the
+/// engine shares one walk between [`FactsVisitor`] and the rules instead.
 pub fn facts(file: &RustFile) -> RustFacts {
-    struct F<'f> {
-        file: &'f RustFile,
-        facts: RustFacts,
-        /// Service facts are gathered in the same walk.
-        service: crate::lang::rust_service::Extract<'f>,
-    }
-    impl F<'_> {
-        fn path(&mut self, resolved: &[String]) {
-            self.facts.references.extend(resolved.iter().cloned());
-            for p in resolved {
-                if p.ends_with("SignalKind::terminate")
-                    || p.ends_with("::SIGTERM")
-                    || p == "SIGTERM"
-                {
-                    self.facts.handles_sigterm = true;
-                }
-            }
-        }
-    }
-    impl RustVisitor for F<'_> {
-        fn chain(&mut self, cx: &Cx<'_>, chain: &Chain<'_>) {
-            self.service.chain(cx, chain);
-            for m in chain.methods() {
-                self.facts.methods.insert(m.method.to_string());
-            }
-            if let Some(call) = chain.base_call() {
-                let paths = cx.call_paths(call);
-                self.path(&paths);
-                for p in &paths {
-                    for m in chain.methods() {
-                        self.facts.references.insert(format!("{p}.{}", m.method));
-                    }
-                }
-                for p in &paths {
-                    match p.as_str() {
-                        "tokio::signal::ctrl_c" => {
-                            self.facts.ctrl_c_calls.push(call_span(self.file, call))
-                        }
-                        "actix_web::HttpServer::new" => self.facts.starts_actix_server = true,
-                        "ctrlc::set_handler" | "ctrlc::try_set_handler" => {
-                            let termination = self
-                                .file
-                                .package
-                                .as_ref()
-                                .and_then(|p| p.dependency("ctrlc"))
-                                .is_some_and(|d| d.features.iter().any(|f| f == "termination"));
-                            if termination {
-                                self.facts.handles_sigterm = true;
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            if chain.has_method("disable_signals") {
-                self.facts.disables_actix_signals = true;
-            }
-        }
+    let mut f = FactsVisitor::new(file);
+    walk(file, &mut f);
+    f.finish()
+}
 
-        fn path_expr(&mut self, cx: &Cx<'_>, path: &syn::ExprPath) {
-            let resolved = cx.resolve(&path.path);
+/// Gathers a file's [`RustFacts`] during a walk.
+pub struct FactsVisitor<'f> {
+    file: &'f RustFile,
+    facts: RustFacts,
+    /// Service facts are gathered in the same walk.
+    service: crate::lang::rust_service::Extract<'f>,
+}
+
+impl<'f> FactsVisitor<'f> {
+    pub fn new(file: &'f RustFile) -> Self {
+        FactsVisitor {
+            file,
+            facts: RustFacts::default(),
+            service: crate::lang::rust_service::Extract::new(file),
+        }
+    }
+
+    pub fn finish(mut self) -> RustFacts {
+        self.facts.service = self.service.finish();
+        self.facts
+    }
+}
+
+impl FactsVisitor<'_> {
+    fn path(&mut self, resolved: &[String]) {
+        self.facts.references.extend(resolved.iter().cloned());
+        for p in resolved {
+            if p.ends_with("SignalKind::terminate") || p.ends_with("::SIGTERM") || p == "SIGTERM" {
+                self.facts.handles_sigterm = true;
+            }
+        }
+    }
+}
+impl RustVisitor for FactsVisitor<'_> {
+    fn chain(&mut self, cx: &Cx<'_>, chain: &Chain<'_>) {
+        self.service.chain(cx, chain);
+        for m in chain.methods() {
+            self.facts.methods.insert(m.method.to_string());
+        }
+        if let Some(call) = chain.base_call() {
+            let paths = cx.call_paths(call);
+            self.path(&paths);
+            for p in &paths {
+                for m in chain.methods() {
+                    self.facts.references.insert(format!("{p}.{}", m.method));
+                }
+            }
+            for p in &paths {
+                match p.as_str() {
+                    "tokio::signal::ctrl_c" => {
+                        self.facts.ctrl_c_calls.push(call_span(self.file, call))
+                    }
+                    "actix_web::HttpServer::new" => self.facts.starts_actix_server = true,
+                    "ctrlc::set_handler" | "ctrlc::try_set_handler" => {
+                        let termination = self
+                            .file
+                            .package
+                            .as_ref()
+                            .and_then(|p| p.dependency("ctrlc"))
+                            .is_some_and(|d| d.features.iter().any(|f| f == "termination"));
+                        if termination {
+                            self.facts.handles_sigterm = true;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if chain.has_method("disable_signals") {
+            self.facts.disables_actix_signals = true;
+        }
+    }
+
+    fn path_expr(&mut self, cx: &Cx<'_>, path: &syn::ExprPath) {
+        let resolved = cx.resolve(&path.path);
+        self.path(&resolved);
+    }
+
+    /// Types in signatures count as references too (`upgrade: WebSocketUpgrade`).
+    fn function(&mut self, cx: &Cx<'_>, attrs: &[syn::Attribute], f: &FnCtx<'_>) {
+        self.service.function(cx, attrs, f);
+        struct Types(Vec<Vec<String>>);
+        impl<'ast> Visit<'ast> for Types {
+            fn visit_type_path(&mut self, t: &'ast syn::TypePath) {
+                if t.qself.is_none() {
+                    self.0.push(path_segments(&t.path));
+                }
+                syn::visit::visit_type_path(self, t);
+            }
+        }
+        let mut types = Types(Vec::new());
+        types.visit_signature(f.sig);
+        for segs in types.0 {
+            let resolved = cx.resolve_segments(&segs);
             self.path(&resolved);
         }
+    }
 
-        /// Types in signatures count as references too (`upgrade: WebSocketUpgrade`).
-        fn function(&mut self, cx: &Cx<'_>, attrs: &[syn::Attribute], f: &FnCtx<'_>) {
-            self.service.function(cx, attrs, f);
-            struct Types(Vec<Vec<String>>);
-            impl<'ast> Visit<'ast> for Types {
-                fn visit_type_path(&mut self, t: &'ast syn::TypePath) {
-                    if t.qself.is_none() {
-                        self.0.push(path_segments(&t.path));
-                    }
-                    syn::visit::visit_type_path(self, t);
+    fn macro_tokens(&mut self, cx: &Cx<'_>, mac: &syn::Macro) {
+        for (segs, _) in token_paths(mac.tokens.clone()) {
+            let resolved = cx.resolve_segments(&segs);
+            self.path(&resolved);
+        }
+    }
+
+    fn macro_call(&mut self, cx: &Cx<'_>, mac: &syn::Macro) {
+        self.service.macro_call(cx, mac);
+        if crate::lang::rust_logging::is_log_macro(&mac.path) {
+            for v in crate::lang::rust_logging::logged_values(mac.tokens.clone()) {
+                let Some(var) = v.var.filter(|_| v.debug) else {
+                    continue;
+                };
+                if let Some(ty) = local_type(cx, &var) {
+                    self.facts
+                        .logging
+                        .debug_logged
+                        .push(crate::lang::rust_logging::DebugLogged {
+                            span: macro_span(self.file, mac),
+                            var,
+                            ty,
+                        });
                 }
-            }
-            let mut types = Types(Vec::new());
-            types.visit_signature(f.sig);
-            for segs in types.0 {
-                let resolved = cx.resolve_segments(&segs);
-                self.path(&resolved);
-            }
-        }
-
-        fn macro_tokens(&mut self, cx: &Cx<'_>, mac: &syn::Macro) {
-            for (segs, _) in token_paths(mac.tokens.clone()) {
-                let resolved = cx.resolve_segments(&segs);
-                self.path(&resolved);
-            }
-        }
-
-        fn macro_call(&mut self, cx: &Cx<'_>, mac: &syn::Macro) {
-            self.service.macro_call(cx, mac);
-            if crate::lang::rust_logging::is_log_macro(&mac.path) {
-                for v in crate::lang::rust_logging::logged_values(mac.tokens.clone()) {
-                    let Some(var) = v.var.filter(|_| v.debug) else {
-                        continue;
-                    };
-                    if let Some(ty) = local_type(cx, &var) {
-                        self.facts.logging.debug_logged.push(
-                            crate::lang::rust_logging::DebugLogged {
-                                span: macro_span(self.file, mac),
-                                var,
-                                ty,
-                            },
-                        );
-                    }
-                }
-            }
-        }
-
-        fn item_static(&mut self, cx: &Cx<'_>, s: &syn::ItemStatic) {
-            self.service.item_static(cx, s);
-        }
-
-        fn structure(&mut self, _cx: &Cx<'_>, s: &syn::ItemStruct) {
-            let fields = crate::lang::rust_logging::leaky_fields(s);
-            if !fields.is_empty() {
-                self.facts
-                    .logging
-                    .leaky_structs
-                    .push((s.ident.to_string(), fields));
             }
         }
     }
-    let mut f = F {
-        file,
-        facts: RustFacts::default(),
-        service: crate::lang::rust_service::Extract::new(file),
-    };
-    walk(file, &mut f);
-    f.facts.service = f.service.finish();
-    f.facts
+
+    fn item_static(&mut self, cx: &Cx<'_>, s: &syn::ItemStatic) {
+        self.service.item_static(cx, s);
+    }
+
+    fn structure(&mut self, _cx: &Cx<'_>, s: &syn::ItemStruct) {
+        let fields = crate::lang::rust_logging::leaky_fields(s);
+        if !fields.is_empty() {
+            self.facts
+                .logging
+                .leaky_structs
+                .push((s.ident.to_string(), fields));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use crate::diagnostic::{Label, Severity};
 use crate::lang::dockerfile::Dockerfile;
 use crate::lang::kubernetes::{K8sObject, Workload};
-use crate::lang::rust::RustFile;
+use crate::lang::rust::{RustFile, RustVisitor};
 use crate::project::Project;
 use crate::source::{FileId, FileKind};
 
@@ -45,10 +45,15 @@ pub fn validate_options<T: DeserializeOwned>(table: &toml::Table) -> Result<(), 
         .map_err(|e| e.message().trim().to_string())
 }
 
+pub type RustCheck =
+    for<'a, 'o> fn(&'a RustFile, &'a mut Ctx<'o>) -> Option<Box<dyn RustVisitor + 'a>>;
+
 /// The input a check reads, and the function that reads it. The engine calls a check only for
 /// files of its kind and only where configuration enables the rule.
 pub enum Check {
-    Rust(fn(&RustFile, &mut Ctx)),
+    /// Returns the rule's visitor for the file (`None` when the file cannot matter to the rule).
+    /// Every Rust rule's visitor, and the fact extraction, share one walk of the file.
+    Rust(RustCheck),
     Dockerfile(fn(&Dockerfile, &mut Ctx)),
     Kubernetes(fn(&K8sObject, &mut Ctx)),
     /// Runs once per run over facts exported by the front ends (cross-file rules).

@@ -1,7 +1,7 @@
 use syn::visit::Visit;
 use syn::Expr;
 
-use crate::lang::rust::{method_span, walk, Chain, Cx, RustFile, RustVisitor};
+use crate::lang::rust::{method_span, Chain, Cx, RustFile, RustVisitor};
 use crate::rules::rust::support::{fn_text_squeezed, let_init, str_value};
 use crate::rules::{rule_doc, validate_options, Check, Ctx, Rule};
 
@@ -21,18 +21,15 @@ struct Options {
     allowed_queues: Vec<String>,
 }
 
-fn check(file: &RustFile, cx: &mut Ctx) {
+fn check<'a>(file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisitor + 'a>> {
     if !file.uses_crate("lapin") {
-        return;
+        return None;
     }
     let options: Options = cx.options();
-    walk(
-        file,
-        &mut Visitor {
-            cx,
-            allowed: options.allowed_queues,
-        },
-    );
+    Some(Box::new(Visitor {
+        cx,
+        allowed: options.allowed_queues,
+    }))
 }
 
 struct Visitor<'c, 'a> {

@@ -2,7 +2,7 @@ use std::ops::Range;
 
 use syn::visit::Visit;
 
-use crate::lang::rust::{call_span, method_span, walk, Chain, Cx, FnCtx, RustFile, RustVisitor};
+use crate::lang::rust::{call_span, method_span, Chain, Cx, FnCtx, RustFile, RustVisitor};
 use crate::rules::rust::support::is_service;
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 
@@ -70,16 +70,13 @@ const STARTS_SERVING: &[&str] = &[
     "accept",
 ];
 
-fn check(file: &RustFile, cx: &mut Ctx) {
+fn check<'a>(file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisitor + 'a>> {
     let serves = is_service(file);
-    walk(
-        file,
-        &mut Visitor {
-            cx,
-            serves,
-            startup: None,
-        },
-    );
+    Some(Box::new(Visitor {
+        cx,
+        serves,
+        startup: None,
+    }))
 }
 
 struct Visitor<'c, 'a> {

@@ -1,7 +1,7 @@
 use syn::visit::Visit;
 use syn::Expr;
 
-use crate::lang::rust::{call_span, method_span, walk, Chain, Cx, RustFile, RustVisitor};
+use crate::lang::rust::{call_span, method_span, Chain, Cx, RustFile, RustVisitor};
 use crate::rules::rust::support::{is_infinite_duration, is_none, later_methods, let_init};
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 
@@ -19,23 +19,20 @@ pub const POOL_TIMEOUT_METHODS: &[&str] =
 
 const POOL_CRATES: &[&str] = &["sqlx", "bb8", "r2d2", "deadpool", "diesel_async"];
 
-fn check(file: &RustFile, cx: &mut Ctx) {
+fn check<'a>(file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisitor + 'a>> {
     let deadpool = file.package.as_ref().is_none_or(|p| {
         p.deps
             .values()
             .any(|d| d.package.starts_with("deadpool") || d.package == "diesel_async")
     });
     let pools = POOL_CRATES.iter().any(|c| file.uses_crate(c));
-    if deadpool || pools {
-        walk(
-            file,
-            &mut Visitor {
-                cx,
-                deadpool,
-                reported: Vec::new(),
-            },
-        );
-    }
+    (deadpool || pools).then(|| -> Box<dyn RustVisitor + 'a> {
+        Box::new(Visitor {
+            cx,
+            deadpool,
+            reported: Vec::new(),
+        })
+    })
 }
 
 struct Visitor<'c, 'a> {

@@ -4,7 +4,7 @@ use syn::visit::Visit;
 use syn::Expr;
 
 use crate::lang::rust::{
-    call_span, method_span, path_segments, value_name, walk, Cx, FnCtx, RustFile, RustVisitor,
+    call_span, method_span, path_segments, value_name, Cx, FnCtx, RustFile, RustVisitor,
 };
 use crate::rules::rust::support::str_value;
 use crate::rules::{rule_doc, Check, Ctx, Rule};
@@ -25,11 +25,12 @@ const DATABASES: &[&str] = &[
     "deadpool_postgres",
 ];
 
-fn check(file: &RustFile, cx: &mut Ctx) {
+fn check<'a>(file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisitor + 'a>> {
     // Publishes are recognised by their own crate or type; the database gates the walk.
-    if DATABASES.iter().any(|d| file.uses_crate(d)) {
-        walk(file, &mut Visitor { cx });
+    if !DATABASES.iter().any(|d| file.uses_crate(d)) {
+        return None;
     }
+    Some(Box::new(Visitor { cx }))
 }
 
 struct Visitor<'c, 'a> {

@@ -1,4 +1,4 @@
-use crate::lang::rust::{call_span, path_segments, walk, Chain, Cx, RustFile, RustVisitor};
+use crate::lang::rust::{call_span, path_segments, Chain, Cx, RustFile, RustVisitor};
 use crate::rules::rust::support::later_methods;
 use crate::rules::{rule_doc, Check, Ctx, Evidence, Rule};
 
@@ -31,13 +31,13 @@ const DEADLINES: &[Evidence] = &[
     Evidence::Path("tower::ServiceBuilder::new.timeout"),
 ];
 
-fn check(file: &RustFile, cx: &mut Ctx) {
+fn check<'a>(file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisitor + 'a>> {
     // A channel for an OpenTelemetry OTLP exporter: the exporter applies its own export timeout
     // (10 s by default, `OTEL_EXPORTER_OTLP_TIMEOUT`).
     if !file.uses_crate("tonic") || file.text.contains("opentelemetry_otlp") {
-        return;
+        return None;
     }
-    walk(file, &mut Visitor { cx });
+    Some(Box::new(Visitor { cx }))
 }
 
 struct Visitor<'c, 'a> {

@@ -1,4 +1,4 @@
-use crate::lang::rust::{method_span, walk, Chain, Cx, RustFile, RustVisitor};
+use crate::lang::rust::{method_span, Chain, Cx, RustFile, RustVisitor};
 use crate::rules::rust::support::tonic_server;
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 
@@ -9,11 +9,11 @@ pub static RULE: Rule = Rule {
     options: None,
 };
 
-fn check(file: &RustFile, cx: &mut Ctx) {
+fn check<'a>(file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisitor + 'a>> {
     if !file.uses_crate("tonic") {
-        return;
+        return None;
     }
-    walk(file, &mut Visitor { cx });
+    Some(Box::new(Visitor { cx }))
 }
 
 struct Visitor<'c, 'a> {

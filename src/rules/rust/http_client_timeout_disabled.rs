@@ -1,4 +1,4 @@
-use crate::lang::rust::{method_span, walk, Chain, Cx, RustFile, RustVisitor};
+use crate::lang::rust::{method_span, Chain, Cx, RustFile, RustVisitor};
 use crate::rules::rust::db_pool_without_acquire_timeout::POOL_TIMEOUT_METHODS;
 use crate::rules::rust::support::{is_infinite_duration, is_none, later_methods};
 use crate::rules::{rule_doc, Check, Ctx, Rule};
@@ -13,8 +13,8 @@ pub static RULE: Rule = Rule {
 const REQWEST_BLOCKING: &[&str] = &["reqwest::blocking"];
 const AWC: &[&str] = &["awc::Client", "awc::ClientBuilder"];
 
-fn check(file: &RustFile, cx: &mut Ctx) {
-    walk(file, &mut Visitor { cx });
+fn check<'a>(_file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisitor + 'a>> {
+    Some(Box::new(Visitor { cx }))
 }
 
 struct Visitor<'c, 'a> {

@@ -1,4 +1,4 @@
-use crate::lang::rust::{call_span, chains_on_local, walk, Chain, Cx, RustFile, RustVisitor};
+use crate::lang::rust::{call_span, chains_on_local, Chain, Cx, RustFile, RustVisitor};
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 
 pub static RULE: Rule = Rule {
@@ -21,11 +21,11 @@ const TIMEOUTS: &[&str] = &["timeout", "read_timeout"];
 const HELP: &str =
     "build the client with `reqwest::Client::builder().timeout(Duration::from_secs(10)).build()`";
 
-fn check(file: &RustFile, cx: &mut Ctx) {
+fn check<'a>(file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisitor + 'a>> {
     if !file.uses_crate("reqwest") {
-        return;
+        return None;
     }
-    walk(file, &mut Visitor { cx });
+    Some(Box::new(Visitor { cx }))
 }
 
 struct Visitor<'c, 'a> {

@@ -1,5 +1,5 @@
 use crate::lang::rust::{
-    call_span, chains_on_local, method_span, walk, Chain, Cx, Link, RustFile, RustVisitor,
+    call_span, chains_on_local, method_span, Chain, Cx, Link, RustFile, RustVisitor,
 };
 use crate::rules::rust::support::{AXUM_SERVE, HYPER014_SERVER};
 use crate::rules::{rule_doc, Check, Ctx, Rule};
@@ -20,11 +20,11 @@ const GRACEFUL: &[&str] = &[
     "graceful",
 ];
 
-fn check(file: &RustFile, cx: &mut Ctx) {
+fn check<'a>(file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisitor + 'a>> {
     if !(file.uses_crate("axum") || file.uses_crate("hyper") || file.uses_crate("warp")) {
-        return;
+        return None;
     }
-    walk(file, &mut Visitor { cx });
+    Some(Box::new(Visitor { cx }))
 }
 
 struct Visitor<'c, 'a> {

@@ -1,4 +1,4 @@
-use crate::lang::rust::{call_span, method_span, walk, Chain, Cx, RustFile, RustVisitor};
+use crate::lang::rust::{call_span, method_span, Chain, Cx, RustFile, RustVisitor};
 use crate::rules::rust::support::{is_none, is_zero_duration, later_methods, local_only};
 use crate::rules::rust::support::{AXUM_SERVE, HYPER014_SERVER};
 use crate::rules::{rule_doc, Check, Ctx, Rule};
@@ -17,15 +17,15 @@ const HYPER1_BUILDERS: &[&str] = &[
 ];
 const SERVE_CONNECTION: &[&str] = &["serve_connection", "serve_connection_with_upgrades"];
 
-fn check(file: &RustFile, cx: &mut Ctx) {
+fn check<'a>(file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisitor + 'a>> {
     if !(file.uses_crate("axum")
         || file.uses_crate("hyper")
         || file.uses_crate("hyper_util")
         || file.uses_crate("actix_web"))
     {
-        return;
+        return None;
     }
-    walk(file, &mut Visitor { cx });
+    Some(Box::new(Visitor { cx }))
 }
 
 struct Visitor<'c, 'a> {

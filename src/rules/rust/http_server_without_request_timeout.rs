@@ -1,4 +1,4 @@
-use crate::lang::rust::{call_span, walk, Chain, Cx, RustFile, RustVisitor};
+use crate::lang::rust::{call_span, Chain, Cx, RustFile, RustVisitor};
 use crate::rules::rust::support::AXUM_SERVE;
 use crate::rules::rust::support::{local_only, tonic_server};
 use crate::rules::{rule_doc, Check, Ctx, Evidence, Rule};
@@ -22,11 +22,11 @@ const TIMEOUT_LAYERS: &[Evidence] = &[
     Evidence::Path("axum::response::sse"),
 ];
 
-fn check(file: &RustFile, cx: &mut Ctx) {
+fn check<'a>(file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisitor + 'a>> {
     if !(file.uses_crate("axum") || file.uses_crate("tonic")) {
-        return;
+        return None;
     }
-    walk(file, &mut Visitor { cx });
+    Some(Box::new(Visitor { cx }))
 }
 
 struct Visitor<'c, 'a> {

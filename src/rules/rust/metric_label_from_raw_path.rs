@@ -1,4 +1,4 @@
-use crate::lang::rust::{walk, Chain, Cx, RustFile, RustVisitor};
+use crate::lang::rust::{Chain, Cx, RustFile, RustVisitor};
 use crate::rules::rust::metric_labels::{self, Label};
 use crate::rules::rust::support::mentions_in_fn;
 use crate::rules::{rule_doc, Check, Ctx, Rule};
@@ -10,8 +10,8 @@ pub static RULE: Rule = Rule {
     options: None,
 };
 
-fn check(file: &RustFile, cx: &mut Ctx) {
-    walk(file, &mut Visitor { cx });
+fn check<'a>(_file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisitor + 'a>> {
+    Some(Box::new(Visitor { cx }))
 }
 
 struct Visitor<'c, 'a> {

@@ -2,7 +2,7 @@ use serde::Deserialize;
 
 use crate::lang::words::words;
 
-use crate::lang::rust::{walk, Chain, Cx, RustFile, RustVisitor};
+use crate::lang::rust::{Chain, Cx, RustFile, RustVisitor};
 use crate::rules::rust::metric_labels::{self, Label};
 use crate::rules::{rule_doc, validate_options, Check, Ctx, Rule};
 
@@ -44,7 +44,7 @@ const DENIED: &[&str] = &[
     "token",
 ];
 
-fn check(file: &RustFile, cx: &mut Ctx) {
+fn check<'a>(_file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisitor + 'a>> {
     let options: Options = cx.options();
     let denied: Vec<String> = options
         .denied_labels
@@ -57,14 +57,11 @@ fn check(file: &RustFile, cx: &mut Ctx) {
         .iter()
         .map(|s| normalize(s))
         .collect();
-    walk(
-        file,
-        &mut Visitor {
-            cx,
-            denied,
-            allowed,
-        },
-    );
+    Some(Box::new(Visitor {
+        cx,
+        denied,
+        allowed,
+    }))
 }
 
 struct Visitor<'c, 'a> {

@@ -1,7 +1,7 @@
 use proc_macro2::TokenTree;
 use syn::Expr;
 
-use crate::lang::rust::{call_span, method_span, walk, Chain, Cx, Link, RustFile, RustVisitor};
+use crate::lang::rust::{call_span, method_span, Chain, Cx, Link, RustFile, RustVisitor};
 use crate::lang::words::{last_two, words};
 use crate::rules::rust::support::{is_service, str_value};
 use crate::rules::{rule_doc, Check, Ctx, Rule};
@@ -28,12 +28,12 @@ const DEFAULTING: &[&str] = &[
     "map_or_else",
 ];
 
-fn check(file: &RustFile, cx: &mut Ctx) {
+fn check<'a>(file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisitor + 'a>> {
     // Command-line tools may treat a token as optional; services must not start half-configured.
     if !is_service(file) {
-        return;
+        return None;
     }
-    walk(file, &mut Visitor { cx });
+    Some(Box::new(Visitor { cx }))
 }
 
 struct Visitor<'c, 'a> {

@@ -1,7 +1,7 @@
 use syn::visit::Visit;
 use syn::Expr;
 
-use crate::lang::rust::{call_span, path_segments, walk, Chain, Cx, Loop, RustFile, RustVisitor};
+use crate::lang::rust::{call_span, path_segments, Chain, Cx, Loop, RustFile, RustVisitor};
 use crate::rules::rust::support::{idents, is_cli, later_methods};
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 
@@ -12,12 +12,12 @@ pub static RULE: Rule = Rule {
     options: None,
 };
 
-fn check(file: &RustFile, cx: &mut Ctx) {
+fn check<'a>(file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisitor + 'a>> {
     // A command-line tool is one client: its retries cannot gang up on a server.
     if is_cli(file) {
-        return;
+        return None;
     }
-    walk(file, &mut Visitor { cx });
+    Some(Box::new(Visitor { cx }))
 }
 
 struct Visitor<'c, 'a> {

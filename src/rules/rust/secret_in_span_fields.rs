@@ -1,6 +1,6 @@
 use proc_macro2::TokenTree;
 
-use crate::lang::rust::{pat_name, path_segments, walk, Cx, FnCtx, RustFile, RustVisitor};
+use crate::lang::rust::{pat_name, path_segments, Cx, FnCtx, RustFile, RustVisitor};
 use crate::lang::rust_logging::{is_redacting_type, is_secret_name, type_idents};
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 
@@ -11,11 +11,11 @@ pub static RULE: Rule = Rule {
     options: None,
 };
 
-fn check(file: &RustFile, cx: &mut Ctx) {
+fn check<'a>(file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisitor + 'a>> {
     if !file.uses_crate("tracing") {
-        return;
+        return None;
     }
-    walk(file, &mut Visitor { cx });
+    Some(Box::new(Visitor { cx }))
 }
 
 struct Visitor<'c, 'a> {

@@ -1,4 +1,4 @@
-use crate::lang::rust::{macro_span, walk, Cx, RustFile, RustVisitor};
+use crate::lang::rust::{macro_span, Cx, RustFile, RustVisitor};
 use crate::lang::rust_logging::{is_log_macro, is_redacting_name, is_secret_name, logged_values};
 use crate::project::Project;
 use crate::rules::rust::support::param_type;
@@ -13,8 +13,8 @@ pub static RULE: Rule = Rule {
 
 const HELP: &str = "log that the value is present (`password.is_empty()`, `token.len()`), not the value; keep secrets in `secrecy::SecretString` so formatting them prints `[REDACTED]`";
 
-fn check(file: &RustFile, cx: &mut Ctx) {
-    walk(file, &mut Visitor { cx });
+fn check<'a>(_file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisitor + 'a>> {
+    Some(Box::new(Visitor { cx }))
 }
 
 struct Visitor<'c, 'a> {

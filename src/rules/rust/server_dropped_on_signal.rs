@@ -1,6 +1,4 @@
-use crate::lang::rust::{
-    method_span, path_start, walk, Chain, Cx, RustFile, RustVisitor, SelectBranch,
-};
+use crate::lang::rust::{method_span, path_start, Chain, Cx, RustFile, RustVisitor, SelectBranch};
 use crate::rules::rust::support::{base_local, idents, let_init, tonic_server, unwrap_future};
 use crate::rules::rust::support::{AXUM_SERVE, HYPER014_SERVER};
 use crate::rules::{rule_doc, Check, Ctx, Rule};
@@ -27,15 +25,15 @@ const SIGNAL_WORDS: &[&str] = &[
     "stop",
 ];
 
-fn check(file: &RustFile, cx: &mut Ctx) {
+fn check<'a>(file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisitor + 'a>> {
     if !(file.uses_crate("axum")
         || file.uses_crate("tonic")
         || file.uses_crate("actix_web")
         || file.uses_crate("hyper"))
     {
-        return;
+        return None;
     }
-    walk(file, &mut Visitor { cx });
+    Some(Box::new(Visitor { cx }))
 }
 
 struct Visitor<'c, 'a> {

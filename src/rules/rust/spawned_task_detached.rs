@@ -1,7 +1,7 @@
 use syn::visit::Visit;
 use syn::Expr;
 
-use crate::lang::rust::{call_span, pat_name, walk, Cx, FnCtx, RustFile, RustVisitor};
+use crate::lang::rust::{call_span, pat_name, Cx, FnCtx, RustFile, RustVisitor};
 use crate::rules::rust::support::{fn_in_file, let_init};
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 
@@ -24,8 +24,8 @@ pub const SPAWNS: &[&str] = &[
 
 const HELP: &str = "keep the handle and watch it (`select!` on it next to the server, or `JoinSet::join_next`) so a failed worker stops the process or is restarted, and log its result";
 
-fn check(file: &RustFile, cx: &mut Ctx) {
-    walk(file, &mut Visitor { cx });
+fn check<'a>(_file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisitor + 'a>> {
+    Some(Box::new(Visitor { cx }))
 }
 
 struct Visitor<'c, 'a> {

@@ -1,4 +1,4 @@
-use crate::lang::rust::{call_span, walk, Chain, Cx, RustFile, RustVisitor};
+use crate::lang::rust::{call_span, Chain, Cx, RustFile, RustVisitor};
 use crate::rules::{rule_doc, Check, Ctx, Evidence, Rule};
 
 pub static RULE: Rule = Rule {
@@ -33,11 +33,11 @@ const PROPAGATES: &[Evidence] = &[
     Evidence::Method("set_text_map_propagator"),
 ];
 
-fn check(file: &RustFile, cx: &mut Ctx) {
+fn check<'a>(file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisitor + 'a>> {
     if !file.uses_crate("opentelemetry_sdk") && !file.uses_crate("opentelemetry_otlp") {
-        return;
+        return None;
     }
-    walk(file, &mut Visitor { cx });
+    Some(Box::new(Visitor { cx }))
 }
 
 struct Visitor<'c, 'a> {

@@ -1,7 +1,7 @@
 use syn::visit::Visit;
 use syn::Expr;
 
-use crate::lang::rust::{method_span, path_segments, walk, Chain, Cx, RustFile, RustVisitor};
+use crate::lang::rust::{method_span, path_segments, Chain, Cx, RustFile, RustVisitor};
 use crate::rules::rust::support::{fn_in_file, let_init};
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 
@@ -12,11 +12,11 @@ pub static RULE: Rule = Rule {
     options: None,
 };
 
-fn check(file: &RustFile, cx: &mut Ctx) {
+fn check<'a>(file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisitor + 'a>> {
     if !file.uses_crate("opentelemetry_sdk") {
-        return;
+        return None;
     }
-    walk(file, &mut Visitor { cx });
+    Some(Box::new(Visitor { cx }))
 }
 
 struct Visitor<'c, 'a> {

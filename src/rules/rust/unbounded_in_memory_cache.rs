@@ -1,4 +1,4 @@
-use crate::lang::rust::{call_span, path_segments, walk, Chain, Cx, FnCtx, RustFile, RustVisitor};
+use crate::lang::rust::{call_span, path_segments, Chain, Cx, FnCtx, RustFile, RustVisitor};
 use crate::project::Project;
 use crate::rules::rust::service::handler_bodies;
 use crate::rules::rust::support::{later_methods, squeezed};
@@ -11,8 +11,8 @@ pub static RULE: Rule = Rule {
     options: None,
 };
 
-fn check(file: &RustFile, cx: &mut Ctx) {
-    walk(file, &mut Visitor { cx });
+fn check<'a>(_file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisitor + 'a>> {
+    Some(Box::new(Visitor { cx }))
 }
 
 struct Visitor<'c, 'a> {

@@ -1,4 +1,4 @@
-use crate::lang::rust::{call_span, method_span, walk, Chain, Cx, RustFile, RustVisitor};
+use crate::lang::rust::{call_span, method_span, Chain, Cx, RustFile, RustVisitor};
 use crate::rules::rust::support::{base_local, is_int_max, mentions, param_type};
 use crate::rules::{rule_doc, Check, Ctx, Evidence, Rule};
 
@@ -51,8 +51,8 @@ const HYPER_TO_BYTES: &[&str] = &[
     "http_body_util::BodyExt::collect",
 ];
 
-fn check(file: &RustFile, cx: &mut Ctx) {
-    walk(file, &mut Visitor { cx });
+fn check<'a>(_file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisitor + 'a>> {
+    Some(Box::new(Visitor { cx }))
 }
 
 struct Visitor<'c, 'a> {

@@ -1,8 +1,6 @@
 use syn::Expr;
 
-use crate::lang::rust::{
-    call_span, method_span, walk, Chain, Cx, LoopSource, RustFile, RustVisitor,
-};
+use crate::lang::rust::{call_span, method_span, Chain, Cx, LoopSource, RustFile, RustVisitor};
 use crate::rules::rust::spawned_task_detached::SPAWNS;
 use crate::rules::rust::support::{let_init, mentions_in_fn};
 use crate::rules::{rule_doc, Check, Ctx, Rule};
@@ -14,8 +12,8 @@ pub static RULE: Rule = Rule {
     options: None,
 };
 
-fn check(file: &RustFile, cx: &mut Ctx) {
-    walk(file, &mut Visitor { cx });
+fn check<'a>(_file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisitor + 'a>> {
+    Some(Box::new(Visitor { cx }))
 }
 
 struct Visitor<'c, 'a> {
