@@ -19,11 +19,47 @@ pub struct Package {
     /// uses (`hyper_util`, or a rename), underscores for hyphens.
     pub deps: HashMap<String, Dependency>,
     /// Locked versions by crate name (underscores), from the nearest Cargo.lock.
-    pub locked: HashMap<String, Vec<String>>,
+    pub locked: Arc<HashMap<String, Vec<String>>>,
     pub has_lock: bool,
     /// The workspace's release profile aborts on panic (`[profile.release] panic = "abort"` in the
     /// `Cargo.toml` next to `Cargo.lock`, where Cargo reads profiles).
     pub panic_abort: bool,
+}
+
+/// What a package takes from its workspace's `Cargo.lock` and the `Cargo.toml` beside it; read
+/// once per workspace, not once per member.
+#[derive(Debug, Default)]
+pub struct Workspace {
+    locked: Arc<HashMap<String, Vec<String>>>,
+    has_lock: bool,
+    panic_abort: bool,
+}
+
+fn read_workspace(dir: &Path) -> Workspace {
+    let Ok(text) = std::fs::read_to_string(dir.join("Cargo.lock")) else {
+        return Workspace::default();
+    };
+    let panic_abort = std::fs::read_to_string(dir.join("Cargo.toml"))
+        .ok()
+        .and_then(|t| toml::from_str::<RootManifest>(&t).ok())
+        .and_then(|m| m.profile.get("release").and_then(|p| p.panic.clone()))
+        .is_some_and(|p| p == "abort");
+    let mut locked: HashMap<String, Vec<String>> = HashMap::new();
+    let mut has_lock = false;
+    if let Ok(lock) = toml::from_str::<Lockfile>(&text) {
+        has_lock = true;
+        for p in lock.package {
+            locked
+                .entry(normalize_crate(&p.name))
+                .or_default()
+                .push(p.version);
+        }
+    }
+    Workspace {
+        locked: Arc::new(locked),
+        has_lock,
+        panic_abort,
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -108,7 +144,12 @@ struct LockedPackage {
 }
 
 /// Reads `Cargo.toml` at `root`; `None` when it is missing, unreadable or has no `[package]`.
-pub fn read_package(root: &Path) -> Option<Package> {
+/// Reads the package whose `Cargo.toml` is in `root`; `workspace` gives the facts of the nearest
+/// directory with a `Cargo.lock` (the workspace root).
+pub fn read_package(
+    root: &Path,
+    workspace: impl FnOnce(&Path) -> Arc<Workspace>,
+) -> Option<Package> {
     let text = std::fs::read_to_string(root.join("Cargo.toml")).ok()?;
     let manifest: Manifest = toml::from_str(&text).ok()?;
     let pkg = manifest.package?;
@@ -132,36 +173,18 @@ pub fn read_package(root: &Path) -> Option<Package> {
             },
         );
     }
-    let mut locked: HashMap<String, Vec<String>> = HashMap::new();
-    let mut has_lock = false;
-    let mut panic_abort = false;
-    for dir in root.ancestors() {
-        let lock_path = dir.join("Cargo.lock");
-        if let Ok(text) = std::fs::read_to_string(&lock_path) {
-            panic_abort = std::fs::read_to_string(dir.join("Cargo.toml"))
-                .ok()
-                .and_then(|t| toml::from_str::<RootManifest>(&t).ok())
-                .and_then(|m| m.profile.get("release").and_then(|p| p.panic.clone()))
-                .is_some_and(|p| p == "abort");
-            if let Ok(lock) = toml::from_str::<Lockfile>(&text) {
-                has_lock = true;
-                for p in lock.package {
-                    locked
-                        .entry(normalize_crate(&p.name))
-                        .or_default()
-                        .push(p.version);
-                }
-            }
-            break;
-        }
-    }
+    let ws = root
+        .ancestors()
+        .find(|dir| dir.join("Cargo.lock").is_file())
+        .map(workspace)
+        .unwrap_or_default();
     Some(Package {
         name: pkg.name.unwrap_or_default(),
         root: root.to_path_buf(),
         deps,
-        panic_abort,
-        locked,
-        has_lock,
+        panic_abort: ws.panic_abort,
+        locked: Arc::clone(&ws.locked),
+        has_lock: ws.has_lock,
     })
 }
 
@@ -171,6 +194,7 @@ pub fn read_package(root: &Path) -> Option<Package> {
 #[derive(Default)]
 pub struct PackageCache {
     by_dir: Mutex<HashMap<PathBuf, Option<Arc<Package>>>>,
+    workspaces: Mutex<HashMap<PathBuf, Arc<Workspace>>>,
 }
 
 impl PackageCache {
@@ -190,12 +214,32 @@ impl PackageCache {
     }
 
     fn load(&self, dir: &Path) -> Option<Arc<Package>> {
-        let mut cache = self.by_dir.lock().unwrap_or_else(|e| e.into_inner());
-        cache
+        if let Some(hit) = lock(&self.by_dir).get(dir) {
+            return hit.clone();
+        }
+        // Read without holding the lock, so other threads go on; two threads that miss at once
+        // both read, and the first result stays.
+        let workspace = |ws: &Path| {
+            if let Some(hit) = lock(&self.workspaces).get(ws) {
+                return Arc::clone(hit);
+            }
+            let read = Arc::new(read_workspace(ws));
+            Arc::clone(
+                lock(&self.workspaces)
+                    .entry(ws.to_path_buf())
+                    .or_insert(read),
+            )
+        };
+        let read = read_package(dir, workspace).map(Arc::new);
+        lock(&self.by_dir)
             .entry(dir.to_path_buf())
-            .or_insert_with(|| read_package(dir).map(Arc::new))
+            .or_insert(read)
             .clone()
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Whether a file is test, bench or example code by its place in the package (or, outside a

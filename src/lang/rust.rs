@@ -899,39 +899,41 @@ fn resolve_in(file: &RustFile, scopes: &[Rc<Imports>], segs: &[String]) -> Vec<S
     if matches!(first.as_str(), "crate" | "self" | "super" | "Self") {
         return vec![segs.join("::")];
     }
-    let mut candidates = Vec::new();
+    // Each candidate is written straight into its string: this runs for every path of every
+    // file, so intermediate vectors of segments would dominate its cost.
+    let package = file.package.as_deref();
+    let spell = |prefix: &[String], rest: &[String]| {
+        let mut out = String::with_capacity(48);
+        let mut parts = prefix.iter().chain(rest);
+        if let Some(head) = parts.next() {
+            let local = if head.contains('-') {
+                std::borrow::Cow::Owned(normalize_crate(head))
+            } else {
+                std::borrow::Cow::Borrowed(head.as_str())
+            };
+            out.push_str(package.and_then(|p| p.crate_of(&local)).unwrap_or(&local));
+        }
+        for part in parts {
+            out.push_str("::");
+            out.push_str(part);
+        }
+        out
+    };
     if let Some(full) = scopes.iter().rev().find_map(|s| s.names.get(first)) {
-        let mut v = full.clone();
-        v.extend_from_slice(&segs[1..]);
-        candidates.push(v);
-    } else {
-        candidates.push(segs.to_vec());
-        for scope in scopes.iter().rev() {
-            for glob in &scope.globs {
-                if glob
-                    .first()
-                    .is_some_and(|g| !matches!(g.as_str(), "crate" | "self" | "super"))
-                {
-                    let mut v = glob.clone();
-                    v.extend_from_slice(segs);
-                    candidates.push(v);
-                }
+        return vec![spell(full, &segs[1..])];
+    }
+    let mut candidates = vec![spell(&[], segs)];
+    for scope in scopes.iter().rev() {
+        for glob in &scope.globs {
+            if glob
+                .first()
+                .is_some_and(|g| !matches!(g.as_str(), "crate" | "self" | "super"))
+            {
+                candidates.push(spell(glob, segs));
             }
         }
     }
     candidates
-        .into_iter()
-        .map(|mut v| {
-            if let Some(first) = v.first_mut() {
-                let local = normalize_crate(first);
-                *first = match file.package.as_ref().and_then(|p| p.crate_of(&local)) {
-                    Some(real) => real.to_string(),
-                    None => local,
-                };
-            }
-            v.join("::")
-        })
-        .collect()
 }
 
 /// Callbacks a rule implements; every one has a default that does nothing.
