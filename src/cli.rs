@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::baseline;
 use crate::config::{self, CliSelection, Config};
 use crate::diagnostic::Severity;
-use crate::engine::{self, normalized, Focus, Options, StdinInput};
+use crate::engine::{self, normalized, CacheSetting, Focus, Options, StdinInput};
 use crate::git;
 use crate::output::{self, Format, Style};
 use crate::rules;
@@ -103,6 +103,12 @@ struct CheckArgs {
     /// Worker threads [default: one per core].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     threads: Option<u16>,
+    /// Keep per-file results here [default: the user's cache directory, or `$PRODLINT_CACHE_DIR`].
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    cache_dir: Option<PathBuf>,
+    /// Check every file from scratch and keep nothing for the next run.
+    #[arg(long)]
+    no_cache: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -279,6 +285,11 @@ fn run_check(args: CheckArgs) -> i32 {
         threads: args.threads.map(usize::from),
         focus,
         force_exclude: args.force_exclude,
+        cache: match (&args.cache_dir, args.no_cache) {
+            (_, true) => CacheSetting::Off,
+            (Some(dir), false) => CacheSetting::Dir(dir.clone()),
+            (None, false) => CacheSetting::Default,
+        },
     });
 
     if let Some(path) = &args.write_baseline {

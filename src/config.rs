@@ -385,6 +385,14 @@ impl Config {
         self.options.get(rule)
     }
 
+    /// Every rule's options table as text, by rule name (for the cache key).
+    pub fn options_text(&self) -> Vec<(String, String)> {
+        self.options
+            .iter()
+            .map(|(rule, table)| (rule.clone(), format!("{table:?}")))
+            .collect()
+    }
+
     /// The severity a rule reports at for a file, or `None` when it is off there.
     pub fn level(&self, rule: &RuleInfo, path: &Path) -> Option<Severity> {
         let default = if rule.meta.default {

@@ -127,19 +127,30 @@ pub fn discover(
                     !(skipped_dir || (entry.depth() > 0 && excluded(entry.path(), is_dir)))
                 }
             })
-            .build();
-        for entry in walker {
-            match entry {
-                Ok(entry) => {
-                    if !entry.file_type().is_some_and(|t| t.is_file()) {
-                        continue;
+            .build_parallel();
+        // The walk is parallel (directory reads dominate a warm run); the map sorts the result.
+        let walked: std::sync::Mutex<(Vec<PathBuf>, Vec<String>)> = Default::default();
+        walker.run(|| {
+            Box::new(|entry| {
+                let mut walked = walked.lock().unwrap_or_else(|e| e.into_inner());
+                match entry {
+                    Ok(entry) if entry.file_type().is_some_and(|t| t.is_file()) => {
+                        walked.0.push(entry.into_path());
                     }
-                    let path = entry.into_path();
-                    if let Some(kind) = classify(&path) {
-                        add(path, kind);
-                    }
+                    Ok(_) => {}
+                    Err(e) => walked
+                        .1
+                        .push(format!("cannot walk `{}`: {e}", root.display())),
                 }
-                Err(e) => errors.push(format!("cannot walk `{}`: {e}", root.display())),
+                ignore::WalkState::Continue
+            })
+        });
+        let (files, mut walk_errors) = walked.into_inner().unwrap_or_else(|e| e.into_inner());
+        walk_errors.sort();
+        errors.extend(walk_errors);
+        for path in files {
+            if let Some(kind) = classify(&path) {
+                add(path, kind);
             }
         }
     }

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::cache::{self, Cache, CachedFinding, FileKey};
 use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::discover::{self, Input};
@@ -39,6 +40,15 @@ pub struct Options {
     pub focus: Option<Focus>,
     /// Apply `[files] exclude` to files named explicitly, too.
     pub force_exclude: bool,
+    pub cache: CacheSetting,
+}
+
+/// Where per-file results are kept between runs (see [`crate::cache`]).
+pub enum CacheSetting {
+    Off,
+    /// The user's cache directory.
+    Default,
+    Dir(PathBuf),
 }
 
 /// The files a run reports on, when that is not everything under its paths. The paths are still
@@ -281,6 +291,7 @@ pub fn check_text(name: &str, text: &str, config: Config) -> Report {
         threads: Some(1),
         focus: None,
         force_exclude: false,
+        cache: CacheSetting::Off,
     })
 }
 
@@ -312,6 +323,11 @@ pub fn check(options: Options) -> Report {
         }
     }
 
+    let cache = match options.cache {
+        CacheSetting::Off => None,
+        CacheSetting::Default => Cache::open(None, &config.options_text()),
+        CacheSetting::Dir(dir) => Cache::open(Some(dir), &config.options_text()),
+    };
     let too_large: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let one = |i: usize, input: &Input| -> FileResult {
         let read = match &stdin_text {
@@ -319,7 +335,7 @@ pub fn check(options: Options) -> Report {
             _ => read_text(&input.path, config.max_file_size)?,
         };
         match read {
-            Read::Text(text) => Ok(process(input, text, config, &packages)),
+            Read::Text(text) => Ok(process(input, text, config, &packages, cache.as_ref())),
             Read::NotText => Ok(None),
             Read::TooLarge(size) => {
                 too_large
@@ -618,6 +634,7 @@ fn process(
     text: String,
     config: &Config,
     packages: &PackageCache,
+    cache: Option<&Cache>,
 ) -> Option<Outcome> {
     let source = SourceFile::new(input.path.clone(), input.display.clone(), input.kind, text);
     let levels: Vec<(&'static str, Severity)> = rules::registry()
@@ -663,7 +680,7 @@ fn process(
             message,
             help: None,
             related: Vec::new(),
-            unless_package: &[],
+            unless_package: Vec::new(),
             at_most: None,
             k8s: None,
         });
@@ -673,25 +690,63 @@ fn process(
     match input.kind {
         FileKind::Rust => {
             let package = packages.package_of(&input.path);
-            let is_test = is_test_path(&input.path, package.as_deref());
-            let parsed = guarded_value(|| rust::RustFile::parse(text, package.clone(), is_test));
-            match parsed {
-                Ok(Ok(file)) => {
-                    let facts = check_rust(&file, &levels, config, &mut findings, &mut internal);
-                    if let Some(facts) = facts {
-                        rust_facts = Some((package.as_ref().map(|p| p.root.clone()), facts));
+            let is_test = is_test_path(&input.path, package.as_deref(), packages);
+            let enabled: Vec<&'static str> = levels.iter().map(|(r, _)| *r).collect();
+            let key = cache.map(|c| {
+                c.key(&FileKey {
+                    path: &input.path,
+                    text,
+                    package_fingerprint: package.as_ref().map(|p| p.fingerprint),
+                    is_test,
+                    enabled: &enabled,
+                })
+            });
+            let (file_findings, file_internal, facts) =
+                match cache.zip(key).and_then(|(c, k)| c.get(k)) {
+                    Some(entry) => (
+                        entry
+                            .findings
+                            .into_iter()
+                            .filter_map(CachedFinding::finding)
+                            .collect(),
+                        entry.internal,
+                        entry.facts,
+                    ),
+                    None => {
+                        let mut fresh = Vec::new();
+                        let mut fresh_internal = Vec::new();
+                        let facts = rust_file(
+                            text,
+                            package.clone(),
+                            is_test,
+                            &levels,
+                            config,
+                            &mut fresh,
+                            &mut fresh_internal,
+                        );
+                        if let (Some(c), Some(k)) = (cache, key) {
+                            // A finding that cannot be stored keeps the whole file out.
+                            let stored: Option<Vec<CachedFinding>> =
+                                fresh.iter().map(CachedFinding::of).collect();
+                            if let Some(stored) = stored {
+                                c.put(
+                                    k,
+                                    &cache::Entry {
+                                        findings: stored,
+                                        internal: fresh_internal.clone(),
+                                        facts: facts.clone(),
+                                    },
+                                );
+                            }
+                        }
+                        (fresh, fresh_internal, facts)
                     }
-                    drop(file);
-                }
-                Ok(Err(e)) => parse_error(
-                    &mut findings,
-                    format!("cannot parse Rust: {}", e.message),
-                    e.span,
-                ),
-                Err(msg) => internal.push((format!("the Rust parser panicked: {msg}"), 0..0)),
+                };
+            findings.extend(file_findings);
+            internal.extend(file_internal);
+            if let Some(facts) = facts {
+                rust_facts = Some((package.as_ref().map(|p| p.root.clone()), facts));
             }
-            // Spans are kept in a per-thread table; every one of this file's was turned into bytes.
-            proc_macro2::extra::invalidate_current_thread_spans();
         }
         FileKind::Dockerfile => match guarded_value(|| dockerfile::parse(text)) {
             Ok(file) => {
@@ -741,7 +796,7 @@ fn process(
                         input.display
                     )),
                     related: Vec::new(),
-                    unless_package: &[],
+                    unless_package: Vec::new(),
                     at_most: None,
                     k8s: None,
                 });
@@ -788,6 +843,44 @@ fn process(
         rust_facts,
         k8s_facts,
     })
+}
+
+/// Parses a Rust file and checks it; returns its facts (`None` when it does not parse or
+/// extracting them panicked).
+fn rust_file(
+    text: &str,
+    package: Option<Arc<crate::project::Package>>,
+    is_test: bool,
+    levels: &[(&'static str, Severity)],
+    config: &Config,
+    findings: &mut Vec<Finding>,
+    internal: &mut Vec<(String, Range<usize>)>,
+) -> Option<crate::project::RustFacts> {
+    let parsed = guarded_value(|| rust::RustFile::parse(text, package, is_test));
+    let facts = match parsed {
+        Ok(Ok(file)) => check_rust(&file, levels, config, findings, internal),
+        Ok(Err(e)) => {
+            findings.push(Finding {
+                rule: engine_rules::PARSE_ERROR.name,
+                file: 0,
+                span: e.span,
+                message: format!("cannot parse Rust: {}", e.message),
+                help: None,
+                related: Vec::new(),
+                unless_package: Vec::new(),
+                at_most: None,
+                k8s: None,
+            });
+            None
+        }
+        Err(msg) => {
+            internal.push((format!("the Rust parser panicked: {msg}"), 0..0));
+            None
+        }
+    };
+    // Spans are kept in a per-thread table; every one of this file's was turned into bytes.
+    proc_macro2::extra::invalidate_current_thread_spans();
+    facts
 }
 
 /// Runs every enabled Rust rule and the fact extraction in one walk of the file; returns the

@@ -4,6 +4,7 @@
 //! use it directly.
 
 pub mod baseline;
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod diagnostic;

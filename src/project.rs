@@ -4,9 +4,9 @@
 use std::collections::{BTreeSet, HashMap};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::source::FileId;
 
@@ -18,47 +18,61 @@ pub struct Package {
     /// Normal and target-specific dependencies (not dev or build ones), keyed by the name code
     /// uses (`hyper_util`, or a rename), underscores for hyphens.
     pub deps: HashMap<String, Dependency>,
-    /// Locked versions by crate name (underscores), from the nearest Cargo.lock.
-    pub locked: Arc<HashMap<String, Vec<String>>>,
-    pub has_lock: bool,
+    /// The workspace: the nearest directory with a `Cargo.lock`.
+    pub workspace: Arc<Workspace>,
     /// The workspace's release profile aborts on panic (`[profile.release] panic = "abort"` in the
     /// `Cargo.toml` next to `Cargo.lock`, where Cargo reads profiles).
     pub panic_abort: bool,
+    /// Hash of the files this was read from (for the cache key of the package's files).
+    pub fingerprint: u64,
 }
 
 /// What a package takes from its workspace's `Cargo.lock` and the `Cargo.toml` beside it; read
-/// once per workspace, not once per member.
+/// once per workspace, not once per member. The lock file is parsed only when a rule asks.
 #[derive(Debug, Default)]
 pub struct Workspace {
-    locked: Arc<HashMap<String, Vec<String>>>,
-    has_lock: bool,
+    lock_text: String,
+    locked: OnceLock<HashMap<String, Vec<String>>>,
     panic_abort: bool,
+    fingerprint: u64,
+}
+
+impl Workspace {
+    /// Locked versions of a crate (by its name with underscores); empty without a lock file.
+    pub fn locked(&self, krate: &str) -> &[String] {
+        let locked = self.locked.get_or_init(|| {
+            let mut locked: HashMap<String, Vec<String>> = HashMap::new();
+            if let Ok(lock) = toml::from_str::<Lockfile>(&self.lock_text) {
+                for p in lock.package {
+                    locked
+                        .entry(normalize_crate(&p.name))
+                        .or_default()
+                        .push(p.version);
+                }
+            }
+            locked
+        });
+        locked.get(krate).map_or(&[], Vec::as_slice)
+    }
 }
 
 fn read_workspace(dir: &Path) -> Workspace {
     let Ok(text) = std::fs::read_to_string(dir.join("Cargo.lock")) else {
         return Workspace::default();
     };
-    let panic_abort = std::fs::read_to_string(dir.join("Cargo.toml"))
-        .ok()
+    let root_manifest = std::fs::read_to_string(dir.join("Cargo.toml")).ok();
+    let fingerprint = xxhash_rust::xxh3::xxh3_64(
+        format!("{}\0{}", text, root_manifest.as_deref().unwrap_or("")).as_bytes(),
+    );
+    let panic_abort = root_manifest
         .and_then(|t| toml::from_str::<RootManifest>(&t).ok())
         .and_then(|m| m.profile.get("release").and_then(|p| p.panic.clone()))
         .is_some_and(|p| p == "abort");
-    let mut locked: HashMap<String, Vec<String>> = HashMap::new();
-    let mut has_lock = false;
-    if let Ok(lock) = toml::from_str::<Lockfile>(&text) {
-        has_lock = true;
-        for p in lock.package {
-            locked
-                .entry(normalize_crate(&p.name))
-                .or_default()
-                .push(p.version);
-        }
-    }
     Workspace {
-        locked: Arc::new(locked),
-        has_lock,
+        lock_text: text,
+        locked: OnceLock::new(),
         panic_abort,
+        fingerprint,
     }
 }
 
@@ -183,8 +197,8 @@ pub fn read_package(
         root: root.to_path_buf(),
         deps,
         panic_abort: ws.panic_abort,
-        locked: Arc::clone(&ws.locked),
-        has_lock: ws.has_lock,
+        fingerprint: xxhash_rust::xxh3::xxh3_64(format!("{text}\0{}", ws.fingerprint).as_bytes()),
+        workspace: ws,
     })
 }
 
@@ -195,6 +209,9 @@ pub fn read_package(
 pub struct PackageCache {
     by_dir: Mutex<HashMap<PathBuf, Option<Arc<Package>>>>,
     workspaces: Mutex<HashMap<PathBuf, Arc<Workspace>>>,
+    /// Module files (`mod.rs`, `lib.rs`, ...) read to see which of their modules are test-only;
+    /// every file of a directory asks about the same ones.
+    module_texts: Mutex<HashMap<PathBuf, Option<Arc<str>>>>,
 }
 
 impl PackageCache {
@@ -211,6 +228,17 @@ impl PackageCache {
             }
             dir = dir.parent()?;
         }
+    }
+
+    fn module_text(&self, path: &Path) -> Option<Arc<str>> {
+        if let Some(hit) = lock(&self.module_texts).get(path) {
+            return hit.clone();
+        }
+        let read = std::fs::read_to_string(path).ok().map(Arc::from);
+        lock(&self.module_texts)
+            .entry(path.to_path_buf())
+            .or_insert(read)
+            .clone()
     }
 
     fn load(&self, dir: &Path) -> Option<Arc<Package>> {
@@ -244,9 +272,9 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Whether a file is test, bench or example code by its place in the package (or, outside a
 /// package, by a `tests`/`benches`/`examples` directory in its path).
-pub fn is_test_path(file: &Path, package: Option<&Package>) -> bool {
+pub fn is_test_path(file: &Path, package: Option<&Package>, packages: &PackageCache) -> bool {
     let abs = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
-    if declared_test_only(&abs) {
+    if declared_test_only(&abs, &|owner| packages.module_text(owner)) {
         return true;
     }
     if let Some(pkg) = package {
@@ -285,7 +313,7 @@ fn is_test_package_name(name: &str) -> bool {
 
 /// Whether a module file is compiled only for tests because its parent declares it so:
 /// `#[cfg(test)] mod name;` in `lib.rs`, `main.rs`, `mod.rs` or `<dir>.rs`.
-pub fn declared_test_only(file: &Path) -> bool {
+pub fn declared_test_only(file: &Path, read: &dyn Fn(&Path) -> Option<Arc<str>>) -> bool {
     let Some(stem) = file.file_stem().and_then(|s| s.to_str()) else {
         return false;
     };
@@ -318,7 +346,7 @@ pub fn declared_test_only(file: &Path) -> bool {
     }
     owners
         .iter()
-        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .filter_map(|p| read(p))
         .any(|text| declares_test_module(&text, name))
 }
 
@@ -358,7 +386,7 @@ fn declares_test_module(text: &str, name: &str) -> bool {
 }
 
 /// Facts a Rust file exports for cross-file rules.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct RustFacts {
     /// `tokio::signal::ctrl_c()` calls in production code.
     pub ctrl_c_calls: Vec<Range<usize>>,

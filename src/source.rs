@@ -2,7 +2,7 @@
 
 use std::ops::Range;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Index of a file in a [`SourceDb`].
 pub type FileId = usize;
@@ -35,25 +35,33 @@ pub struct SourceFile {
     pub kind: FileKind,
     /// Shared so renderers can hold the text without copying it.
     pub text: Arc<str>,
-    line_starts: Vec<usize>,
+    /// Built on first use: most files of a run have no finding and never need it.
+    line_starts: OnceLock<Vec<usize>>,
 }
 
 impl SourceFile {
     pub fn new(path: PathBuf, display: String, kind: FileKind, text: String) -> Self {
-        let mut line_starts = vec![0];
-        line_starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|&(_, b)| b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
         SourceFile {
             path,
             display,
             kind,
             text: Arc::from(text),
-            line_starts,
+            line_starts: OnceLock::new(),
         }
+    }
+
+    fn line_starts(&self) -> &[usize] {
+        self.line_starts.get_or_init(|| {
+            let mut starts = vec![0];
+            starts.extend(
+                self.text
+                    .bytes()
+                    .enumerate()
+                    .filter(|&(_, b)| b == b'\n')
+                    .map(|(i, _)| i + 1),
+            );
+            starts
+        })
     }
 
     /// The same text shown under another name (a Helm template inside rendered output): lines and
@@ -71,11 +79,11 @@ impl SourceFile {
     /// 1-based line and 1-based character column of a byte offset (clamped to the text).
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = self.floor_char_boundary(offset.min(self.text.len()));
-        let line = match self.line_starts.binary_search(&offset) {
+        let line = match self.line_starts().binary_search(&offset) {
             Ok(i) => i,
             Err(i) => i.saturating_sub(1),
         };
-        let start = self.line_starts[line];
+        let start = self.line_starts()[line];
         let column = self.text[start..offset].chars().count() + 1;
         (line + 1, column)
     }
@@ -87,11 +95,11 @@ impl SourceFile {
 
     /// Byte range of a 1-based line, without its line terminator.
     pub fn line_range(&self, line: usize) -> Range<usize> {
-        let Some(&start) = self.line_starts.get(line.wrapping_sub(1)) else {
+        let Some(&start) = self.line_starts().get(line.wrapping_sub(1)) else {
             return self.text.len()..self.text.len();
         };
         let end = self
-            .line_starts
+            .line_starts()
             .get(line)
             .map(|&next| next - 1)
             .unwrap_or(self.text.len());
@@ -104,7 +112,7 @@ impl SourceFile {
     }
 
     pub fn line_count(&self) -> usize {
-        self.line_starts.len()
+        self.line_starts().len()
     }
 
     /// Clamp a span to the text and to character boundaries so it can always be sliced.

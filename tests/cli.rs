@@ -13,6 +13,11 @@ fn prodlint_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
     cmd.args(args)
         .current_dir(dir)
         .env_remove("NO_COLOR")
+        // Keep the suite's cache out of the user's cache directory.
+        .env(
+            "PRODLINT_CACHE_DIR",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-cache"),
+        )
         .stdin(if stdin.is_some() {
             Stdio::piped()
         } else {
@@ -1280,5 +1285,114 @@ fn a_focused_run_does_not_call_other_files_baseline_entries_stale() {
     );
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Runs `check --format json` with the given cache arguments and returns the findings as
+/// `rule@line` plus the output.
+fn cached_check(dir: &Path, cache_args: &[&str]) -> (Vec<String>, Output) {
+    let mut args = vec!["check", ".", "--format", "json"];
+    args.extend_from_slice(cache_args);
+    let out = prodlint_in(dir, &args, None);
+    let v = json(&out);
+    let found = v["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| format!("{}@{}", d["rule"].as_str().unwrap_or(""), d["line"]))
+        .collect();
+    (found, out)
+}
+
+fn cache_entries(dir: &Path) -> usize {
+    let mut n = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            if e.path().is_dir() {
+                stack.push(e.path());
+            } else {
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
+#[test]
+fn the_cache_is_never_stale_and_never_required() {
+    let dir = temp_dir("cache");
+    let cache = dir.join("cache");
+    let cache_arg = cache.to_str().expect("utf-8 temp path");
+    let src = dir.join("src");
+    std::fs::create_dir_all(&src).expect("src");
+    let client = "async fn fetch(url: &str) {\n    let client = reqwest::Client::new();\n    let _ = client.get(url).send().await;\n}\n";
+    std::fs::write(src.join("main.rs"), client).expect("write");
+
+    // --no-cache keeps nothing, even where $PRODLINT_CACHE_DIR points.
+    let out = Command::new(env!("CARGO_BIN_EXE_prodlint"))
+        .args(["check", ".", "--format", "json", "--no-cache"])
+        .current_dir(&dir)
+        .env("PRODLINT_CACHE_DIR", &cache)
+        .output()
+        .expect("run prodlint");
+    assert_eq!(rules_of(&json(&out)), ["http-client-without-timeout"]);
+    assert!(!cache.exists(), "--no-cache wrote a cache");
+    let (cold, _) = cached_check(&dir, &["--no-cache"]);
+    assert_eq!(cold, ["http-client-without-timeout@2"], "{cold:?}");
+
+    // The first run fills the cache, the second reads it and says the same.
+    let (first, _) = cached_check(&dir, &["--cache-dir", cache_arg]);
+    assert_eq!(cache_entries(&cache), 1);
+    let (second, _) = cached_check(&dir, &["--cache-dir", cache_arg]);
+    assert_eq!(first, cold);
+    assert_eq!(second, cold);
+
+    // A changed file is checked again: the finding moves with the code.
+    std::fs::write(src.join("main.rs"), format!("\n\n{client}")).expect("write");
+    let (moved, _) = cached_check(&dir, &["--cache-dir", cache_arg]);
+    assert_eq!(moved, ["http-client-without-timeout@4"], "{moved:?}");
+
+    // A changed configuration is too: with the rule off, nothing is reported.
+    std::fs::write(
+        dir.join("prodlint.toml"),
+        "[rules]\nhttp-client-without-timeout = \"off\"\n",
+    )
+    .expect("config");
+    let (off, _) = cached_check(&dir, &["--cache-dir", cache_arg]);
+    assert!(off.is_empty(), "{off:?}");
+    std::fs::remove_file(dir.join("prodlint.toml")).expect("remove config");
+
+    // A corrupt entry is ignored and replaced.
+    let mut corrupted = 0;
+    let mut stack = vec![cache.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            if e.path().is_dir() {
+                stack.push(e.path());
+            } else {
+                std::fs::write(e.path(), b"\xff\x00garbage").expect("corrupt");
+                corrupted += 1;
+            }
+        }
+    }
+    assert!(corrupted > 0);
+    let (after_corruption, _) = cached_check(&dir, &["--cache-dir", cache_arg]);
+    assert_eq!(after_corruption, moved);
+
+    // A cache that cannot be written costs speed, not results: one warning, same findings.
+    let blocked = dir.join("not-a-dir");
+    std::fs::write(&blocked, "a file where the cache directory should be").expect("write");
+    let (unwritable, out) = cached_check(
+        &dir,
+        &["--cache-dir", blocked.to_str().expect("utf-8 temp path")],
+    );
+    assert_eq!(unwritable, moved);
+    assert_eq!(
+        stderr(&out).matches("cannot write to the cache").count(),
+        1,
+        "{}",
+        stderr(&out)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

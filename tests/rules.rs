@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use prodlint::config::{CliSelection, Config};
-use prodlint::engine::{check, Options, Report};
+use prodlint::engine::{check, CacheSetting, Options, Report};
 use prodlint::output::{self, Format, Style};
 use prodlint::rules;
 
@@ -78,7 +78,7 @@ fn markers(case: &Path) -> BTreeMap<(String, usize, String), usize> {
     out
 }
 
-fn run(rule: &rules::RuleInfo, case: &Path) -> Report {
+fn run(rule: &rules::RuleInfo, case: &Path, cache: CacheSetting) -> Report {
     let mut config = if case.is_dir() && case.join("prodlint.toml").is_file() {
         Config::load(&case.join("prodlint.toml")).expect("fixture config")
     } else {
@@ -97,6 +97,7 @@ fn run(rule: &rules::RuleInfo, case: &Path) -> Report {
         threads: Some(1),
         focus: None,
         force_exclude: false,
+        cache,
     });
     if rule.meta.group == "meta" {
         report.diagnostics.retain(|d| d.rule == rule.name());
@@ -138,7 +139,28 @@ fn fixtures() {
                 continue;
             }
             cases += 1;
-            let report = run(rule, &case);
+            let report = run(rule, &case, CacheSetting::Off);
+            // The same case from a cold and then a warm cache must render identically: every
+            // rule's findings survive the round trip through the cache.
+            let cache_dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+                .join("fixture-cache")
+                .join(rule.name())
+                .join(&name);
+            let _ = std::fs::remove_dir_all(&cache_dir);
+            let style = || Style {
+                color: false,
+                width: 100,
+            };
+            let uncached = output::render(&report, Format::Full, style());
+            for pass in ["cold", "warm"] {
+                let cached = run(rule, &case, CacheSetting::Dir(cache_dir.clone()));
+                if output::render(&cached, Format::Full, style()) != uncached {
+                    failures.push(format!(
+                        "{}: the {pass}-cache run differs from the uncached one",
+                        case.display()
+                    ));
+                }
+            }
             let expected = if bad { markers(&case) } else { BTreeMap::new() };
             let actual = found(&report);
             if expected != actual {

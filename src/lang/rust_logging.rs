@@ -335,7 +335,7 @@ mod tests {
 }
 
 /// What the files of a package tell about `Debug` output that leaks secrets.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct LoggingFacts {
     /// `#[derive(Debug)]` structs with secret-named string fields: name and those fields.
     pub leaky_structs: Vec<(String, Vec<String>)>,
@@ -343,7 +343,7 @@ pub struct LoggingFacts {
     pub debug_logged: Vec<DebugLogged>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct DebugLogged {
     /// The macro invocation.
     pub span: std::ops::Range<usize>,

@@ -13,7 +13,7 @@ use crate::lang::rust::{
     call_span, method_span, path_segments, Chain, Cx, FnCtx, Link, RustFile, RustVisitor,
 };
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct ServiceFacts {
     pub routes: Vec<Route>,
     pub fns: Vec<FnFact>,
@@ -33,7 +33,7 @@ pub struct ServiceFacts {
     pub static_uses: Vec<StaticUse>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct StaticUse {
     pub name: String,
     pub methods: Vec<String>,
@@ -63,7 +63,7 @@ pub fn is_map_type(tokens: proc_macro2::TokenStream) -> bool {
 }
 
 /// `let (tx, rx) = mpsc::unbounded_channel();`
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ChannelSite {
     pub span: Range<usize>,
     /// The constructor, for messages (`tokio::sync::mpsc::unbounded_channel`).
@@ -74,7 +74,7 @@ pub struct ChannelSite {
     pub fields: Vec<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ChannelSend {
     pub name: String,
     /// The send call (`send(..)`).
@@ -84,7 +84,7 @@ pub struct ChannelSend {
 }
 
 /// `.route("/healthz", get(health))`, `#[get("/healthz")]`, `warp::path!("healthz")`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Route {
     pub path: String,
     /// The path literal, or the route attribute.
@@ -92,7 +92,7 @@ pub struct Route {
     pub handlers: Vec<Handler>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum Handler {
     /// A function, by its last path segment.
     Named(String),
@@ -100,7 +100,7 @@ pub enum Handler {
     Inline(Range<usize>),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FnFact {
     pub name: String,
     pub is_async: bool,
@@ -112,7 +112,7 @@ pub struct FnFact {
 }
 
 /// A call that reaches a database, a cache or another service.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct DependencyCall {
     pub span: Range<usize>,
     /// `sqlx::query`, `.fetch_one(..)`, `an HTTP request`...
@@ -120,10 +120,10 @@ pub struct DependencyCall {
 }
 
 /// `reqwest::Client::new()`, `Client::builder()…build()`, `reqwest::get(..)`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ClientCreation {
     pub span: Range<usize>,
-    pub what: &'static str,
+    pub what: String,
     /// Used to send a request in the same function: a client per call of that function.
     pub sends: bool,
     /// Created and used to send a request in the same loop iteration.
@@ -483,7 +483,7 @@ impl Extract<'_> {
         let sends = sends_here || sends_later();
         self.facts.client_creations.push(ClientCreation {
             span: call_span(self.file, call),
-            what,
+            what: what.to_string(),
             sends,
             sends_in_loop: sends && cx.in_loop(),
         });

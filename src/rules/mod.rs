@@ -5,7 +5,8 @@ use std::ops::Range;
 use std::sync::OnceLock;
 
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 use crate::diagnostic::{Label, Severity};
 use crate::lang::dockerfile::Dockerfile;
@@ -250,7 +251,7 @@ pub struct Finding {
     pub related: Vec<Label>,
     /// The finding is dropped when the file's package (production code, any file) shows one of
     /// these: the remedy may be applied somewhere the rule cannot follow.
-    pub unless_package: &'static [Evidence],
+    pub unless_package: Vec<Evidence>,
     /// Reported at no more than this severity whatever the rule's configured level (a weaker form
     /// of the problem: a channel nobody sends to from a request path).
     pub at_most: Option<Severity>,
@@ -270,27 +271,36 @@ pub enum K8sCondition {
     UnlessBudgeted(Workload),
 }
 
-/// Something a package's production code does, as far as its facts tell.
-#[derive(Debug, Clone, Copy)]
+/// Something a package's production code does, as far as its facts tell. Owned when it comes
+/// back from the cache; rules write it with [`Evidence::path`] and [`Evidence::method`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Evidence {
     /// Refers to this path or to something under it (`tower_http::limit`).
-    Path(&'static str),
+    Path(Cow<'static, str>),
     /// Calls a method of this name (`set_timeout`).
-    Method(&'static str),
+    Method(Cow<'static, str>),
 }
 
 impl Evidence {
+    pub const fn path(p: &'static str) -> Evidence {
+        Evidence::Path(Cow::Borrowed(p))
+    }
+
+    pub const fn method(m: &'static str) -> Evidence {
+        Evidence::Method(Cow::Borrowed(m))
+    }
+
     pub fn holds(&self, facts: &crate::project::RustFacts) -> bool {
         match self {
             Evidence::Path(p) => facts.refers_to(p),
-            Evidence::Method(m) => facts.methods.contains(*m),
+            Evidence::Method(m) => facts.methods.contains(m.as_ref()),
         }
     }
 }
 
 impl Finding {
-    pub fn unless_package(&mut self, evidence: &'static [Evidence]) -> &mut Self {
-        self.unless_package = evidence;
+    pub fn unless_package(&mut self, evidence: &[Evidence]) -> &mut Self {
+        self.unless_package = evidence.to_vec();
         self
     }
 
@@ -387,7 +397,7 @@ impl<'a> Ctx<'a> {
             message: message.into(),
             help: None,
             related: Vec::new(),
-            unless_package: &[],
+            unless_package: Vec::new(),
             at_most: None,
             k8s: None,
         });

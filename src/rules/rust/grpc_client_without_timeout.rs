@@ -25,10 +25,10 @@ const ENDPOINTS: &[&str] = &[
 /// Deadlines set per request (`Request::set_timeout`, usually in an interceptor) or around the
 /// calls (`tokio::time::timeout`, a tower timeout layer) anywhere in the package.
 const DEADLINES: &[Evidence] = &[
-    Evidence::Method("set_timeout"),
-    Evidence::Path("tokio::time::timeout"),
-    Evidence::Path("tower::timeout"),
-    Evidence::Path("tower::ServiceBuilder::new.timeout"),
+    Evidence::method("set_timeout"),
+    Evidence::path("tokio::time::timeout"),
+    Evidence::path("tower::timeout"),
+    Evidence::path("tower::ServiceBuilder::new.timeout"),
 ];
 
 fn check<'a>(file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisitor + 'a>> {

@@ -10,7 +10,7 @@ pub static RULE: Rule = Rule {
 };
 
 /// Any use of tonic-health in the package counts: the reporter is often built in another file.
-const HEALTH: &[Evidence] = &[Evidence::Path("tonic_health")];
+const HEALTH: &[Evidence] = &[Evidence::path("tonic_health")];
 
 fn check<'a>(file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisitor + 'a>> {
     if !file.uses_crate("tonic") {

@@ -35,8 +35,8 @@ struct Visitor<'c, 'a> {
 /// The axum version `axum::serve` belongs to: the newest locked one, or `None` without a lock.
 fn locked_axum(file: &RustFile) -> Option<(u64, u64, String)> {
     let pkg = file.package.as_ref()?;
-    pkg.locked
-        .get("axum")?
+    pkg.workspace
+        .locked("axum")
         .iter()
         .filter_map(|v| {
             let mut parts = v.split('.').map(|p| p.parse::<u64>().ok());

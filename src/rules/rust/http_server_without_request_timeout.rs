@@ -14,12 +14,12 @@ pub static RULE: Rule = Rule {
 /// several files. SSE and WebSocket routes must not get a global timeout, so a package that has
 /// them is left alone.
 const TIMEOUT_LAYERS: &[Evidence] = &[
-    Evidence::Path("tower_http::timeout"),
-    Evidence::Path("tower::timeout"),
-    Evidence::Path("tower::ServiceBuilder::new.timeout"),
-    Evidence::Path("tower::builder::ServiceBuilder::new.timeout"),
-    Evidence::Path("axum::extract::ws"),
-    Evidence::Path("axum::response::sse"),
+    Evidence::path("tower_http::timeout"),
+    Evidence::path("tower::timeout"),
+    Evidence::path("tower::ServiceBuilder::new.timeout"),
+    Evidence::path("tower::builder::ServiceBuilder::new.timeout"),
+    Evidence::path("axum::extract::ws"),
+    Evidence::path("axum::response::sse"),
 ];
 
 fn check<'a>(file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisitor + 'a>> {

@@ -17,20 +17,20 @@ const PROVIDER_BUILDERS: &[&str] = &[
 
 /// Code that installs a propagator or propagates context by hand, anywhere in the package.
 const PROPAGATES: &[Evidence] = &[
-    Evidence::Path("opentelemetry::global::set_text_map_propagator"),
-    Evidence::Path("opentelemetry_sdk::propagation"),
-    Evidence::Path("opentelemetry::propagation::TextMapCompositePropagator"),
-    Evidence::Path("opentelemetry_jaeger_propagator"),
-    Evidence::Path("opentelemetry_zipkin"),
-    Evidence::Path("opentelemetry_aws"),
-    Evidence::Path("opentelemetry_datadog"),
-    Evidence::Path("opentelemetry_http"),
-    Evidence::Path("init_tracing_opentelemetry"),
-    Evidence::Path("axum_tracing_opentelemetry"),
-    Evidence::Path("tonic_tracing_opentelemetry"),
-    Evidence::Method("inject_context"),
-    Evidence::Method("extract_with_context"),
-    Evidence::Method("set_text_map_propagator"),
+    Evidence::path("opentelemetry::global::set_text_map_propagator"),
+    Evidence::path("opentelemetry_sdk::propagation"),
+    Evidence::path("opentelemetry::propagation::TextMapCompositePropagator"),
+    Evidence::path("opentelemetry_jaeger_propagator"),
+    Evidence::path("opentelemetry_zipkin"),
+    Evidence::path("opentelemetry_aws"),
+    Evidence::path("opentelemetry_datadog"),
+    Evidence::path("opentelemetry_http"),
+    Evidence::path("init_tracing_opentelemetry"),
+    Evidence::path("axum_tracing_opentelemetry"),
+    Evidence::path("tonic_tracing_opentelemetry"),
+    Evidence::method("inject_context"),
+    Evidence::method("extract_with_context"),
+    Evidence::method("set_text_map_propagator"),
 ];
 
 fn check<'a>(file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisitor + 'a>> {

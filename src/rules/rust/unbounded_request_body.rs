@@ -11,7 +11,7 @@ pub static RULE: Rule = Rule {
 
 /// tower-http's `RequestBodyLimitLayer` anywhere in the package bounds bodies (it wraps them in
 /// `http_body_util::Limited`); routers are often assembled across files.
-const LIMIT_LAYER: &[Evidence] = &[Evidence::Path("tower_http::limit")];
+const LIMIT_LAYER: &[Evidence] = &[Evidence::path("tower_http::limit")];
 
 const DISABLE: &[&str] = &[
     "axum::extract::DefaultBodyLimit::disable",
