@@ -1,7 +1,7 @@
 //! Facts about Cargo packages (which crates and locked versions a package uses) and the facts the
 //! front ends export for cross-file rules.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -209,9 +209,9 @@ pub fn read_package(
 pub struct PackageCache {
     by_dir: Mutex<HashMap<PathBuf, Option<Arc<Package>>>>,
     workspaces: Mutex<HashMap<PathBuf, Arc<Workspace>>>,
-    /// Module files (`mod.rs`, `lib.rs`, ...) read to see which of their modules are test-only;
-    /// every file of a directory asks about the same ones.
-    module_texts: Mutex<HashMap<PathBuf, Option<Arc<str>>>>,
+    /// The test-only modules each module file (`mod.rs`, `lib.rs`, ...) declares; every file of
+    /// a directory asks about the same ones.
+    test_modules: Mutex<HashMap<PathBuf, Arc<HashSet<String>>>>,
 }
 
 impl PackageCache {
@@ -230,15 +230,20 @@ impl PackageCache {
         }
     }
 
-    fn module_text(&self, path: &Path) -> Option<Arc<str>> {
-        if let Some(hit) = lock(&self.module_texts).get(path) {
-            return hit.clone();
+    fn test_modules(&self, path: &Path) -> Arc<HashSet<String>> {
+        if let Some(hit) = lock(&self.test_modules).get(path) {
+            return Arc::clone(hit);
         }
-        let read = std::fs::read_to_string(path).ok().map(Arc::from);
-        lock(&self.module_texts)
-            .entry(path.to_path_buf())
-            .or_insert(read)
-            .clone()
+        let read = Arc::new(
+            std::fs::read_to_string(path)
+                .map(|text| test_modules(&text))
+                .unwrap_or_default(),
+        );
+        Arc::clone(
+            lock(&self.test_modules)
+                .entry(path.to_path_buf())
+                .or_insert(read),
+        )
     }
 
     fn load(&self, dir: &Path) -> Option<Arc<Package>> {
@@ -274,7 +279,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// package, by a `tests`/`benches`/`examples` directory in its path).
 pub fn is_test_path(file: &Path, package: Option<&Package>, packages: &PackageCache) -> bool {
     let abs = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
-    if declared_test_only(&abs, &|owner| packages.module_text(owner)) {
+    if declared_test_only(&abs, &|owner| packages.test_modules(owner)) {
         return true;
     }
     if let Some(pkg) = package {
@@ -313,7 +318,10 @@ fn is_test_package_name(name: &str) -> bool {
 
 /// Whether a module file is compiled only for tests because its parent declares it so:
 /// `#[cfg(test)] mod name;` in `lib.rs`, `main.rs`, `mod.rs` or `<dir>.rs`.
-pub fn declared_test_only(file: &Path, read: &dyn Fn(&Path) -> Option<Arc<str>>) -> bool {
+pub fn declared_test_only(
+    file: &Path,
+    test_modules_of: &dyn Fn(&Path) -> Arc<HashSet<String>>,
+) -> bool {
     let Some(stem) = file.file_stem().and_then(|s| s.to_str()) else {
         return false;
     };
@@ -344,24 +352,32 @@ pub fn declared_test_only(file: &Path, read: &dyn Fn(&Path) -> Option<Arc<str>>)
     if let (Some(up), Some(d)) = (owner_dir.parent(), owner_dir.file_name()) {
         owners.push(up.join(format!("{}.rs", d.to_string_lossy())));
     }
-    owners
-        .iter()
-        .filter_map(|p| read(p))
-        .any(|text| declares_test_module(&text, name))
+    owners.iter().any(|p| test_modules_of(p).contains(name))
 }
 
 /// Finds `mod <name>;` whose attributes (the text since the previous item) include `cfg(test`.
+#[cfg(test)]
 fn declares_test_module(text: &str, name: &str) -> bool {
-    let needle = format!("mod {name}");
+    test_modules(text).contains(name)
+}
+
+/// The modules a file declares test-only: every `mod <name>;` whose attributes (the text since
+/// the previous item) include `cfg(test`.
+fn test_modules(text: &str) -> HashSet<String> {
+    let mut out = HashSet::new();
     let mut from = 0;
-    while let Some(at) = text[from..].find(&needle).map(|i| i + from) {
-        from = at + needle.len();
-        let after = text[from..].trim_start();
+    while let Some(at) = text[from..].find("mod ").map(|i| i + from) {
+        from = at + "mod ".len();
+        let rest = &text[from..];
+        let name_len = rest
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        let (name, after) = rest.split_at(name_len);
         let word_before = text[..at]
             .chars()
             .next_back()
             .is_none_or(|c| c.is_whitespace() || c == ')');
-        if !after.starts_with(';') || !word_before {
+        if name.is_empty() || !after.trim_start().starts_with(';') || !word_before {
             continue;
         }
         let item_start = text[..at].rfind([';', '}']).map_or(0, |i| i + 1);
@@ -379,10 +395,10 @@ fn declares_test_module(text: &str, name: &str) -> bool {
         .iter()
         .any(|c| attrs.contains(c));
         if test_cfg {
-            return true;
+            out.insert(name.to_string());
         }
     }
-    false
+    out
 }
 
 /// Facts a Rust file exports for cross-file rules.
