@@ -55,8 +55,8 @@ echo "| corpus | prodlint | peak memory | comparison |"
 echo "|---|---|---|---|"
 
 small=$(find "$C/docker-small" -name Dockerfile | sort)
-p=$(median docker-small "$RUNS" "$PRODLINT" check --no-config -q --format concise "$C/docker-small")
-m=$(peak "$PRODLINT" check --no-config -q "$C/docker-small")
+p=$(median docker-small "$RUNS" "$PRODLINT" check --no-config --no-cache -q --format concise "$C/docker-small")
+m=$(peak "$PRODLINT" check --no-config --no-cache -q "$C/docker-small")
 if [ -n "$HADOLINT" ]; then
   # One hadolint process for all files, as `hadolint $(find ...)` runs it.
   h=$(median hadolint-small 3 "$HADOLINT" --no-fail $small)
@@ -66,8 +66,8 @@ else
 fi
 row "200 small Dockerfiles" "$p s" "$m MiB" "$cmp"
 
-p=$(median docker-large "$RUNS" "$PRODLINT" check --no-config -q "$C/docker-large/Dockerfile")
-m=$(peak "$PRODLINT" check --no-config -q "$C/docker-large/Dockerfile")
+p=$(median docker-large "$RUNS" "$PRODLINT" check --no-config --no-cache -q "$C/docker-large/Dockerfile")
+m=$(peak "$PRODLINT" check --no-config --no-cache -q "$C/docker-large/Dockerfile")
 if [ -n "$HADOLINT" ]; then
   # One timed run: hadolint can take minutes on this file (its ENV/ARG tracking).
   limit=${HADOLINT_TIMEOUT:-120}
@@ -83,33 +83,39 @@ else
 fi
 row "one Dockerfile, 2,000 instructions" "$p s" "$m MiB" "$cmp"
 
-p=$(median k8s "$RUNS" "$PRODLINT" check --no-config -q "$C/k8s")
-m=$(peak "$PRODLINT" check --no-config -q "$C/k8s")
+p=$(median k8s "$RUNS" "$PRODLINT" check --no-config --no-cache -q "$C/k8s")
+m=$(peak "$PRODLINT" check --no-config --no-cache -q "$C/k8s")
 row "1,000 manifests × 3 documents" "$p s" "$m MiB" ""
 
 for n in 250 500 1000; do
   lines=$(cat $(find "$C/rust-$n" -name '*.rs') | wc -l)
-  p=$(median "rust-$n" "$RUNS" "$PRODLINT" check --no-config -q "$C/rust-$n")
-  m=$(peak "$PRODLINT" check --no-config -q "$C/rust-$n")
+  p=$(median "rust-$n" "$RUNS" "$PRODLINT" check --no-config --no-cache -q "$C/rust-$n")
+  m=$(peak "$PRODLINT" check --no-config --no-cache -q "$C/rust-$n")
   extra=""
   if [ "$n" = 1000 ]; then
-    one=$(median rust-1000-t1 "$RUNS" "$PRODLINT" check --no-config -q --threads 1 "$C/rust-1000")
+    one=$(median rust-1000-t1 "$RUNS" "$PRODLINT" check --no-config --no-cache -q --threads 1 "$C/rust-1000")
     syn=$(median syn-1000 "$RUNS" "$SYN" "$C/rust-1000")
-    extra=$(python3 -c "print('1 thread %.3f s (speed-up %.2f×); syn-parse-only %.3f s' % ($one, $one / $p, $syn))")
+    # Warm: the hyperfine warm-up run fills the cache, the timed runs read it.
+    rm -rf "$BENCH_DIR/cache"
+    warm=$(median rust-1000-warm "$RUNS" "$PRODLINT" check --no-config -q --cache-dir "$BENCH_DIR/cache" "$C/rust-1000")
+    extra=$(python3 -c "print('1 thread %.3f s (speed-up %.2f×); syn-parse-only %.3f s; warm cache %.3f s' % ($one, $one / $p, $syn, $warm))")
   fi
   row "$n Rust files, $lines lines" "$p s" "$m MiB" "$extra"
 done
 
-p=$(median mixed "$RUNS" "$PRODLINT" check --no-config -q "$C/mixed")
-m=$(peak "$PRODLINT" check --no-config -q "$C/mixed")
+p=$(median mixed "$RUNS" "$PRODLINT" check --no-config --no-cache -q "$C/mixed")
+m=$(peak "$PRODLINT" check --no-config --no-cache -q "$C/mixed")
 row "mixed repository, $(find "$C/mixed" -type f | wc -l) files" "$p s" "$m MiB" ""
 
 if [ -n "${REAL_CORPUS:-}" ]; then
   rs=$(find "$REAL_CORPUS" -name '*.rs' -not -path '*/target/*' | wc -l)
-  p=$(median real 5 "$PRODLINT" check --no-config -q "$REAL_CORPUS")
-  m=$(peak "$PRODLINT" check --no-config -q "$REAL_CORPUS")
-  one=$(median real-t1 3 "$PRODLINT" check --no-config -q --threads 1 "$REAL_CORPUS")
+  p=$(median real 5 "$PRODLINT" check --no-config --no-cache -q "$REAL_CORPUS")
+  m=$(peak "$PRODLINT" check --no-config --no-cache -q "$REAL_CORPUS")
+  one=$(median real-t1 3 "$PRODLINT" check --no-config --no-cache -q --threads 1 "$REAL_CORPUS")
   syn=$(median syn-real 5 "$SYN" "$REAL_CORPUS")
+  rm -rf "$BENCH_DIR/cache"
+  warm=$(median real-warm 10 "$PRODLINT" check --no-config -q --cache-dir "$BENCH_DIR/cache" "$REAL_CORPUS")
+  wm=$(peak "$PRODLINT" check --no-config -q --cache-dir "$BENCH_DIR/cache" "$REAL_CORPUS")
   row "real services ($rs Rust files)" "$p s" "$m MiB" \
-    "$(python3 -c "print('1 thread %.2f s (speed-up %.2f×); syn-parse-only %.2f s' % ($one, $one / $p, $syn))")"
+    "$(python3 -c "print('1 thread %.2f s (speed-up %.2f×); syn-parse-only %.2f s; warm cache %.3f s, $wm MiB' % ($one, $one / $p, $syn, $warm))")"
 fi
