@@ -73,6 +73,14 @@ pub struct Logical {
 }
 
 impl Logical {
+    /// Text with no source behind it, such as the instruction inside `ONBUILD`: its offsets are
+    /// its own.
+    pub fn from_text(text: &str) -> Logical {
+        let mut logical = Logical::default();
+        logical.push(0, text);
+        logical
+    }
+
     fn push(&mut self, source_offset: usize, piece: &str) {
         if piece.is_empty() {
             return;

@@ -92,6 +92,7 @@ pub mod engine_rules {
 
 /// Every rule, sorted by name (a meta-test checks the order).
 pub static ALL: &[&Rule] = &[
+    &dockerfile::add_remote_url_without_checksum::RULE,
     &rust::amqp_consumer_auto_ack::RULE,
     &rust::blocking_call_in_async::RULE,
     &kubernetes::container_runs_as_root::RULE,

@@ -1,3 +1,4 @@
+pub mod add_remote_url_without_checksum;
 pub mod image_runs_as_root;
 pub mod image_tag_not_pinned;
 pub mod shell_form_entrypoint;
