@@ -494,6 +494,43 @@ pub fn parse_arg(args: &Logical) -> Vec<(String, Option<String>)> {
         .collect()
 }
 
+/// `ENV A=1 B="x y"` or the legacy `ENV A x y`: names, values (quotes removed) and the logical span
+/// of each name.
+pub fn env_pairs(args: &Logical) -> Vec<(String, String, Range<usize>)> {
+    let words = args.words();
+    if words.iter().any(|(w, _)| w.contains('=')) {
+        return words
+            .iter()
+            .filter_map(|(w, span)| {
+                let (k, v) = w.split_once('=')?;
+                Some((k.to_string(), unquote(v), span.start..span.start + k.len()))
+            })
+            .collect();
+    }
+    match words.split_first() {
+        Some(((k, span), rest)) => {
+            let v: Vec<&str> = rest.iter().map(|(w, _)| w.as_str()).collect();
+            vec![(k.clone(), unquote(&v.join(" ")), span.clone())]
+        }
+        None => Vec::new(),
+    }
+}
+
+/// `ARG A=1 B`: names, defaults and the logical span of each name.
+pub fn arg_pairs(args: &Logical) -> Vec<(String, Option<String>, Range<usize>)> {
+    args.words()
+        .into_iter()
+        .map(|(word, span)| match word.split_once('=') {
+            Some((name, value)) => (
+                name.to_string(),
+                Some(unquote(value)),
+                span.start..span.start + name.len(),
+            ),
+            None => (word, None, span),
+        })
+        .collect()
+}
+
 pub fn unquote(s: &str) -> String {
     let bytes = s.as_bytes();
     if bytes.len() >= 2
@@ -604,16 +641,8 @@ impl Dockerfile {
                         }
                     }
                     "ENV" => {
-                        let words = ins.args.words();
-                        if words.iter().any(|(w, _)| w.contains('=')) {
-                            for (w, _) in words {
-                                if let Some((k, v)) = w.split_once('=') {
-                                    vars.insert(k.to_string(), unquote(v));
-                                }
-                            }
-                        } else if let Some(((k, _), rest)) = words.split_first() {
-                            let v: Vec<&str> = rest.iter().map(|(w, _)| w.as_str()).collect();
-                            vars.insert(k.clone(), unquote(&v.join(" ")));
+                        for (k, v, _) in env_pairs(&ins.args) {
+                            vars.insert(k, v);
                         }
                     }
                     _ => {}

@@ -129,6 +129,7 @@ pub static ALL: &[&Rule] = &[
     &rust::required_config_with_silent_default::RULE,
     &rust::retry_without_backoff_jitter::RULE,
     &kubernetes::secret_in_env_literal::RULE,
+    &dockerfile::secret_in_image::RULE,
     &rust::secret_in_span_fields::RULE,
     &rust::secret_logged::RULE,
     &rust::server_dropped_on_signal::RULE,

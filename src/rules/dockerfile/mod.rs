@@ -1,4 +1,5 @@
 pub mod add_remote_url_without_checksum;
 pub mod image_runs_as_root;
 pub mod image_tag_not_pinned;
+pub mod secret_in_image;
 pub mod shell_form_entrypoint;

@@ -1,5 +1,5 @@
 use crate::lang::kubernetes::{K8sObject, Part, Seg};
-use crate::lang::words::{last_two, words};
+use crate::lang::words::{has_credentials, is_connection_url, is_secret_env_name};
 use crate::rules::kubernetes::at;
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 
@@ -38,39 +38,4 @@ fn check(obj: &K8sObject, cx: &mut Ctx) {
             .help("keep it in a Secret and reference it: `valueFrom: {secretKeyRef: {name: .., key: ..}}`");
         }
     }
-}
-
-/// `DB_PASSWORD`, `JWT_SECRET`, `GITHUB_TOKEN`, `STRIPE_API_KEY`, `SENTRY_DSN`, `AWS_SECRET_ACCESS_KEY`; not
-/// `PASSWORD_FILE`, `SECRET_NAME`, `TOKEN_URL` or `TOKEN_TTL`.
-fn is_secret_env_name(name: &str) -> bool {
-    let words = words(name);
-    let (Some(last), before) = last_two(&words) else {
-        return false;
-    };
-    match last {
-        "password" | "passwd" | "secret" | "token" | "apikey" | "dsn" | "credentials" => true,
-        "key" => matches!(
-            before,
-            Some("api" | "secret" | "private" | "access" | "signing" | "encryption")
-        ),
-        _ => false,
-    }
-}
-
-fn is_connection_url(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    upper.ends_with("_URL") || upper.ends_with("_URI") || upper.ends_with("_DSN")
-}
-
-/// `scheme://user:password@host`.
-fn has_credentials(value: &str) -> bool {
-    let Some((_, rest)) = value.split_once("://") else {
-        return false;
-    };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    authority.rsplit_once('@').is_some_and(|(userinfo, _)| {
-        userinfo
-            .split_once(':')
-            .is_some_and(|(_, pw)| !pw.is_empty())
-    })
 }
