@@ -494,6 +494,102 @@ pub fn parse_arg(args: &Logical) -> Vec<(String, Option<String>)> {
         .collect()
 }
 
+/// The shell script of a `RUN` (or `ONBUILD RUN`): its shell-form command line, or the body of its
+/// heredoc when the command line only opens one (`RUN <<EOF`, `RUN bash <<EOF`). Exec-form `RUN`s and
+/// heredocs for other interpreters (`RUN python3 <<EOF`) have none.
+pub struct RunScript<'a> {
+    pub instruction: &'a Instruction,
+    pub script: crate::lang::shell::Script,
+    /// The script was parsed from the instruction's logical text (spans map through its
+    /// continuation lines); otherwise from a heredoc body, with source offsets.
+    logical: bool,
+}
+
+impl RunScript<'_> {
+    /// The source span of a span in [`RunScript::script`].
+    pub fn source_span(&self, span: Range<usize>) -> Range<usize> {
+        if self.logical {
+            self.instruction.args.source_span(span)
+        } else {
+            span
+        }
+    }
+}
+
+impl Dockerfile {
+    /// Every `RUN` script, in file order (see [`RunScript`]).
+    pub fn run_scripts(&self) -> Vec<RunScript<'_>> {
+        use crate::lang::shell;
+        let mut out = Vec::new();
+        for ins in &self.instructions {
+            let text = &ins.args.text;
+            let start = if ins.keyword == "RUN" {
+                Some(0)
+            } else if ins.keyword == "ONBUILD" {
+                let t = text.trim_start();
+                let lead = text.len() - t.len();
+                t.get(..4)
+                    .filter(|k| k.eq_ignore_ascii_case("RUN ") || k.eq_ignore_ascii_case("RUN\t"))
+                    .map(|_| lead + 3)
+            } else {
+                None
+            };
+            let Some(mut at) = start else { continue };
+            // RUN options (`--mount=…`, `--network=…`) come before the command.
+            loop {
+                let rest = &text[at..];
+                let trimmed = rest.trim_start();
+                at += rest.len() - trimmed.len();
+                if !trimmed.starts_with("--") {
+                    break;
+                }
+                at += trimmed.find(char::is_whitespace).unwrap_or(trimmed.len());
+            }
+            if text[at..].trim_start().starts_with('[') {
+                continue;
+            }
+            let line = shell::parse(&text[at..], at);
+            let opens_heredoc_only = line.commands.is_empty()
+                || (line.commands.len() == 1
+                    && line.commands[0].args().is_empty()
+                    && line.commands[0].name().is_some_and(shell::is_shell));
+            match ins.heredocs.first() {
+                Some(doc) if opens_heredoc_only => {
+                    let interpreter = doc.body.lines().next().filter(|l| l.starts_with("#!"));
+                    let shell_body = interpreter.is_none_or(|l| {
+                        let name = l
+                            .trim_start_matches("#!")
+                            .split_whitespace()
+                            .last()
+                            .unwrap_or("");
+                        shell::is_shell(name.rsplit('/').next().unwrap_or(name))
+                    });
+                    // Spans map one to one only when the body is the source text itself (the
+                    // body keeps the newline before the terminator; its span does not).
+                    let body = if doc.body.len() == doc.body_span.len() + 1 {
+                        doc.body.strip_suffix('\n').unwrap_or(&doc.body)
+                    } else {
+                        &doc.body
+                    };
+                    if shell_body && body.len() == doc.body_span.len() {
+                        out.push(RunScript {
+                            instruction: ins,
+                            script: shell::parse(body, doc.body_span.start),
+                            logical: false,
+                        });
+                    }
+                }
+                _ => out.push(RunScript {
+                    instruction: ins,
+                    script: line,
+                    logical: true,
+                }),
+            }
+        }
+        out
+    }
+}
+
 /// `ENV A=1 B="x y"` or the legacy `ENV A x y`: names, values (quotes removed) and the logical span
 /// of each name.
 pub fn env_pairs(args: &Logical) -> Vec<(String, String, Range<usize>)> {

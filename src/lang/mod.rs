@@ -6,5 +6,6 @@ pub mod kubernetes;
 pub mod rust;
 pub mod rust_logging;
 pub mod rust_service;
+pub mod shell;
 pub mod words;
 pub mod yaml;

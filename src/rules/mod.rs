@@ -18,6 +18,7 @@ use crate::source::{FileId, FileKind};
 mod dockerfile;
 mod kubernetes;
 mod rust;
+mod shell;
 
 /// Includes a rule's documentation file by name.
 macro_rules! rule_doc {
@@ -96,6 +97,7 @@ pub static ALL: &[&Rule] = &[
     &rust::amqp_consumer_auto_ack::RULE,
     &rust::blocking_call_in_async::RULE,
     &kubernetes::container_runs_as_root::RULE,
+    &shell::curl_pipe_shell::RULE,
     &rust::db_pool_without_acquire_timeout::RULE,
     &rust::dual_write_without_outbox::RULE,
     &kubernetes::go_memlimit_exceeds_memory_limit::RULE,

@@ -1,0 +1,51 @@
+//! Rules about shell commands, wherever they are written: Dockerfile `RUN`s (and, as those input
+//! kinds arrive, CI workflow `run:` steps and scripts). Each rule checks a parsed
+//! [`Script`](crate::lang::shell::Script) and is told how its spans map to the file.
+
+pub mod curl_pipe_shell;
+
+use std::ops::Range;
+
+use crate::lang::dockerfile::Dockerfile;
+use crate::lang::shell::Script;
+use crate::rules::Ctx;
+
+/// A shell-command check over one script; `to_source` maps its spans to the file's.
+pub type ScriptCheck = fn(&Script, &dyn Fn(Range<usize>) -> Range<usize>, &mut Ctx);
+
+/// Runs a script check on every `RUN` of a Dockerfile.
+pub fn each_run(file: &Dockerfile, cx: &mut Ctx, check: ScriptCheck) {
+    for run in file.run_scripts() {
+        check(&run.script, &|span| run.source_span(span), cx);
+    }
+}
+
+/// Downloads that write to standard output: `curl` (unless `-o`/`-O`/`--output` send the body to a
+/// file) and `wget -O-`/`-qO-`/`--output-document=-`.
+pub fn downloads_to_stdout(command: &crate::lang::shell::Command) -> bool {
+    let args = command.program_args();
+    match command.program_name() {
+        Some("curl") => !args.iter().any(|w| {
+            let t = w.text.as_str();
+            t == "-o"
+                || t == "-O"
+                || t.starts_with("--output")
+                || t == "--remote-name"
+                || t == "--remote-name-all"
+                || (t.starts_with('-')
+                    && !t.starts_with("--")
+                    && (t.contains('o') || t.contains('O')))
+        }),
+        Some("wget") => args.iter().enumerate().any(|(i, w)| {
+            let t = w.text.as_str();
+            t == "--output-document=-"
+                || t == "-O-"
+                || (t.starts_with('-') && !t.starts_with("--") && t.ends_with("O-"))
+                || ((t == "-O"
+                    || t == "--output-document"
+                    || (t.starts_with('-') && !t.starts_with("--") && t.ends_with('O')))
+                    && args.get(i + 1).is_some_and(|n| n.text == "-"))
+        }),
+        _ => false,
+    }
+}
