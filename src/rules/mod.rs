@@ -140,6 +140,7 @@ pub static ALL: &[&Rule] = &[
     &kubernetes::single_replica_deployment::RULE,
     &rust::spawned_task_detached::RULE,
     &kubernetes::termination_grace_too_short::RULE,
+    &shell::tool_install_unpinned::RULE,
     &rust::trace_propagator_not_configured::RULE,
     &rust::trace_sampler_always_on::RULE,
     &rust::unbounded_channel::RULE,

@@ -3,6 +3,7 @@
 //! [`Script`](crate::lang::shell::Script) and is told how its spans map to the file.
 
 pub mod curl_pipe_shell;
+pub mod tool_install_unpinned;
 
 use std::ops::Range;
 
