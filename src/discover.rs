@@ -30,7 +30,23 @@ pub fn classify(path: &Path) -> Option<FileKind> {
         return Some(FileKind::Rust);
     }
     if ext == "yaml" || ext == "yml" {
-        return Some(FileKind::Kubernetes);
+        let in_workflows = path
+            .parent()
+            .is_some_and(|d| d.ends_with(".github/workflows"));
+        return Some(if in_workflows {
+            FileKind::Workflow
+        } else {
+            FileKind::Kubernetes
+        });
+    }
+    if matches!(ext, "sh" | "bash")
+        || matches!(
+            name,
+            "Makefile" | "makefile" | "GNUmakefile" | "justfile" | "Justfile" | ".justfile"
+        )
+        || ext == "mk"
+    {
+        return Some(FileKind::Script);
     }
     if name == "Dockerfile" || name == "Containerfile" || ext == "Dockerfile" || ext == "dockerfile"
     {
@@ -174,6 +190,16 @@ mod tests {
         assert_eq!(k("Dockerfile.j2"), None);
         assert_eq!(k("deploy/app.yml"), Some(FileKind::Kubernetes));
         assert_eq!(k("Cargo.toml"), None);
+        assert_eq!(k(".github/workflows/ci.yml"), Some(FileKind::Workflow));
+        assert_eq!(
+            k("deploy/.github/workflows/x.yaml"),
+            Some(FileKind::Workflow)
+        );
+        assert_eq!(k("workflows/ci.yml"), Some(FileKind::Kubernetes));
+        assert_eq!(k("scripts/entrypoint.sh"), Some(FileKind::Script));
+        assert_eq!(k("Makefile"), Some(FileKind::Script));
+        assert_eq!(k("justfile"), Some(FileKind::Script));
+        assert_eq!(k("rules.mk"), Some(FileKind::Script));
         assert_eq!(k("README"), None);
     }
 }

@@ -14,7 +14,7 @@ use crate::cache::{self, Cache, CachedFinding, FileKey};
 use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::discover::{self, Input};
-use crate::lang::{dockerfile, kubernetes, rust};
+use crate::lang::{dockerfile, kubernetes, rust, script, workflow};
 use crate::project::{is_test_path, PackageCache, Project, RustFileFacts};
 use crate::rules::{self, engine_rules, Check, Ctx, Finding, K8sCondition, RuleInfo};
 use crate::source::{FileId, FileKind, SourceDb, SourceFile};
@@ -127,7 +127,7 @@ fn narrow_to_focus(
                             && package_root(input).is_some_and(|r| rust_packages.contains(&r))
                     }
                     FileKind::Kubernetes => manifests,
-                    FileKind::Dockerfile => false,
+                    FileKind::Dockerfile | FileKind::Workflow | FileKind::Script => false,
                 }
         })
         .unzip();
@@ -763,6 +763,36 @@ fn process(
             }
             Err(msg) => internal.push((format!("the Dockerfile parser panicked: {msg}"), 0..0)),
         },
+        FileKind::Workflow => match guarded_value(|| workflow::parse(text)) {
+            Ok(wf) => {
+                for (message, span) in wf.errors.iter().take(20) {
+                    parse_error(&mut findings, message.clone(), span.clone());
+                }
+                for info in rules::registry() {
+                    for check in info.rule.checks {
+                        if let Check::Workflow(f) = check {
+                            run(info, &mut findings, &mut internal, &|cx| f(&wf, cx));
+                        }
+                    }
+                }
+            }
+            Err(msg) => internal.push((format!("the workflow parser panicked: {msg}"), 0..0)),
+        },
+        FileKind::Script => {
+            let flavor = script::flavor(&input.path);
+            match guarded_value(|| script::parse(flavor, text)) {
+                Ok(scripts) => {
+                    for info in rules::registry() {
+                        for check in info.rule.checks {
+                            if let Check::Script(f) = check {
+                                run(info, &mut findings, &mut internal, &|cx| f(&scripts, cx));
+                            }
+                        }
+                    }
+                }
+                Err(msg) => internal.push((format!("the script parser panicked: {msg}"), 0..0)),
+            }
+        }
         FileKind::Kubernetes => {
             if !kubernetes::may_be_kubernetes(text) {
                 return None;

@@ -13,6 +13,10 @@ pub enum FileKind {
     Rust,
     Dockerfile,
     Kubernetes,
+    /// GitHub Actions workflows (`.github/workflows/*.yml`).
+    Workflow,
+    /// Shell scripts, Makefiles and justfiles.
+    Script,
 }
 
 impl FileKind {
@@ -21,6 +25,8 @@ impl FileKind {
             FileKind::Rust => "rust",
             FileKind::Dockerfile => "dockerfile",
             FileKind::Kubernetes => "kubernetes",
+            FileKind::Workflow => "workflow",
+            FileKind::Script => "script",
         }
     }
 }

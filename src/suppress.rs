@@ -132,7 +132,7 @@ fn comment_start(line: &str, kind: FileKind) -> Option<usize> {
             .trim_start()
             .starts_with('#')
             .then(|| line.len() - line.trim_start().len()),
-        FileKind::Kubernetes => {
+        FileKind::Kubernetes | FileKind::Workflow | FileKind::Script => {
             let mut quote = None;
             let mut prev_space = true;
             for (i, c) in line.char_indices() {

@@ -16,7 +16,7 @@ const SECTIONS: &[&str] = &[
     "## Use instead",
     "## References",
 ];
-const KINDS: &[&str] = &["rust", "dockerfile", "kubernetes"];
+const KINDS: &[&str] = &["rust", "dockerfile", "kubernetes", "workflow", "script"];
 
 fn dir_names(path: &str) -> BTreeSet<String> {
     std::fs::read_dir(path)

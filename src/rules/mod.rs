@@ -12,6 +12,7 @@ use crate::diagnostic::{Label, Severity};
 use crate::lang::dockerfile::Dockerfile;
 use crate::lang::kubernetes::{K8sObject, Workload};
 use crate::lang::rust::{RustFile, RustVisitor};
+use crate::lang::workflow::{Located, Workflow};
 use crate::project::Project;
 use crate::source::{FileId, FileKind};
 
@@ -58,6 +59,10 @@ pub enum Check {
     Rust(RustCheck),
     Dockerfile(fn(&Dockerfile, &mut Ctx)),
     Kubernetes(fn(&K8sObject, &mut Ctx)),
+    /// A GitHub Actions workflow.
+    Workflow(fn(&Workflow, &mut Ctx)),
+    /// The shell scripts of a script file, Makefile or justfile.
+    Script(fn(&[Located], &mut Ctx)),
     /// Runs once per run over facts exported by the front ends (cross-file rules).
     Project(fn(&Project, &mut Ctx)),
 }

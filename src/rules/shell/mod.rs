@@ -1,5 +1,5 @@
-//! Rules about shell commands, wherever they are written: Dockerfile `RUN`s (and, as those input
-//! kinds arrive, CI workflow `run:` steps and scripts). Each rule checks a parsed
+//! Rules about shell commands, wherever they are written: Dockerfile `RUN`s, CI workflow `run:`
+//! steps, shell scripts and Makefile/justfile recipes. Each rule checks a parsed
 //! [`Script`](crate::lang::shell::Script) and is told how its spans map to the file.
 
 pub mod curl_pipe_shell;
@@ -9,6 +9,7 @@ use std::ops::Range;
 
 use crate::lang::dockerfile::Dockerfile;
 use crate::lang::shell::Script;
+use crate::lang::workflow::Located;
 use crate::rules::Ctx;
 
 /// A shell-command check over one script; `to_source` maps its spans to the file's.
@@ -18,6 +19,14 @@ pub type ScriptCheck = fn(&Script, &dyn Fn(Range<usize>) -> Range<usize>, &mut C
 pub fn each_run(file: &Dockerfile, cx: &mut Ctx, check: ScriptCheck) {
     for run in file.run_scripts() {
         check(&run.script, &|span| run.source_span(span), cx);
+    }
+}
+
+/// Runs a script check on every script located in a file (workflow `run:` steps, scripts and
+/// recipes).
+pub fn each_located(scripts: &[Located], cx: &mut Ctx, check: ScriptCheck) {
+    for located in scripts {
+        check(&located.script, &|span| located.source_span(span), cx);
     }
 }
 

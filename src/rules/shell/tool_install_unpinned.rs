@@ -2,18 +2,31 @@ use std::ops::Range;
 
 use crate::lang::dockerfile::Dockerfile;
 use crate::lang::shell::{inline_script, Command, Script, Word};
-use crate::rules::shell::each_run;
+use crate::lang::workflow::{Located, Workflow};
+use crate::rules::shell::{each_located, each_run};
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 
 pub static RULE: Rule = Rule {
     name: "tool-install-unpinned",
     doc: rule_doc!("tool-install-unpinned"),
-    checks: &[Check::Dockerfile(check_dockerfile)],
+    checks: &[
+        Check::Dockerfile(check_dockerfile),
+        Check::Workflow(check_workflow),
+        Check::Script(check_scripts),
+    ],
     options: None,
 };
 
 fn check_dockerfile(file: &Dockerfile, cx: &mut Ctx) {
     each_run(file, cx, check);
+}
+
+fn check_workflow(wf: &Workflow, cx: &mut Ctx) {
+    each_located(&wf.runs, cx, check);
+}
+
+fn check_scripts(scripts: &[Located], cx: &mut Ctx) {
+    each_located(scripts, cx, check);
 }
 
 /// What is wrong with one install command, and where.
@@ -238,7 +251,14 @@ fn unversioned_npm(spec: &str) -> bool {
 }
 
 fn npx(args: &[Word]) -> Option<Problem<'_>> {
-    // Without `--yes`/`-p`, npx may run a binary the project's lock file already pins.
+    // Without `--yes`/`-p`, npx may run a binary the project's lock file already pins; with
+    // `--no` it never downloads.
+    if args
+        .iter()
+        .any(|w| matches!(w.text.as_str(), "--no" | "--no-install" | "--yes=false"))
+    {
+        return None;
+    }
     let mut remote = false;
     let mut i = 0;
     while let Some(w) = args.get(i) {
