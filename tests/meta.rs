@@ -135,7 +135,12 @@ fn findings_of(rule: &rules::RuleInfo, info: &str, code: &str) -> usize {
     let name = match info {
         "rust" => "example.rs",
         "dockerfile" => "Dockerfile",
+        "yaml" if rule.meta.kinds.iter().any(|k| k == "workflow") => {
+            ".github/workflows/example.yml"
+        }
         "yaml" => "example.yaml",
+        "sh" | "bash" => "example.sh",
+        "make" | "makefile" => "Makefile",
         other => panic!("{}: unknown example language `{other}`", rule.name()),
     };
     let mut config = Config::default();

@@ -20,6 +20,7 @@ mod dockerfile;
 mod kubernetes;
 mod rust;
 mod shell;
+mod workflow;
 
 /// Includes a rule's documentation file by name.
 macro_rules! rule_doc {
@@ -98,6 +99,7 @@ pub mod engine_rules {
 
 /// Every rule, sorted by name (a meta-test checks the order).
 pub static ALL: &[&Rule] = &[
+    &workflow::action_ref_not_pinned::RULE,
     &dockerfile::add_remote_url_without_checksum::RULE,
     &rust::amqp_consumer_auto_ack::RULE,
     &rust::blocking_call_in_async::RULE,
