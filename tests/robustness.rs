@@ -110,7 +110,12 @@ fn mutate(rng: &mut Rng, base: &[u8], other: &[u8]) -> Vec<u8> {
                     .position(|&b| b == b'\n')
                     .map_or(out.len(), |p| at + p + 1);
                 let line = out[start..end].to_vec();
+                // Without a newline the "line" is the whole text: repeating it at every step
+                // would grow the mutant exponentially, so growth stops at 1 MiB.
                 for _ in 0..rng.below(50) {
+                    if out.len() + line.len() > 1 << 20 {
+                        break;
+                    }
                     out.splice(end..end, line.iter().copied());
                 }
             }
@@ -184,6 +189,27 @@ fn mutated_dockerfiles_never_break_the_checker() {
 fn mutated_manifests_never_break_the_checker() {
     let is_yaml = |p: &Path| p.extension().is_some_and(|e| e == "yaml" || e == "yml");
     fuzz_kind("mutant.yaml", is_yaml, 4000, 0x5EED_4A81);
+}
+
+/// Workflows are mutated from workflow and manifest fixtures (both YAML), and read as workflows.
+#[test]
+fn mutated_workflows_never_break_the_checker() {
+    let is_yaml = |p: &Path| p.extension().is_some_and(|e| e == "yaml" || e == "yml");
+    fuzz_kind(".github/workflows/mutant.yml", is_yaml, 3000, 0x5EED_3F10);
+}
+
+/// Scripts are mutated from script, Makefile, justfile and Dockerfile fixtures (shell text all),
+/// and read both as a shell script and as a Makefile.
+#[test]
+fn mutated_scripts_never_break_the_checker() {
+    let is_shellish = |p: &Path| {
+        let n = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        (n.ends_with(".sh") || n == "Makefile" || n == "justfile" || n.contains("Dockerfile"))
+            && !n.ends_with(".snap")
+    };
+    fuzz_kind("mutant.sh", is_shellish, 3000, 0x5EED_5C01);
+    fuzz_kind("Makefile", is_shellish, 1500, 0x5EED_3A4E);
+    fuzz_kind("justfile", is_shellish, 1500, 0x5EED_1057);
 }
 
 #[test]
