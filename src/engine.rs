@@ -749,7 +749,8 @@ fn process(
             }
         }
         FileKind::Dockerfile => match guarded_value(|| dockerfile::parse(text)) {
-            Ok(file) => {
+            Ok(mut file) => {
+                file.path = input.path.clone();
                 for e in file.errors.iter().take(20) {
                     parse_error(&mut findings, e.message.clone(), e.span.clone());
                 }

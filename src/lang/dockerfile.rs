@@ -39,6 +39,8 @@ pub struct Dockerfile {
     /// `ARG`s declared before the first `FROM`: the only variables `FROM` lines can use.
     pub global_args: HashMap<String, Option<String>>,
     pub errors: Vec<ParseError>,
+    /// Where the file is (set by the engine; empty for text without a file).
+    pub path: std::path::PathBuf,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -103,6 +105,7 @@ pub fn parse(text: &str) -> Dockerfile {
         stages,
         global_args,
         errors,
+        path: std::path::PathBuf::new(),
     }
 }
 

@@ -32,6 +32,23 @@ pub fn tag(reference: &str) -> Option<String> {
     last.split_once(':').map(|(_, t)| t.to_string())
 }
 
+/// The image's name: its last path segment without tag or digest (`golang` for
+/// `docker.io/library/golang:1.23@sha256:…`).
+pub fn name(reference: &str) -> &str {
+    let without_digest = reference.split('@').next().unwrap_or(reference);
+    let last = without_digest.rsplit('/').next().unwrap_or(without_digest);
+    last.split(':').next().unwrap_or(last)
+}
+
+/// The repository without tag or digest (`mcr.microsoft.com/dotnet/sdk`).
+pub fn repository(reference: &str) -> &str {
+    let without_digest = reference.split('@').next().unwrap_or(reference);
+    match without_digest.rfind(':') {
+        Some(i) if !without_digest[i..].contains('/') => &without_digest[..i],
+        _ => without_digest,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -47,6 +64,17 @@ mod tests {
         assert_eq!(
             tag("gcr.io/distroless/static:nonroot@sha256:ab").as_deref(),
             Some("nonroot")
+        );
+        assert_eq!(name("docker.io/library/golang:1.23@sha256:ab"), "golang");
+        assert_eq!(name("localhost:5000/app"), "app");
+        assert_eq!(
+            repository("localhost:5000/team/app:1.2"),
+            "localhost:5000/team/app"
+        );
+        assert_eq!(repository("localhost:5000/app"), "localhost:5000/app");
+        assert_eq!(
+            repository("mcr.microsoft.com/dotnet/sdk:8.0"),
+            "mcr.microsoft.com/dotnet/sdk"
         );
     }
 }

@@ -103,6 +103,7 @@ pub static ALL: &[&Rule] = &[
     &dockerfile::add_remote_url_without_checksum::RULE,
     &rust::amqp_consumer_auto_ack::RULE,
     &rust::blocking_call_in_async::RULE,
+    &dockerfile::build_image_used_at_runtime::RULE,
     &kubernetes::container_runs_as_root::RULE,
     &shell::curl_pipe_shell::RULE,
     &rust::db_pool_without_acquire_timeout::RULE,

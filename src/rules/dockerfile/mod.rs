@@ -1,4 +1,5 @@
 pub mod add_remote_url_without_checksum;
+pub mod build_image_used_at_runtime;
 pub mod image_runs_as_root;
 pub mod image_tag_not_pinned;
 pub mod secret_in_image;
