@@ -1,0 +1,234 @@
+use std::ops::Range;
+
+use crate::lang::dockerfile::{unquote, Dockerfile, Instruction};
+use crate::lang::image;
+use crate::lang::shell::{Command, Script};
+use crate::rules::{rule_doc, Check, Ctx, Rule};
+
+pub static RULE: Rule = Rule {
+    name: "dynamic-binary-in-static-image",
+    doc: rule_doc!("dynamic-binary-in-static-image"),
+    checks: &[Check::Dockerfile(check)],
+    options: None,
+};
+
+fn check(file: &Dockerfile, cx: &mut Ctx) {
+    let Some(last) = file.stages.len().checked_sub(1) else {
+        return;
+    };
+    let root = file.lineage(last).last().copied().unwrap_or(last);
+    let base = match file.stages.get(root).and_then(|s| s.image.as_ref()) {
+        Some(b) => b.expanded.clone().unwrap_or_else(|| b.raw.clone()),
+        None => return,
+    };
+    let Some(runtime) = libc_free(&base) else {
+        return;
+    };
+    let Some(body) = file.stages.get(last).map(|s| s.body.clone()) else {
+        return;
+    };
+    for ins in file.instructions.get(body).unwrap_or_default() {
+        let Some((stage, source)) = copied_binary(file, ins) else {
+            continue;
+        };
+        let Some(build) = dynamic_build(file, stage) else {
+            continue;
+        };
+        cx.report(
+            ins.span.clone(),
+            format!("`{source}` is copied into {runtime}, which has no C library, but it is built by {}: it links the C library dynamically, and the container fails at start with \"no such file or directory\"", build.what),
+        )
+        .help(build.help)
+        .related(0, build.span, "built here");
+        return;
+    }
+}
+
+/// Runtime images without a C library.
+fn libc_free(reference: &str) -> Option<String> {
+    if reference == "scratch" {
+        return Some("`scratch`".into());
+    }
+    let repo = image::repository(reference);
+    let tag = image::tag(reference).unwrap_or_default();
+    if repo.contains("distroless/static") {
+        return Some(format!("`{reference}`"));
+    }
+    if image::name(reference) == "busybox" && !tag.contains("glibc") {
+        return Some(format!("`{reference}`"));
+    }
+    None
+}
+
+/// `COPY --from=<earlier stage> <binary> …`: the stage and the first source that looks like a
+/// program (not certificates, zone files or configuration).
+fn copied_binary<'f>(file: &'f Dockerfile, ins: &Instruction) -> Option<(usize, String)> {
+    if ins.keyword != "COPY" {
+        return None;
+    }
+    let words = ins.args.words();
+    let from = words
+        .iter()
+        .find_map(|(w, _)| w.strip_prefix("--from="))
+        .map(unquote)?;
+    let stage = match from.parse::<usize>() {
+        Ok(n) => n,
+        Err(_) => file
+            .stages
+            .iter()
+            .rposition(|s| s.alias.as_deref() == Some(from.as_str()))?,
+    };
+    let operands: Vec<String> = words
+        .iter()
+        .map(|(w, _)| unquote(w))
+        .filter(|w| !w.starts_with("--"))
+        .collect();
+    let (_, sources) = operands.split_last()?;
+    let binary = sources.iter().find(|s| looks_like_program(s))?;
+    Some((stage, binary.clone()))
+}
+
+fn looks_like_program(path: &str) -> bool {
+    let data_dir = ["/etc/", "/usr/share/", "/usr/lib/", "/lib/", "/var/"]
+        .iter()
+        .any(|d| path.starts_with(d));
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let data_ext = name.rsplit_once('.').is_some_and(|(_, ext)| {
+        matches!(
+            ext,
+            "crt"
+                | "pem"
+                | "json"
+                | "yaml"
+                | "yml"
+                | "toml"
+                | "conf"
+                | "html"
+                | "js"
+                | "css"
+                | "txt"
+                | "md"
+                | "sql"
+                | "so"
+                | "a"
+                | "proto"
+        )
+    });
+    !(data_dir || data_ext || name.is_empty() || path.ends_with('/'))
+}
+
+struct Build {
+    what: String,
+    help: &'static str,
+    span: Range<usize>,
+}
+
+/// The first build command in the stage (or the stages it builds on) that makes a binary linked
+/// against the C library.
+fn dynamic_build(file: &Dockerfile, stage: usize) -> Option<Build> {
+    let lineage = file.lineage(stage);
+    let vars = file.stage_vars(stage);
+    let base = lineage
+        .last()
+        .and_then(|&s| file.stages.get(s))
+        .and_then(|s| s.image.as_ref())
+        .map(|b| b.expanded.clone().unwrap_or_else(|| b.raw.clone()))
+        .unwrap_or_default();
+    let musl_base = {
+        let tag = image::tag(&base).unwrap_or_default();
+        let name = image::name(&base);
+        tag.contains("alpine") || name.contains("musl")
+    };
+    let in_lineage = |ins: &Instruction| {
+        lineage.iter().any(|&s| {
+            file.stages.get(s).is_some_and(|st| {
+                file.instructions
+                    .get(st.body.clone())
+                    .is_some_and(|body| body.iter().any(|i| std::ptr::eq(i, ins)))
+            })
+        })
+    };
+    for run in file.run_scripts() {
+        if !in_lineage(run.instruction) {
+            continue;
+        }
+        let script_text = &run.script.text;
+        for (i, c) in run.script.commands.iter().enumerate() {
+            let Some(name) = c.program_name() else {
+                continue;
+            };
+            let args = c.program_args();
+            let sub = args.first().map(|w| w.text.as_str());
+            let span = run.source_span(c.span_to(c.program() + 1));
+            if name == "go" && sub == Some("build") {
+                let disabled = |v: &str| v.trim() == "0";
+                let cgo_off = vars.get("CGO_ENABLED").is_some_and(|v| disabled(v))
+                    || assigns(c, &run.script, "CGO_ENABLED", "0")
+                    || run.script.commands[..i].iter().any(|p| {
+                        p.program_name() == Some("export")
+                            && p.args().iter().any(|w| w.text == "CGO_ENABLED=0")
+                    });
+                // Without a C compiler (the alpine images have none) cgo is off by itself.
+                if cgo_off || (musl_base && !installs_c_compiler(file, &lineage)) {
+                    continue;
+                }
+                return Some(Build {
+                    what: "`go build` with cgo enabled (the default where a C compiler is installed)".into(),
+                    help: "build with `CGO_ENABLED=0 go build …` (or `ENV CGO_ENABLED=0` in the build stage)",
+                    span,
+                });
+            }
+            if name == "cargo" && sub == Some("build") {
+                let musl_target = args.iter().enumerate().any(|(j, w)| {
+                    w.text.contains("musl")
+                        && (w.text.starts_with("--target")
+                            || args
+                                .get(j.wrapping_sub(1))
+                                .is_some_and(|p| p.text == "--target"))
+                });
+                let static_crt = vars
+                    .get("RUSTFLAGS")
+                    .is_some_and(|v| v.contains("crt-static"))
+                    || script_text.contains("crt-static");
+                if musl_target || static_crt || musl_base {
+                    continue;
+                }
+                return Some(Build {
+                    what: "`cargo build` for the default `*-gnu` target".into(),
+                    help: "build for musl (`rustup target add x86_64-unknown-linux-musl` and `cargo build --release --target x86_64-unknown-linux-musl`), set `RUSTFLAGS=\"-C target-feature=+crt-static\"`, or run on `gcr.io/distroless/cc`",
+                    span,
+                });
+            }
+        }
+    }
+    None
+}
+
+/// `NAME=value cmd` before the command itself.
+fn assigns(c: &Command, script: &Script, name: &str, value: &str) -> bool {
+    let Some(first) = c.words.first() else {
+        return false;
+    };
+    let text = &script.text;
+    let start = first.span.start.saturating_sub(script.base);
+    // The assignments are the text between the previous separator and the command name.
+    let before = text.get(..start).unwrap_or("");
+    let line = before.rsplit(['\n', ';', '&', '|']).next().unwrap_or("");
+    line.split_whitespace()
+        .any(|w| w == format!("{name}={value}"))
+}
+
+fn installs_c_compiler(file: &Dockerfile, lineage: &[usize]) -> bool {
+    lineage.iter().any(|&s| {
+        file.stages.get(s).is_some_and(|st| {
+            file.instructions.get(st.body.clone()).is_some_and(|body| {
+                body.iter().any(|i| {
+                    i.keyword == "RUN"
+                        && ["gcc", "build-base", "musl-dev", "clang"]
+                            .iter()
+                            .any(|p| i.args.text.split_whitespace().any(|w| w == *p))
+                })
+            })
+        })
+    })
+}
