@@ -62,7 +62,7 @@ fn libc_free(reference: &str) -> Option<String> {
 
 /// `COPY --from=<earlier stage> <binary> …`: the stage and the first source that looks like a
 /// program (not certificates, zone files or configuration).
-fn copied_binary<'f>(file: &'f Dockerfile, ins: &Instruction) -> Option<(usize, String)> {
+fn copied_binary(file: &Dockerfile, ins: &Instruction) -> Option<(usize, String)> {
     if ins.keyword != "COPY" {
         return None;
     }
