@@ -121,6 +121,7 @@ pub static ALL: &[&Rule] = &[
     &rust::http_server_without_header_read_timeout::RULE,
     &rust::http_server_without_request_timeout::RULE,
     &kubernetes::identical_liveness_readiness_probe::RULE,
+    &dockerfile::image_not_pinned_by_digest::RULE,
     &dockerfile::image_runs_as_root::RULE,
     &dockerfile::image_tag_not_pinned::RULE,
     &engine_rules::INVALID_SUPPRESSION,

@@ -24,6 +24,21 @@ fn problem(reference: &str) -> Option<&'static str> {
 }
 
 fn check_dockerfile(file: &Dockerfile, cx: &mut Ctx) {
+    dockerfile_images(file, cx, problem, HELP);
+}
+
+fn check_kubernetes(obj: &K8sObject, cx: &mut Ctx) {
+    kubernetes_images(obj, cx, problem, HELP);
+}
+
+/// Reports every `FROM` image (not `scratch`, earlier stages or unresolved build arguments) for
+/// which `problem` says what is wrong. Shared with `image-not-pinned-by-digest`.
+pub fn dockerfile_images(
+    file: &Dockerfile,
+    cx: &mut Ctx,
+    problem: fn(&str) -> Option<&'static str>,
+    help: &'static str,
+) {
     for (i, stage) in file.stages.iter().enumerate() {
         let Some(image) = &stage.image else { continue };
         // A variable without a default depends on build arguments we cannot see.
@@ -43,12 +58,19 @@ fn check_dockerfile(file: &Dockerfile, cx: &mut Ctx) {
             } else {
                 format!("base image `{}` (`{expanded}`) {what}", image.raw)
             };
-            cx.report(image.span.clone(), shown).help(HELP);
+            cx.report(image.span.clone(), shown).help(help);
         }
     }
 }
 
-fn check_kubernetes(obj: &K8sObject, cx: &mut Ctx) {
+/// Reports every container image (app, init and ephemeral containers) for which `problem` says
+/// what is wrong.
+pub fn kubernetes_images(
+    obj: &K8sObject,
+    cx: &mut Ctx,
+    problem: fn(&str) -> Option<&'static str>,
+    help: &'static str,
+) {
     let containers = obj.containers().into_iter().map(|c| {
         let what = if c.init {
             "init container"
@@ -72,7 +94,7 @@ fn check_kubernetes(obj: &K8sObject, cx: &mut Ctx) {
                 obj.span(&route, Part::Value),
                 format!("{what} `{name}` image `{image}` {problem}"),
             )
-            .help(HELP);
+            .help(help);
         }
     }
 }
