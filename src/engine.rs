@@ -276,6 +276,8 @@ struct Outcome {
     suppressions: Suppressions,
     rust_facts: Option<(Option<PathBuf>, crate::project::RustFacts)>,
     k8s_facts: Option<kubernetes::K8sFacts>,
+    entrypoint: Option<dockerfile::EntrypointScript>,
+    script_end: Option<script::ScriptEnd>,
 }
 
 /// The whole check of one text, as `prodlint check - --stdin-filename NAME` runs it, with one
@@ -404,6 +406,7 @@ pub fn check(options: Options) -> Report {
                 continue;
             }
         };
+        let path = outcome.source.path.clone();
         let id = sources.add(outcome.source);
         reported.push(
             focused
@@ -421,6 +424,12 @@ pub fn check(options: Options) -> Report {
         internal.extend(outcome.internal.into_iter().map(|(m, s)| (id, m, s)));
         if let Some(facts) = outcome.k8s_facts {
             project.k8s.extend(facts);
+        }
+        if let Some(e) = outcome.entrypoint {
+            project.dockerfiles.push((id, normalized(&path), e));
+        }
+        if let Some(end) = outcome.script_end {
+            project.scripts.push((id, normalized(&path), end));
         }
         if let Some((package, facts)) = outcome.rust_facts {
             project.rust.push(RustFileFacts {
@@ -648,6 +657,8 @@ fn process(
     let mut suppressions = suppress::scan(&source);
     let mut rust_facts = None;
     let mut k8s_facts = None;
+    let mut entrypoint = None;
+    let mut script_end = None;
     let run = |info: &RuleInfo,
                findings: &mut Vec<Finding>,
                internal: &mut Vec<(String, Range<usize>)>,
@@ -751,6 +762,7 @@ fn process(
         FileKind::Dockerfile => match guarded_value(|| dockerfile::parse(text)) {
             Ok(mut file) => {
                 file.path = input.path.clone();
+                entrypoint = guarded_value(|| file.entrypoint_script()).ok().flatten();
                 for e in file.errors.iter().take(20) {
                     parse_error(&mut findings, e.message.clone(), e.span.clone());
                 }
@@ -783,6 +795,9 @@ fn process(
             let flavor = script::flavor(&input.path);
             match guarded_value(|| script::parse(flavor, text)) {
                 Ok(scripts) => {
+                    script_end = guarded_value(|| script::script_end(flavor, &scripts))
+                        .ok()
+                        .flatten();
                     for info in rules::registry() {
                         for check in info.rule.checks {
                             if let Check::Script(f) = check {
@@ -810,6 +825,8 @@ fn process(
                         suppressions,
                         rust_facts,
                         k8s_facts: None,
+                        entrypoint: None,
+                        script_end: None,
                     });
                 }
             };
@@ -873,6 +890,8 @@ fn process(
         suppressions,
         rust_facts,
         k8s_facts,
+        entrypoint,
+        script_end,
     })
 }
 

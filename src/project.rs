@@ -476,6 +476,10 @@ pub struct Project {
     pub rust: Vec<RustFileFacts>,
     /// Services, disruption budgets and autoscalers of every Kubernetes file in the run.
     pub k8s: crate::lang::kubernetes::K8sFacts,
+    /// Each Dockerfile's path and the script its image starts with, if it copies one in.
+    pub dockerfiles: Vec<(FileId, PathBuf, crate::lang::dockerfile::EntrypointScript)>,
+    /// Each shell script's path (absolute, normalised) and how it ends.
+    pub scripts: Vec<(FileId, PathBuf, crate::lang::script::ScriptEnd)>,
 }
 
 impl Project {

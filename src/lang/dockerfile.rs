@@ -511,6 +511,111 @@ impl Dockerfile {
     }
 }
 
+/// The script an image starts with, as cross-file rules need it: the `ENTRYPOINT` (or `CMD`)
+/// instruction of the final stage, and the path, relative to the build context, of the file a
+/// `COPY`/`ADD` put at the program's place.
+#[derive(Debug, Clone)]
+pub struct EntrypointScript {
+    pub keyword: String,
+    /// The `ENTRYPOINT`/`CMD` instruction.
+    pub span: Range<usize>,
+    /// The program as the instruction names it (`/usr/local/bin/entrypoint.sh`).
+    pub program: String,
+    /// The `COPY`/`ADD` source for it (`docker/entrypoint.sh`).
+    pub source: String,
+}
+
+impl Dockerfile {
+    /// See [`EntrypointScript`]; `None` when the program is not a file the Dockerfile copies in.
+    pub fn entrypoint_script(&self) -> Option<EntrypointScript> {
+        let last = self.stages.len().checked_sub(1)?;
+        let ins = self
+            .effective(last, "ENTRYPOINT")
+            .or_else(|| self.effective(last, "CMD"))?;
+        let words: Vec<String> = match ins.args.exec_form() {
+            Some(list) => list,
+            None => ins
+                .args
+                .words()
+                .into_iter()
+                .map(|(w, _)| unquote(&w))
+                .collect(),
+        };
+        let mut words = words
+            .iter()
+            .map(String::as_str)
+            .skip_while(|w| *w == "exec");
+        let first = words.next()?;
+        // `sh /entrypoint.sh` and `bash -e /entrypoint.sh` run the script too.
+        let first_name = first.rsplit('/').next().unwrap_or(first);
+        let program = if crate::lang::shell::is_shell(first_name) {
+            words.find(|w| !w.starts_with('-'))?
+        } else {
+            first
+        };
+        let workdir = self
+            .lineage(last)
+            .into_iter()
+            .find_map(|s| self.last_in_stage(s, "WORKDIR"))
+            .map(|w| unquote(w.args.text.trim()));
+        let absolute = |p: &str| -> String {
+            if p.starts_with('/') {
+                p.to_string()
+            } else {
+                let dir = workdir.clone().unwrap_or_else(|| "/".into());
+                format!(
+                    "{}/{}",
+                    dir.trim_end_matches('/'),
+                    p.trim_start_matches("./")
+                )
+            }
+        };
+        let program_abs = absolute(program);
+        for stage in self.lineage(last) {
+            let body = self.stages.get(stage)?.body.clone();
+            for copy in self.instructions.get(body).unwrap_or_default() {
+                if copy.keyword != "COPY" && copy.keyword != "ADD" {
+                    continue;
+                }
+                let words = copy.args.words();
+                if words.iter().any(|(w, _)| w.starts_with("--from=")) {
+                    continue;
+                }
+                let operands: Vec<String> = words
+                    .iter()
+                    .map(|(w, _)| unquote(w))
+                    .filter(|w| !w.starts_with("--"))
+                    .collect();
+                let Some((dest, sources)) = operands.split_last() else {
+                    continue;
+                };
+                for source in sources {
+                    let base = source
+                        .trim_end_matches('/')
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or(source);
+                    let into_dir = dest.ends_with('/') || sources.len() > 1;
+                    let target = if into_dir {
+                        format!("{}/{}", absolute(dest).trim_end_matches('/'), base)
+                    } else {
+                        absolute(dest)
+                    };
+                    if target == program_abs {
+                        return Some(EntrypointScript {
+                            keyword: ins.keyword.clone(),
+                            span: ins.span.clone(),
+                            program: program.to_string(),
+                            source: source.trim_start_matches("./").to_string(),
+                        });
+                    }
+                }
+            }
+        }
+        None
+    }
+}
+
 /// `ENV A=1 B="x y"` or the legacy `ENV A x y`: names, values (quotes removed) and the logical span
 /// of each name.
 pub fn env_pairs(args: &Logical) -> Vec<(String, String, Range<usize>)> {

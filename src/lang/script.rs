@@ -158,6 +158,43 @@ fn is_recipe_header(line: &str) -> bool {
         && !line.starts_with('#')
 }
 
+/// How a script ends, for cross-file rules: its last top-level command, whether that command
+/// replaces the shell (`exec`), and whether the script traps SIGTERM to pass it on.
+#[derive(Debug, Clone)]
+pub struct ScriptEnd {
+    pub span: std::ops::Range<usize>,
+    pub text: String,
+    pub execs: bool,
+    pub traps_term: bool,
+}
+
+/// See [`ScriptEnd`]; for plain shell scripts only (recipes do not start services).
+pub fn script_end(flavor: Flavor, scripts: &[Located]) -> Option<ScriptEnd> {
+    if flavor != Flavor::Shell {
+        return None;
+    }
+    let located = scripts.first()?;
+    let script = &located.script;
+    let traps_term = script.commands.iter().any(|c| {
+        c.name() == Some("trap")
+            && c.args()
+                .iter()
+                .any(|w| matches!(w.text.as_str(), "TERM" | "SIGTERM" | "15" | "EXIT"))
+    });
+    let last = script.top_level().last()?;
+    let span = last.span_to(last.words.len().saturating_sub(1));
+    let text = script
+        .text
+        .get(span.start.saturating_sub(script.base)..span.end.saturating_sub(script.base))
+        .unwrap_or_default();
+    Some(ScriptEnd {
+        span: located.source_span(span),
+        text: text.to_string(),
+        execs: last.name() == Some("exec"),
+        traps_term,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

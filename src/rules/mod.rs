@@ -109,6 +109,7 @@ pub static ALL: &[&Rule] = &[
     &rust::db_pool_without_acquire_timeout::RULE,
     &rust::dual_write_without_outbox::RULE,
     &dockerfile::dynamic_binary_in_static_image::RULE,
+    &dockerfile::entrypoint_script_without_exec::RULE,
     &kubernetes::go_memlimit_exceeds_memory_limit::RULE,
     &rust::grpc_client_without_timeout::RULE,
     &rust::grpc_server_without_graceful_shutdown::RULE,
