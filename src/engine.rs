@@ -53,8 +53,9 @@ pub enum CacheSetting {
 
 /// The files a run reports on, when that is not everything under its paths. The paths are still
 /// walked for the files cross-file rules join a focused file with: the other Rust files of its
-/// package, and every Kubernetes file when a manifest is focused (services, disruption budgets and
-/// autoscalers may live anywhere). Nothing else is read.
+/// package, every Kubernetes file when a manifest is focused (services, disruption budgets and
+/// autoscalers may live anywhere), and the scripts when a Dockerfile is focused (its entrypoint
+/// script). Nothing else is read.
 pub struct Focus {
     pub files: Vec<PathBuf>,
 }
@@ -116,6 +117,7 @@ fn narrow_to_focus(
         .filter_map(package_root)
         .collect();
     let manifests = focused_inputs().any(|i| i.kind == FileKind::Kubernetes);
+    let dockerfiles = focused_inputs().any(|i| i.kind == FileKind::Dockerfile);
     let (kept, flags) = std::mem::take(inputs)
         .into_iter()
         .zip(is_focused)
@@ -127,7 +129,9 @@ fn narrow_to_focus(
                             && package_root(input).is_some_and(|r| rust_packages.contains(&r))
                     }
                     FileKind::Kubernetes => manifests,
-                    FileKind::Dockerfile | FileKind::Workflow | FileKind::Script => false,
+                    // A Dockerfile's entrypoint script is joined with it.
+                    FileKind::Script => dockerfiles,
+                    FileKind::Dockerfile | FileKind::Workflow => false,
                 }
         })
         .unzip();
