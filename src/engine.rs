@@ -770,10 +770,19 @@ fn process(
                 for e in file.errors.iter().take(20) {
                     parse_error(&mut findings, e.message.clone(), e.span.clone());
                 }
+                let scripts = file.run_scripts();
                 for info in rules::registry() {
                     for check in info.rule.checks {
-                        if let Check::Dockerfile(f) = check {
-                            run(info, &mut findings, &mut internal, &|cx| f(&file, cx));
+                        match check {
+                            Check::Dockerfile(f) => {
+                                run(info, &mut findings, &mut internal, &|cx| f(&file, cx))
+                            }
+                            Check::Shell(f) => run(info, &mut findings, &mut internal, &|cx| {
+                                for s in &scripts {
+                                    f(&s.script, &|span| s.source_span(span), cx);
+                                }
+                            }),
+                            _ => {}
                         }
                     }
                 }
@@ -787,8 +796,16 @@ fn process(
                 }
                 for info in rules::registry() {
                     for check in info.rule.checks {
-                        if let Check::Workflow(f) = check {
-                            run(info, &mut findings, &mut internal, &|cx| f(&wf, cx));
+                        match check {
+                            Check::Workflow(f) => {
+                                run(info, &mut findings, &mut internal, &|cx| f(&wf, cx))
+                            }
+                            Check::Shell(f) => run(info, &mut findings, &mut internal, &|cx| {
+                                for s in &wf.runs {
+                                    f(&s.script, &|span| s.source_span(span), cx);
+                                }
+                            }),
+                            _ => {}
                         }
                     }
                 }
@@ -804,8 +821,16 @@ fn process(
                         .flatten();
                     for info in rules::registry() {
                         for check in info.rule.checks {
-                            if let Check::Script(f) = check {
-                                run(info, &mut findings, &mut internal, &|cx| f(&scripts, cx));
+                            match check {
+                                Check::Script(f) => {
+                                    run(info, &mut findings, &mut internal, &|cx| f(&scripts, cx))
+                                }
+                                Check::Shell(f) => run(info, &mut findings, &mut internal, &|cx| {
+                                    for s in &scripts {
+                                        f(&s.script, &|span| s.source_span(span), cx);
+                                    }
+                                }),
+                                _ => {}
                             }
                         }
                     }

@@ -511,6 +511,49 @@ impl Dockerfile {
     }
 }
 
+/// The operands of a `COPY` or `ADD` (quotes removed, options left out).
+pub struct CopyArgs {
+    /// `--from=<stage or image>`.
+    pub from: Option<String>,
+    pub sources: Vec<String>,
+    pub dest: String,
+}
+
+impl Instruction {
+    /// See [`CopyArgs`]; `None` for other instructions and for the JSON form.
+    pub fn copy_args(&self) -> Option<CopyArgs> {
+        if !(self.keyword == "COPY" || self.keyword == "ADD") || self.args.exec_form().is_some() {
+            return None;
+        }
+        let words = self.args.words();
+        let from = words
+            .iter()
+            .find_map(|(w, _)| w.strip_prefix("--from="))
+            .map(unquote);
+        let mut operands: Vec<String> = words
+            .iter()
+            .map(|(w, _)| unquote(w))
+            .filter(|w| !w.starts_with("--"))
+            .collect();
+        let dest = operands.pop()?;
+        Some(CopyArgs {
+            from,
+            sources: operands,
+            dest,
+        })
+    }
+}
+
+impl Dockerfile {
+    /// The image a stage is built on, followed through `FROM <stage>` (its `ARG`-expanded form when
+    /// the defaults allow).
+    pub fn base_image(&self, stage: usize) -> Option<String> {
+        let root = self.lineage(stage).last().copied().unwrap_or(stage);
+        let image = self.stages.get(root)?.image.as_ref()?;
+        Some(image.expanded.clone().unwrap_or_else(|| image.raw.clone()))
+    }
+}
+
 /// The script an image starts with, as cross-file rules need it: the `ENTRYPOINT` (or `CMD`)
 /// instruction of the final stage, and the path, relative to the build context, of the file a
 /// `COPY`/`ADD` put at the program's place.
@@ -574,22 +617,15 @@ impl Dockerfile {
         for stage in self.lineage(last) {
             let body = self.stages.get(stage)?.body.clone();
             for copy in self.instructions.get(body).unwrap_or_default() {
-                if copy.keyword != "COPY" && copy.keyword != "ADD" {
-                    continue;
-                }
-                let words = copy.args.words();
-                if words.iter().any(|(w, _)| w.starts_with("--from=")) {
-                    continue;
-                }
-                let operands: Vec<String> = words
-                    .iter()
-                    .map(|(w, _)| unquote(w))
-                    .filter(|w| !w.starts_with("--"))
-                    .collect();
-                let Some((dest, sources)) = operands.split_last() else {
+                let Some(CopyArgs {
+                    from: None,
+                    sources,
+                    dest,
+                }) = copy.copy_args()
+                else {
                     continue;
                 };
-                for source in sources {
+                for source in &sources {
                     let base = source
                         .trim_end_matches('/')
                         .rsplit('/')
@@ -597,9 +633,9 @@ impl Dockerfile {
                         .unwrap_or(source);
                     let into_dir = dest.ends_with('/') || sources.len() > 1;
                     let target = if into_dir {
-                        format!("{}/{}", absolute(dest).trim_end_matches('/'), base)
+                        format!("{}/{}", absolute(&dest).trim_end_matches('/'), base)
                     } else {
-                        absolute(dest)
+                        absolute(&dest)
                     };
                     if target == program_abs {
                         return Some(EntrypointScript {

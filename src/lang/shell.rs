@@ -526,18 +526,10 @@ impl Parser<'_> {
         substitutions: &mut Vec<(Substitution, usize)>,
     ) -> usize {
         let close = self.matching_paren(i + 1, end);
-        if depth < MAX_DEPTH {
-            let first = self.out.commands.len();
-            self.script(i + 2, close, depth + 1);
-            if self.out.commands.len() > first {
-                substitutions.push((Substitution::Command, first));
-            }
-        }
-        let after = (close + 1).min(end);
-        text.push_str(&self.text[i..after]);
-        after
+        self.nested(i, i + 2, close, end, depth, text, substitutions)
     }
 
+    /// `` `…` `` at `i`, like [`Parser::command_substitution`].
     fn backticks(
         &mut self,
         i: usize,
@@ -547,15 +539,31 @@ impl Parser<'_> {
         substitutions: &mut Vec<(Substitution, usize)>,
     ) -> usize {
         let close = self.text[i + 1..end].find('`').map_or(end, |n| i + 1 + n);
+        self.nested(i, i + 1, close, end, depth, text, substitutions)
+    }
+
+    /// A command substitution from `open` (its first character) whose body is
+    /// `[body, close)`: parsed one level deeper, recorded in `substitutions`, its text appended.
+    #[allow(clippy::too_many_arguments)]
+    fn nested(
+        &mut self,
+        open: usize,
+        body: usize,
+        close: usize,
+        end: usize,
+        depth: usize,
+        text: &mut String,
+        substitutions: &mut Vec<(Substitution, usize)>,
+    ) -> usize {
         if depth < MAX_DEPTH {
             let first = self.out.commands.len();
-            self.script(i + 1, close, depth + 1);
+            self.script(body.min(close), close, depth + 1);
             if self.out.commands.len() > first {
                 substitutions.push((Substitution::Command, first));
             }
         }
         let after = (close + 1).min(end);
-        text.push_str(&self.text[i..after]);
+        text.push_str(&self.text[open..after]);
         after
     }
 

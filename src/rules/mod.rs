@@ -12,6 +12,7 @@ use crate::diagnostic::{Label, Severity};
 use crate::lang::dockerfile::Dockerfile;
 use crate::lang::kubernetes::{K8sObject, Workload};
 use crate::lang::rust::{RustFile, RustVisitor};
+use crate::lang::shell::Script;
 use crate::lang::workflow::{Located, Workflow};
 use crate::project::Project;
 use crate::source::{FileId, FileKind};
@@ -49,6 +50,9 @@ pub fn validate_options<T: DeserializeOwned>(table: &toml::Table) -> Result<(), 
         .map_err(|e| e.message().trim().to_string())
 }
 
+/// A check of one shell script; the second argument maps the script's spans to the file's.
+pub type ShellCheck = fn(&Script, &dyn Fn(Range<usize>) -> Range<usize>, &mut Ctx);
+
 pub type RustCheck =
     for<'a, 'o> fn(&'a RustFile, &'a mut Ctx<'o>) -> Option<Box<dyn RustVisitor + 'a>>;
 
@@ -64,6 +68,9 @@ pub enum Check {
     Workflow(fn(&Workflow, &mut Ctx)),
     /// The shell scripts of a script file, Makefile or justfile.
     Script(fn(&[Located], &mut Ctx)),
+    /// Every shell script, wherever it is written: Dockerfile `RUN`s, workflow `run:` steps,
+    /// scripts and recipes (for the kinds the rule's docs list); `to_source` maps its spans.
+    Shell(ShellCheck),
     /// Runs once per run over facts exported by the front ends (cross-file rules).
     Project(fn(&Project, &mut Ctx)),
 }

@@ -18,12 +18,9 @@ fn check(file: &Dockerfile, cx: &mut Ctx) {
     let Some(last) = file.stages.len().checked_sub(1) else {
         return;
     };
-    // The final stage's base, followed through `FROM <stage>` to an image.
-    let root = file.lineage(last).last().copied().unwrap_or(last);
-    let Some(base) = file.stages.get(root).and_then(|s| s.image.as_ref()) else {
+    let Some(reference) = file.base_image(last) else {
         return;
     };
-    let reference = base.expanded.clone().unwrap_or_else(|| base.raw.clone());
     let Some(what) = toolchain(&reference) else {
         return;
     };

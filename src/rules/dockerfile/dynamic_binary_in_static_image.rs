@@ -1,6 +1,6 @@
 use std::ops::Range;
 
-use crate::lang::dockerfile::{unquote, Dockerfile, Instruction};
+use crate::lang::dockerfile::{Dockerfile, Instruction};
 use crate::lang::image;
 use crate::lang::shell::{Command, Script};
 use crate::rules::{rule_doc, Check, Ctx, Rule};
@@ -16,10 +16,8 @@ fn check(file: &Dockerfile, cx: &mut Ctx) {
     let Some(last) = file.stages.len().checked_sub(1) else {
         return;
     };
-    let root = file.lineage(last).last().copied().unwrap_or(last);
-    let base = match file.stages.get(root).and_then(|s| s.image.as_ref()) {
-        Some(b) => b.expanded.clone().unwrap_or_else(|| b.raw.clone()),
-        None => return,
+    let Some(base) = file.base_image(last) else {
+        return;
     };
     let Some(runtime) = libc_free(&base) else {
         return;
@@ -66,11 +64,8 @@ fn copied_binary(file: &Dockerfile, ins: &Instruction) -> Option<(usize, String)
     if ins.keyword != "COPY" {
         return None;
     }
-    let words = ins.args.words();
-    let from = words
-        .iter()
-        .find_map(|(w, _)| w.strip_prefix("--from="))
-        .map(unquote)?;
+    let copy = ins.copy_args()?;
+    let from = copy.from?;
     let stage = match from.parse::<usize>() {
         Ok(n) => n,
         Err(_) => file
@@ -78,14 +73,8 @@ fn copied_binary(file: &Dockerfile, ins: &Instruction) -> Option<(usize, String)
             .iter()
             .rposition(|s| s.alias.as_deref() == Some(from.as_str()))?,
     };
-    let operands: Vec<String> = words
-        .iter()
-        .map(|(w, _)| unquote(w))
-        .filter(|w| !w.starts_with("--"))
-        .collect();
-    let (_, sources) = operands.split_last()?;
-    let binary = sources.iter().find(|s| looks_like_program(s))?;
-    Some((stage, binary.clone()))
+    let binary = copy.sources.into_iter().find(|s| looks_like_program(s))?;
+    Some((stage, binary))
 }
 
 fn looks_like_program(path: &str) -> bool {
@@ -128,12 +117,7 @@ struct Build {
 fn dynamic_build(file: &Dockerfile, stage: usize) -> Option<Build> {
     let lineage = file.lineage(stage);
     let vars = file.stage_vars(stage);
-    let base = lineage
-        .last()
-        .and_then(|&s| file.stages.get(s))
-        .and_then(|s| s.image.as_ref())
-        .map(|b| b.expanded.clone().unwrap_or_else(|| b.raw.clone()))
-        .unwrap_or_default();
+    let base = file.base_image(stage).unwrap_or_default();
     let musl_base = {
         let tag = image::tag(&base).unwrap_or_default();
         let name = image::name(&base);

@@ -39,9 +39,7 @@ fn check(file: &Dockerfile, cx: &mut Ctx) {
         return;
     }
     // No USER anywhere: the image runs as its base image's user.
-    let root_stage = lineage.last().copied().unwrap_or(last);
-    let base = file.stages.get(root_stage).and_then(|s| s.image.as_ref());
-    let base_ref = base.map(|b| b.expanded.clone().unwrap_or_else(|| b.raw.clone()));
+    let base_ref = file.base_image(last);
     if base_ref
         .as_deref()
         .and_then(image::tag)

@@ -1,4 +1,4 @@
-use crate::lang::dockerfile::{arg_pairs, env_pairs, unquote, Dockerfile, Instruction};
+use crate::lang::dockerfile::{arg_pairs, env_pairs, Dockerfile, Instruction};
 use crate::lang::words::{has_credentials, is_connection_url, is_secret_env_name};
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 
@@ -105,20 +105,10 @@ fn is_reference(value: &str) -> bool {
 
 /// The first source of a `COPY`/`ADD` that is a credentials file, by name.
 fn secret_file(ins: &Instruction, npm_token: bool) -> Option<String> {
-    let words = ins.args.words();
-    if ins.args.exec_form().is_some() {
-        return None;
-    }
-    let operands: Vec<String> = words
-        .iter()
-        .map(|(w, _)| unquote(w))
-        .filter(|w| !w.starts_with("--"))
-        .collect();
-    let (_, sources) = operands.split_last()?;
-    sources
-        .iter()
+    ins.copy_args()?
+        .sources
+        .into_iter()
         .find(|s| is_secret_file(s) || (npm_token && is_npmrc(s)))
-        .map(|s| s.to_string())
 }
 
 /// `.env`, `.netrc`, `.pypirc`, `.git-credentials`, `credentials*`, `id_rsa` (not `.pub`),

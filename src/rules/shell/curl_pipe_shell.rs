@@ -1,35 +1,17 @@
 use std::ops::Range;
 
-use crate::lang::dockerfile::Dockerfile;
 use crate::lang::shell::{inline_script, is_shell, Command, Script, Substitution, Word};
-use crate::lang::workflow::{Located, Workflow};
-use crate::rules::shell::{downloads_to_stdout, each_located, each_run};
+use crate::rules::shell::downloads_to_stdout;
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 
 pub static RULE: Rule = Rule {
     name: "curl-pipe-shell",
     doc: rule_doc!("curl-pipe-shell"),
-    checks: &[
-        Check::Dockerfile(check_dockerfile),
-        Check::Workflow(check_workflow),
-        Check::Script(check_scripts),
-    ],
+    checks: &[Check::Shell(check)],
     options: None,
 };
 
 const HELP: &str = "download to a file, check it against a pinned digest (`echo \"<sha256>  install.sh\" | sha256sum -c`) or signature, then run it — or install a pinned version from a package manager";
-
-fn check_dockerfile(file: &Dockerfile, cx: &mut Ctx) {
-    each_run(file, cx, check);
-}
-
-fn check_workflow(wf: &Workflow, cx: &mut Ctx) {
-    each_located(&wf.runs, cx, check);
-}
-
-fn check_scripts(scripts: &[Located], cx: &mut Ctx) {
-    each_located(scripts, cx, check);
-}
 
 pub fn check(script: &Script, to_source: &dyn Fn(Range<usize>) -> Range<usize>, cx: &mut Ctx) {
     for (i, command) in script.commands.iter().enumerate() {

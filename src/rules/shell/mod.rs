@@ -5,31 +5,6 @@
 pub mod curl_pipe_shell;
 pub mod tool_install_unpinned;
 
-use std::ops::Range;
-
-use crate::lang::dockerfile::Dockerfile;
-use crate::lang::shell::Script;
-use crate::lang::workflow::Located;
-use crate::rules::Ctx;
-
-/// A shell-command check over one script; `to_source` maps its spans to the file's.
-pub type ScriptCheck = fn(&Script, &dyn Fn(Range<usize>) -> Range<usize>, &mut Ctx);
-
-/// Runs a script check on every `RUN` of a Dockerfile.
-pub fn each_run(file: &Dockerfile, cx: &mut Ctx, check: ScriptCheck) {
-    for run in file.run_scripts() {
-        check(&run.script, &|span| run.source_span(span), cx);
-    }
-}
-
-/// Runs a script check on every script located in a file (workflow `run:` steps, scripts and
-/// recipes).
-pub fn each_located(scripts: &[Located], cx: &mut Ctx, check: ScriptCheck) {
-    for located in scripts {
-        check(&located.script, &|span| located.source_span(span), cx);
-    }
-}
-
 /// Downloads that write to standard output: `curl` (unless `-o`/`-O`/`--output` send the body to a
 /// file) and `wget -O-`/`-qO-`/`--output-document=-`.
 pub fn downloads_to_stdout(command: &crate::lang::shell::Command) -> bool {

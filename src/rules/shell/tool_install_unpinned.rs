@@ -1,33 +1,14 @@
 use std::ops::Range;
 
-use crate::lang::dockerfile::Dockerfile;
 use crate::lang::shell::{inline_script, Command, Script, Word};
-use crate::lang::workflow::{Located, Workflow};
-use crate::rules::shell::{each_located, each_run};
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 
 pub static RULE: Rule = Rule {
     name: "tool-install-unpinned",
     doc: rule_doc!("tool-install-unpinned"),
-    checks: &[
-        Check::Dockerfile(check_dockerfile),
-        Check::Workflow(check_workflow),
-        Check::Script(check_scripts),
-    ],
+    checks: &[Check::Shell(check)],
     options: None,
 };
-
-fn check_dockerfile(file: &Dockerfile, cx: &mut Ctx) {
-    each_run(file, cx, check);
-}
-
-fn check_workflow(wf: &Workflow, cx: &mut Ctx) {
-    each_located(&wf.runs, cx, check);
-}
-
-fn check_scripts(scripts: &[Located], cx: &mut Ctx) {
-    each_located(scripts, cx, check);
-}
 
 /// What is wrong with one install command, and where.
 struct Problem<'w> {
