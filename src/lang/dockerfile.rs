@@ -547,6 +547,11 @@ impl Instruction {
 impl Dockerfile {
     /// The image a stage is built on, followed through `FROM <stage>` (its `ARG`-expanded form when
     /// the defaults allow).
+    /// The `FROM` instruction of a stage.
+    pub fn from_of(&self, stage: usize) -> Option<&Instruction> {
+        self.instructions.get(self.stages.get(stage)?.from)
+    }
+
     pub fn base_image(&self, stage: usize) -> Option<String> {
         let root = self.lineage(stage).last().copied().unwrap_or(stage);
         let image = self.stages.get(root)?.image.as_ref()?;

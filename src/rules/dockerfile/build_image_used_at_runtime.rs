@@ -29,11 +29,7 @@ fn check(file: &Dockerfile, cx: &mut Ctx) {
     if file.effective(last, "ENTRYPOINT").is_none() && file.effective(last, "CMD").is_none() {
         return;
     }
-    let Some(from) = file
-        .stages
-        .get(last)
-        .and_then(|s| file.instructions.get(s.from))
-    else {
+    let Some(from) = file.from_of(last) else {
         return;
     };
     cx.report(

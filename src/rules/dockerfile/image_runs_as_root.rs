@@ -47,11 +47,7 @@ fn check(file: &Dockerfile, cx: &mut Ctx) {
     {
         return;
     }
-    let Some(from) = file
-        .stages
-        .get(last)
-        .and_then(|s| file.instructions.get(s.from))
-    else {
+    let Some(from) = file.from_of(last) else {
         return;
     };
     let base_text = base_ref.map(|b| format!(" (`{b}`)")).unwrap_or_default();
