@@ -33,7 +33,8 @@ pub fn classify(path: &Path) -> Option<FileKind> {
         let in_workflows = path
             .parent()
             .is_some_and(|d| d.ends_with(".github/workflows"));
-        return Some(if in_workflows {
+        let action = name == "action.yml" || name == "action.yaml";
+        return Some(if in_workflows || action {
             FileKind::Workflow
         } else {
             FileKind::Kubernetes
@@ -196,6 +197,10 @@ mod tests {
             Some(FileKind::Workflow)
         );
         assert_eq!(k("workflows/ci.yml"), Some(FileKind::Kubernetes));
+        assert_eq!(
+            k(".github/actions/setup/action.yml"),
+            Some(FileKind::Workflow)
+        );
         assert_eq!(k("scripts/entrypoint.sh"), Some(FileKind::Script));
         assert_eq!(k("Makefile"), Some(FileKind::Script));
         assert_eq!(k("justfile"), Some(FileKind::Script));

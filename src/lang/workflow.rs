@@ -1,5 +1,5 @@
-//! GitHub Actions workflows: the `uses:` references of jobs and steps, and the shell scripts of
-//! `run:` steps with a map from each script offset back to the file (through a block scalar's
+//! GitHub Actions workflows and composite actions (`action.yml`): the `uses:` references of jobs
+//! and steps, and the shell scripts of `run:` steps with a map from each script offset back to the file (through a block scalar's
 //! indentation).
 
 use std::ops::Range;
@@ -69,6 +69,14 @@ pub fn parse(text: &str) -> Workflow {
             .and_then(|d| d.get("run"))
             .and_then(|r| r.get("shell"))
             .and_then(Node::as_str);
+        // A composite action (`action.yml`): `runs.steps`, each with its own `shell:`.
+        if let Some(NodeKind::Seq(steps)) = root
+            .get("runs")
+            .and_then(|r| r.get("steps"))
+            .map(|s| &s.kind)
+        {
+            push_steps(&mut wf, text, steps, None);
+        }
         let Some(NodeKind::Map(jobs)) = root.get("jobs").map(|j| &j.kind) else {
             continue;
         };
@@ -85,30 +93,35 @@ pub fn parse(text: &str) -> Workflow {
             let Some(NodeKind::Seq(steps)) = job.get("steps").map(|s| &s.kind) else {
                 continue;
             };
-            for step in steps {
-                if let Some(uses) = step.get("uses") {
-                    push_uses(&mut wf, uses);
-                }
-                let Some(run) = step.get("run") else { continue };
-                let Some(script) = run.as_str() else { continue };
-                let shell = step.get("shell").and_then(Node::as_str).or(job_shell);
-                // Without `shell:`, Linux and macOS runners use bash; Windows runners pwsh, which
-                // the lexer would misread, so only an explicit POSIX shell or none is read.
-                let posix = shell.is_none_or(|s| {
-                    let program = s.split_whitespace().next().unwrap_or("");
-                    shell::is_shell(program.rsplit('/').next().unwrap_or(program))
-                });
-                if posix {
-                    wf.runs.push(Located {
-                        script: shell::parse(script, 0),
-                        map: scalar_map(text, run, script),
-                        fallback: run.span.start..run.span.start,
-                    });
-                }
-            }
+            push_steps(&mut wf, text, steps, job_shell);
         }
     }
     wf
+}
+
+/// The `uses:` and POSIX-shell `run:` of each step.
+fn push_steps(wf: &mut Workflow, text: &str, steps: &[Node], default_shell: Option<&str>) {
+    for step in steps {
+        if let Some(uses) = step.get("uses") {
+            push_uses(wf, uses);
+        }
+        let Some(run) = step.get("run") else { continue };
+        let Some(script) = run.as_str() else { continue };
+        let shell = step.get("shell").and_then(Node::as_str).or(default_shell);
+        // Without `shell:`, Linux and macOS runners use bash; Windows runners pwsh, which the
+        // lexer would misread, so only an explicit POSIX shell or none is read.
+        let posix = shell.is_none_or(|s| {
+            let program = s.split_whitespace().next().unwrap_or("");
+            shell::is_shell(program.rsplit('/').next().unwrap_or(program))
+        });
+        if posix {
+            wf.runs.push(Located {
+                script: shell::parse(script, 0),
+                map: scalar_map(text, run, script),
+                fallback: run.span.start..run.span.start,
+            });
+        }
+    }
 }
 
 fn push_uses(wf: &mut Workflow, node: &Node) {
