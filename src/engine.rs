@@ -364,6 +364,7 @@ pub fn check(options: Options) -> Report {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .clamp(1, inputs.len().max(1));
     std::thread::scope(|scope| {
+        let mut workers = Vec::new();
         for _ in 0..threads {
             let work = || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
@@ -376,9 +377,18 @@ pub fn check(options: Options) -> Report {
             };
             // syn and serde recurse; a large stack keeps deep (but accepted) input safe. If a
             // worker cannot be started, the others take its share.
-            let _ = std::thread::Builder::new()
+            if let Ok(worker) = std::thread::Builder::new()
                 .stack_size(64 << 20)
-                .spawn_scoped(scope, work);
+                .spawn_scoped(scope, work)
+            {
+                workers.push(worker);
+            }
+        }
+        // Joined one by one, each worker has fully exited (its thread-local destructors have run)
+        // when `check` returns; the scope alone only waits for the closures. A panic cannot reach
+        // here: every check runs guarded.
+        for worker in workers {
+            let _ = worker.join();
         }
     });
     // No worker could be started at all: do the work on this thread.
