@@ -317,6 +317,10 @@ fn pip(args: &[Word]) -> Option<Problem<'_>> {
     if args.first()?.text != "install" {
         return None;
     }
+    // `--no-index` installs only from local `--find-links` (a wheel the job just built).
+    if args.iter().any(|w| w.text == "--no-index") {
+        return None;
+    }
     let mut i = 1;
     while let Some(w) = args.get(i) {
         let t = w.text.as_str();
