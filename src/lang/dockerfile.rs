@@ -636,7 +636,16 @@ impl Dockerfile {
                         .rsplit('/')
                         .next()
                         .unwrap_or(source);
-                    let into_dir = dest.ends_with('/') || sources.len() > 1;
+                    let into_dir = dest.ends_with('/')
+                        || dest == "."
+                        || dest.ends_with("/.")
+                        || sources.len() > 1;
+                    // `COPY x .` copies into the working directory.
+                    let dest = if dest == "." || dest.ends_with("/.") {
+                        &dest[..dest.len() - 1]
+                    } else {
+                        dest.as_str()
+                    };
                     let target = if into_dir {
                         format!("{}/{}", absolute(&dest).trim_end_matches('/'), base)
                     } else {
