@@ -647,9 +647,9 @@ impl Dockerfile {
                         dest.as_str()
                     };
                     let target = if into_dir {
-                        format!("{}/{}", absolute(&dest).trim_end_matches('/'), base)
+                        format!("{}/{}", absolute(dest).trim_end_matches('/'), base)
                     } else {
-                        absolute(&dest)
+                        absolute(dest)
                     };
                     if target == program_abs {
                         return Some(EntrypointScript {
