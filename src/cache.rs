@@ -5,7 +5,8 @@
 //! and root `Cargo.toml`), whether it is test code, the enabled rules and their options, and the
 //! prodlint build (version, plus the executable's size and modification time, so a rebuilt binary
 //! never reads its predecessor's entries). A changed input gives a different key, so an entry can
-//! be missing but never stale. Entries are written atomically (a temporary file renamed into
+//! be missing but never stale. Entries are grouped by build and options; a group unused for a week
+//! is removed when another run opens the cache. Entries are written atomically (a temporary file renamed into
 //! place); a cache that cannot be read or written only costs speed, never results.
 //!
 //! Only Rust files are cached: Dockerfiles and manifests are checked faster than an entry loads.
@@ -144,9 +145,15 @@ impl Cache {
             field(&mut h, rule.as_bytes());
             field(&mut h, table.as_bytes());
         }
+        let run_key = h.digest128();
+        // Entries live under their build and options, so a new prodlint build or changed options
+        // leave whole directories behind; those unused for a week are removed.
+        let root = dir;
+        let dir = root.join(format!("{:016x}", run_key as u64));
+        prune(&root, &dir);
         Some(Cache {
             dir,
-            run_key: h.digest128(),
+            run_key,
             write_failed: AtomicBool::new(false),
         })
     }
@@ -207,6 +214,37 @@ impl Cache {
                     self.dir.display()
                 );
             }
+        }
+    }
+}
+
+/// How long a build's entries are kept after the last run that used them.
+const KEEP_UNUSED: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+
+/// Marks `current` as used now and removes the sibling directories of other builds or options
+/// not used for [`KEEP_UNUSED`]. Best effort: a failure leaves files behind, nothing worse.
+fn prune(root: &Path, current: &Path) {
+    let now = std::time::SystemTime::now();
+    if current.is_dir() {
+        if let Ok(d) = std::fs::File::open(current) {
+            let _ = d.set_modified(now);
+        }
+    }
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path == current || !entry.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        let unused_for = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|m| now.duration_since(m).ok());
+        if unused_for.is_some_and(|d| d > KEEP_UNUSED) {
+            let _ = std::fs::remove_dir_all(&path);
         }
     }
 }

@@ -1396,3 +1396,36 @@ fn the_cache_is_never_stale_and_never_required() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn cache_groups_unused_for_a_week_are_removed() {
+    let dir = temp_dir("cache-prune");
+    std::fs::write(dir.join("main.rs"), "fn main() {}\n").expect("write");
+    let cache = dir.join("cache");
+    let root = cache.join("v2");
+    let old = root.join("00000000000000aa");
+    let recent = root.join("00000000000000bb");
+    for (group, age_days) in [(&old, 8), (&recent, 2)] {
+        std::fs::create_dir_all(group.join("ab")).expect("group");
+        std::fs::write(group.join("ab").join("entry"), b"x").expect("entry");
+        let when =
+            std::time::SystemTime::now() - std::time::Duration::from_secs(age_days * 24 * 3600);
+        std::fs::File::open(group)
+            .and_then(|d| d.set_modified(when))
+            .expect("set the group's mtime");
+    }
+    let out = prodlint_in(
+        &dir,
+        &[
+            "check",
+            ".",
+            "--cache-dir",
+            cache.to_str().expect("utf-8 temp path"),
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!old.exists(), "a group unused for 8 days is removed");
+    assert!(recent.exists(), "a group used 2 days ago is kept");
+    let _ = std::fs::remove_dir_all(&dir);
+}
