@@ -51,7 +51,7 @@ pub struct CachedFinding {
     help: Option<String>,
     related: Vec<(Range<usize>, Option<String>)>,
     unless_package: Vec<Evidence>,
-    at_most: Option<u8>,
+    at_most: Option<Severity>,
 }
 
 impl CachedFinding {
@@ -71,7 +71,7 @@ impl CachedFinding {
                 .map(|l| (l.span.clone(), l.message.clone()))
                 .collect(),
             unless_package: f.unless_package.clone(),
-            at_most: f.at_most.map(|s| s as u8),
+            at_most: f.at_most,
         })
     }
 
@@ -79,14 +79,6 @@ impl CachedFinding {
     /// this is only a guard against a corrupt entry).
     pub fn finding(self) -> Option<Finding> {
         let rule = rules::find(&self.rule)?.name();
-        let at_most = match self.at_most {
-            None => None,
-            Some(n) => Some(
-                [Severity::Info, Severity::Warning, Severity::Error]
-                    .into_iter()
-                    .find(|s| *s as u8 == n)?,
-            ),
-        };
         Some(Finding {
             rule,
             file: 0,
@@ -103,7 +95,7 @@ impl CachedFinding {
                 })
                 .collect(),
             unless_package: self.unless_package,
-            at_most,
+            at_most: self.at_most,
             k8s: None,
         })
     }
@@ -250,7 +242,7 @@ fn prune(root: &Path, current: &Path) {
 }
 
 /// Writes a length-prefixed field, so adjacent fields cannot run into each other.
-fn field(h: &mut Xxh3, bytes: &[u8]) {
+pub(crate) fn field(h: &mut Xxh3, bytes: &[u8]) {
     h.update(&(bytes.len() as u64).to_le_bytes());
     h.update(bytes);
 }

@@ -14,6 +14,7 @@ use crate::cache::{self, Cache, CachedFinding, FileKey};
 use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::discover::{self, Input};
+use crate::lang::shell::Located;
 use crate::lang::{dockerfile, kubernetes, rust, script, workflow};
 use crate::project::{is_test_path, PackageCache, Project, RustFileFacts};
 use crate::rules::{self, engine_rules, Check, Ctx, Finding, K8sCondition, RuleInfo};
@@ -697,18 +698,24 @@ fn process(
             ));
         }
     };
+    // Shell checks run on every script of the file, whatever holds it.
+    let run_shell = |findings: &mut Vec<Finding>,
+                     internal: &mut Vec<(String, Range<usize>)>,
+                     scripts: &[&Located]| {
+        for info in rules::registry() {
+            for check in info.rule.checks {
+                if let Check::Shell(f) = check {
+                    run(info, findings, internal, &|cx| {
+                        for s in scripts {
+                            f(&s.script, &|span| s.source_span(span), cx);
+                        }
+                    });
+                }
+            }
+        }
+    };
     let parse_error = |findings: &mut Vec<Finding>, message: String, span: Range<usize>| {
-        findings.push(Finding {
-            rule: engine_rules::PARSE_ERROR.name,
-            file: 0,
-            span,
-            message,
-            help: None,
-            related: Vec::new(),
-            unless_package: Vec::new(),
-            at_most: None,
-            k8s: None,
-        });
+        findings.push(parse_error_finding(message, span));
     };
     let text = &*source.text;
 
@@ -780,22 +787,16 @@ fn process(
                 for e in file.errors.iter().take(20) {
                     parse_error(&mut findings, e.message.clone(), e.span.clone());
                 }
-                let scripts = file.run_scripts();
                 for info in rules::registry() {
                     for check in info.rule.checks {
-                        match check {
-                            Check::Dockerfile(f) => {
-                                run(info, &mut findings, &mut internal, &|cx| f(&file, cx))
-                            }
-                            Check::Shell(f) => run(info, &mut findings, &mut internal, &|cx| {
-                                for s in &scripts {
-                                    f(&s.script, &|span| s.source_span(span), cx);
-                                }
-                            }),
-                            _ => {}
+                        if let Check::Dockerfile(f) = check {
+                            run(info, &mut findings, &mut internal, &|cx| f(&file, cx));
                         }
                     }
                 }
+                let runs = file.run_scripts();
+                let scripts: Vec<&Located> = runs.iter().map(|r| &r.located).collect();
+                run_shell(&mut findings, &mut internal, &scripts);
             }
             Err(msg) => internal.push((format!("the Dockerfile parser panicked: {msg}"), 0..0)),
         },
@@ -806,19 +807,13 @@ fn process(
                 }
                 for info in rules::registry() {
                     for check in info.rule.checks {
-                        match check {
-                            Check::Workflow(f) => {
-                                run(info, &mut findings, &mut internal, &|cx| f(&wf, cx))
-                            }
-                            Check::Shell(f) => run(info, &mut findings, &mut internal, &|cx| {
-                                for s in &wf.runs {
-                                    f(&s.script, &|span| s.source_span(span), cx);
-                                }
-                            }),
-                            _ => {}
+                        if let Check::Workflow(f) = check {
+                            run(info, &mut findings, &mut internal, &|cx| f(&wf, cx));
                         }
                     }
                 }
+                let scripts: Vec<&Located> = wf.runs.iter().collect();
+                run_shell(&mut findings, &mut internal, &scripts);
             }
             Err(msg) => internal.push((format!("the workflow parser panicked: {msg}"), 0..0)),
         },
@@ -831,19 +826,13 @@ fn process(
                         .flatten();
                     for info in rules::registry() {
                         for check in info.rule.checks {
-                            match check {
-                                Check::Script(f) => {
-                                    run(info, &mut findings, &mut internal, &|cx| f(&scripts, cx))
-                                }
-                                Check::Shell(f) => run(info, &mut findings, &mut internal, &|cx| {
-                                    for s in &scripts {
-                                        f(&s.script, &|span| s.source_span(span), cx);
-                                    }
-                                }),
-                                _ => {}
+                            if let Check::Script(f) = check {
+                                run(info, &mut findings, &mut internal, &|cx| f(&scripts, cx));
                             }
                         }
                     }
+                    let located: Vec<&Located> = scripts.iter().collect();
+                    run_shell(&mut findings, &mut internal, &located);
                 }
                 Err(msg) => internal.push((format!("the script parser panicked: {msg}"), 0..0)),
             }
@@ -934,6 +923,21 @@ fn process(
     })
 }
 
+/// A `parse-error` finding in the file being checked.
+fn parse_error_finding(message: String, span: Range<usize>) -> Finding {
+    Finding {
+        rule: engine_rules::PARSE_ERROR.name,
+        file: 0,
+        span,
+        message,
+        help: None,
+        related: Vec::new(),
+        unless_package: Vec::new(),
+        at_most: None,
+        k8s: None,
+    }
+}
+
 /// Parses a Rust file and checks it; returns its facts (`None` when it does not parse or
 /// extracting them panicked).
 fn rust_file(
@@ -949,17 +953,10 @@ fn rust_file(
     let facts = match parsed {
         Ok(Ok(file)) => check_rust(&file, levels, config, findings, internal),
         Ok(Err(e)) => {
-            findings.push(Finding {
-                rule: engine_rules::PARSE_ERROR.name,
-                file: 0,
-                span: e.span,
-                message: format!("cannot parse Rust: {}", e.message),
-                help: None,
-                related: Vec::new(),
-                unless_package: Vec::new(),
-                at_most: None,
-                k8s: None,
-            });
+            findings.push(parse_error_finding(
+                format!("cannot parse Rust: {}", e.message),
+                e.span,
+            ));
             None
         }
         Err(msg) => {

@@ -56,14 +56,24 @@ impl Workspace {
     }
 }
 
+/// A hash of several texts, each length-prefixed so they cannot run into each other.
+fn hash_parts(parts: &[&[u8]]) -> u64 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    for part in parts {
+        crate::cache::field(&mut h, part);
+    }
+    h.digest()
+}
+
 fn read_workspace(dir: &Path) -> Workspace {
     let Ok(text) = std::fs::read_to_string(dir.join("Cargo.lock")) else {
         return Workspace::default();
     };
     let root_manifest = std::fs::read_to_string(dir.join("Cargo.toml")).ok();
-    let fingerprint = xxhash_rust::xxh3::xxh3_64(
-        format!("{}\0{}", text, root_manifest.as_deref().unwrap_or("")).as_bytes(),
-    );
+    let fingerprint = hash_parts(&[
+        text.as_bytes(),
+        root_manifest.as_deref().unwrap_or("").as_bytes(),
+    ]);
     let panic_abort = root_manifest
         .and_then(|t| toml::from_str::<RootManifest>(&t).ok())
         .and_then(|m| m.profile.get("release").and_then(|p| p.panic.clone()))
@@ -197,7 +207,7 @@ pub fn read_package(
         root: root.to_path_buf(),
         deps,
         panic_abort: ws.panic_abort,
-        fingerprint: xxhash_rust::xxh3::xxh3_64(format!("{text}\0{}", ws.fingerprint).as_bytes()),
+        fingerprint: hash_parts(&[text.as_bytes(), &ws.fingerprint.to_le_bytes()]),
         workspace: ws,
     })
 }
@@ -231,44 +241,33 @@ impl PackageCache {
     }
 
     fn test_modules(&self, path: &Path) -> Arc<HashSet<String>> {
-        if let Some(hit) = lock(&self.test_modules).get(path) {
-            return Arc::clone(hit);
-        }
-        let read = Arc::new(
-            std::fs::read_to_string(path)
-                .map(|text| test_modules(&text))
-                .unwrap_or_default(),
-        );
-        Arc::clone(
-            lock(&self.test_modules)
-                .entry(path.to_path_buf())
-                .or_insert(read),
-        )
+        memo(&self.test_modules, path, || {
+            Arc::new(
+                std::fs::read_to_string(path)
+                    .map(|text| test_modules(&text))
+                    .unwrap_or_default(),
+            )
+        })
     }
 
     fn load(&self, dir: &Path) -> Option<Arc<Package>> {
-        if let Some(hit) = lock(&self.by_dir).get(dir) {
-            return hit.clone();
-        }
-        // Read without holding the lock, so other threads go on; two threads that miss at once
-        // both read, and the first result stays.
-        let workspace = |ws: &Path| {
-            if let Some(hit) = lock(&self.workspaces).get(ws) {
-                return Arc::clone(hit);
-            }
-            let read = Arc::new(read_workspace(ws));
-            Arc::clone(
-                lock(&self.workspaces)
-                    .entry(ws.to_path_buf())
-                    .or_insert(read),
-            )
-        };
-        let read = read_package(dir, workspace).map(Arc::new);
-        lock(&self.by_dir)
-            .entry(dir.to_path_buf())
-            .or_insert(read)
-            .clone()
+        memo(&self.by_dir, dir, || {
+            read_package(dir, |ws| {
+                memo(&self.workspaces, ws, || Arc::new(read_workspace(ws)))
+            })
+            .map(Arc::new)
+        })
     }
+}
+
+/// The value cached for `key`, computed on a miss without holding the lock so other threads go
+/// on; when two threads miss at once both compute, and the first result stays.
+fn memo<V: Clone>(map: &Mutex<HashMap<PathBuf, V>>, key: &Path, compute: impl FnOnce() -> V) -> V {
+    if let Some(hit) = lock(map).get(key) {
+        return hit.clone();
+    }
+    let value = compute();
+    lock(map).entry(key.to_path_buf()).or_insert(value).clone()
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

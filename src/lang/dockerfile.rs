@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
+use crate::lang::shell::Located;
 pub use crate::lang::text::Logical;
 
 const KEYWORDS: &[&str] = &[
@@ -420,21 +421,11 @@ pub fn parse_arg(args: &Logical) -> Vec<(String, Option<String>)> {
 /// heredocs for other interpreters (`RUN python3 <<EOF`) have none.
 pub struct RunScript<'a> {
     pub instruction: &'a Instruction,
-    pub script: crate::lang::shell::Script,
-    /// The script was parsed from the instruction's logical text (spans map through its
-    /// continuation lines); otherwise from a heredoc body, with source offsets.
-    logical: bool,
-}
-
-impl RunScript<'_> {
-    /// The source span of a span in [`RunScript::script`].
-    pub fn source_span(&self, span: Range<usize>) -> Range<usize> {
-        if self.logical {
-            self.instruction.args.source_span(span)
-        } else {
-            span
-        }
-    }
+    /// The instruction's index in [`Dockerfile::instructions`] (stage bodies are index ranges).
+    pub index: usize,
+    /// The script, mapped back through the instruction's continuation lines (or, for a heredoc,
+    /// to the body's place in the file).
+    pub located: Located,
 }
 
 impl Dockerfile {
@@ -442,7 +433,7 @@ impl Dockerfile {
     pub fn run_scripts(&self) -> Vec<RunScript<'_>> {
         use crate::lang::shell;
         let mut out = Vec::new();
-        for ins in &self.instructions {
+        for (index, ins) in self.instructions.iter().enumerate() {
             let text = &ins.args.text;
             let start = if ins.keyword == "RUN" {
                 Some(0)
@@ -495,15 +486,19 @@ impl Dockerfile {
                     if shell_body && body.len() == doc.body_span.len() {
                         out.push(RunScript {
                             instruction: ins,
-                            script: shell::parse(body, doc.body_span.start),
-                            logical: false,
+                            index,
+                            located: Located::direct(body, doc.body_span.start),
                         });
                     }
                 }
                 _ => out.push(RunScript {
                     instruction: ins,
-                    script: line,
-                    logical: true,
+                    index,
+                    located: Located {
+                        script: line,
+                        map: Some(ins.args.clone()),
+                        fallback: ins.span.start..ins.span.start,
+                    },
                 }),
             }
         }

@@ -1436,8 +1436,9 @@ pub fn token_paths(tokens: TokenStream) -> Vec<(Vec<String>, Span)> {
 
 // ---- facts for cross-file rules ----
 
-/// Extracts the facts cross-file rules join (see [`RustFacts`]) with a walk of its own; the
-/// engine shares one walk between [`FactsVisitor`] and the rules instead.
+/// Extracts the facts cross-file rules join (see [`RustFacts`]) with a walk of its own, for
+/// tests; the engine shares one walk between [`FactsVisitor`] and the rules instead.
+#[cfg(test)]
 pub fn facts(file: &RustFile) -> RustFacts {
     let mut f = FactsVisitor::new(file);
     walk(file, &mut f);

@@ -194,8 +194,8 @@ const ONCE: &[&str] = &[
     "force",
 ];
 
-/// The visitor that gathers [`ServiceFacts`]; `rust::facts` drives it in its own walk, so a
-/// file is walked once for all its facts.
+/// The visitor that gathers [`ServiceFacts`]; `rust::FactsVisitor` drives it in the walk the
+/// engine shares between the facts and the rules, so a file is walked once.
 pub struct Extract<'f> {
     file: &'f RustFile,
     facts: ServiceFacts,

@@ -3,9 +3,9 @@
 
 use std::path::Path;
 
+use crate::lang::shell::Located;
 use crate::lang::shell::{self, is_shell};
 use crate::lang::text::Logical;
-use crate::lang::workflow::Located;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flavor {

@@ -11,6 +11,8 @@
 
 use std::ops::Range;
 
+use crate::lang::text::Logical;
+
 #[derive(Debug, Clone)]
 pub struct Word {
     /// The word as the command sees it: quotes removed, escapes resolved, expansions as written.
@@ -36,6 +38,8 @@ pub enum Substitution {
 pub struct Command {
     /// The command name and its arguments; `VAR=value` prefixes and redirections are left out.
     pub words: Vec<Word>,
+    /// The `VAR=value` prefixes (`CGO_ENABLED=0 go build`).
+    pub assignments: Vec<Word>,
     /// Commands of one pipeline (`a | b | c`) share this number.
     pub pipeline: usize,
     /// Position in the pipeline, from 0.
@@ -86,6 +90,14 @@ impl Command {
             }
         }
         i
+    }
+
+    /// The index, in [`Command::program_args`], of a shell's `-c` option (`-c`, `-lc`, `-ec`):
+    /// the next argument is the script it runs.
+    pub fn dash_c(&self) -> Option<usize> {
+        self.program_args().iter().position(|w| {
+            w.text.starts_with('-') && !w.text.starts_with("--") && w.text.contains('c')
+        })
     }
 
     /// The program's name, after any wrapper (see [`Command::program`]).
@@ -139,6 +151,35 @@ impl Script {
             .position(|c| c.depth < start.depth)
             .map_or(self.commands.len(), |n| first + n);
         &self.commands[first..end]
+    }
+}
+
+/// A shell script that came out of a file, and how its offsets map back to it.
+pub struct Located {
+    pub script: Script,
+    /// `None` when the script text could not be matched with the file: every span then points at
+    /// `fallback`.
+    pub map: Option<Logical>,
+    pub fallback: Range<usize>,
+}
+
+impl Located {
+    pub fn source_span(&self, span: Range<usize>) -> Range<usize> {
+        match &self.map {
+            Some(map) => map.source_span(span),
+            None => self.fallback.clone(),
+        }
+    }
+
+    /// A script whose offsets are the file's own.
+    pub fn direct(text: &str, base: usize) -> Located {
+        let mut map = Logical::default();
+        map.push(base, text);
+        Located {
+            script: parse(text, 0),
+            map: Some(map),
+            fallback: base..base,
+        }
     }
 }
 
@@ -250,12 +291,13 @@ impl Parser<'_> {
         heredocs: &mut Vec<(String, bool)>,
     ) -> (Option<Command>, usize, Sep) {
         let mut words: Vec<Word> = Vec::new();
+        let mut assignments: Vec<Word> = Vec::new();
         let mut assignments_done = false;
         let mut redirect_next = false;
         loop {
             i = self.skip_blanks(i, end);
             if i >= end {
-                return (finish(words), i, Sep::End);
+                return (finish(words, assignments), i, Sep::End);
             }
             let b = self.src[i];
             match b {
@@ -270,18 +312,18 @@ impl Parser<'_> {
                         i += 1;
                     }
                 }
-                b'\n' => return (finish(words), i + 1, Sep::Newline),
+                b'\n' => return (finish(words, assignments), i + 1, Sep::Newline),
                 b';' => {
                     let n = if self.src.get(i + 1) == Some(&b';') {
                         2
                     } else {
                         1
                     };
-                    return (finish(words), i + n, Sep::List);
+                    return (finish(words, assignments), i + n, Sep::List);
                 }
                 b'&' => {
                     if self.src.get(i + 1) == Some(&b'&') {
-                        return (finish(words), i + 2, Sep::List);
+                        return (finish(words, assignments), i + 2, Sep::List);
                     }
                     if self.src.get(i + 1) == Some(&b'>') {
                         // `&>file`: a redirection.
@@ -292,20 +334,20 @@ impl Parser<'_> {
                         redirect_next = true;
                         continue;
                     }
-                    return (finish(words), i + 1, Sep::List);
+                    return (finish(words, assignments), i + 1, Sep::List);
                 }
                 b'|' => {
                     if self.src.get(i + 1) == Some(&b'|') {
-                        return (finish(words), i + 2, Sep::List);
+                        return (finish(words, assignments), i + 2, Sep::List);
                     }
                     let n = if self.src.get(i + 1) == Some(&b'&') {
                         2
                     } else {
                         1
                     };
-                    return (finish(words), i + n, Sep::Pipe);
+                    return (finish(words, assignments), i + n, Sep::Pipe);
                 }
-                b'(' | b')' => return (finish(words), i + 1, Sep::List),
+                b'(' | b')' => return (finish(words, assignments), i + 1, Sep::List),
                 b'<' | b'>' if self.src.get(i + 1) == Some(&b'(') => {
                     let (w, next) = self.word(i, end, depth);
                     i = next;
@@ -357,6 +399,7 @@ impl Parser<'_> {
                         continue;
                     }
                     if words.is_empty() && !assignments_done && is_assignment(&w.text) {
+                        assignments.push(w);
                         continue;
                     }
                     assignments_done = true;
@@ -411,19 +454,9 @@ impl Parser<'_> {
             let b = self.src[i];
             match b {
                 b' ' | b'\t' | b'\r' | b'\n' | b';' | b'&' | b'|' | b')' => break,
-                b'(' if parts > 0 => break,
                 b'(' => break,
                 b'<' | b'>' if self.src.get(i + 1) == Some(&b'(') => {
-                    let close = self.matching_paren(i + 1, end);
-                    if depth < MAX_DEPTH {
-                        let first = self.out.commands.len();
-                        self.script(i + 2, close, depth + 1);
-                        if self.out.commands.len() > first {
-                            substitutions.push((Substitution::Process, first));
-                        }
-                    }
-                    text.push_str(&self.text[i..(close + 1).min(end)]);
-                    i = (close + 1).min(end);
+                    i = self.substitution(i, end, depth, &mut text, &mut substitutions);
                     parts += 1;
                 }
                 b'<' | b'>' => break,
@@ -462,17 +495,11 @@ impl Parser<'_> {
                                     i += 1;
                                 }
                             }
-                            b'$' if self.src.get(i + 1) == Some(&b'(') => {
-                                i = self.command_substitution(
-                                    i,
-                                    end,
-                                    depth,
-                                    &mut text,
-                                    &mut substitutions,
-                                );
-                            }
                             b'`' => {
-                                i = self.backticks(i, end, depth, &mut text, &mut substitutions);
+                                i = self.substitution(i, end, depth, &mut text, &mut substitutions);
+                            }
+                            b'$' if self.src.get(i + 1) == Some(&b'(') => {
+                                i = self.substitution(i, end, depth, &mut text, &mut substitutions);
                             }
                             _ => {
                                 let c = self.text[i..end].chars().next().unwrap_or(' ');
@@ -486,7 +513,7 @@ impl Parser<'_> {
                     parts += 1;
                 }
                 b'$' if self.src.get(i + 1) == Some(&b'(') => {
-                    i = self.command_substitution(i, end, depth, &mut text, &mut substitutions);
+                    i = self.substitution(i, end, depth, &mut text, &mut substitutions);
                     parts += 1;
                 }
                 b'$' if self.src.get(i + 1) == Some(&b'{') => {
@@ -496,7 +523,7 @@ impl Parser<'_> {
                     parts += 1;
                 }
                 b'`' => {
-                    i = self.backticks(i, end, depth, &mut text, &mut substitutions);
+                    i = self.substitution(i, end, depth, &mut text, &mut substitutions);
                     parts += 1;
                 }
                 _ => {
@@ -516,8 +543,9 @@ impl Parser<'_> {
         (word, i)
     }
 
-    /// `$( … )` at `i`: parses its inside, appends its text, returns the offset after it.
-    fn command_substitution(
+    /// The substitution at `i` — `$(…)`, `` `…` ``, `<(…)` or `>(…)`: its body parsed one level
+    /// deeper and recorded in `substitutions`, its text appended; returns the offset after it.
+    fn substitution(
         &mut self,
         i: usize,
         end: usize,
@@ -525,45 +553,32 @@ impl Parser<'_> {
         text: &mut String,
         substitutions: &mut Vec<(Substitution, usize)>,
     ) -> usize {
-        let close = self.matching_paren(i + 1, end);
-        self.nested(i, i + 2, close, end, depth, text, substitutions)
-    }
-
-    /// `` `…` `` at `i`, like [`Parser::command_substitution`].
-    fn backticks(
-        &mut self,
-        i: usize,
-        end: usize,
-        depth: usize,
-        text: &mut String,
-        substitutions: &mut Vec<(Substitution, usize)>,
-    ) -> usize {
-        let close = self.text[i + 1..end].find('`').map_or(end, |n| i + 1 + n);
-        self.nested(i, i + 1, close, end, depth, text, substitutions)
-    }
-
-    /// A command substitution from `open` (its first character) whose body is
-    /// `[body, close)`: parsed one level deeper, recorded in `substitutions`, its text appended.
-    #[allow(clippy::too_many_arguments)]
-    fn nested(
-        &mut self,
-        open: usize,
-        body: usize,
-        close: usize,
-        end: usize,
-        depth: usize,
-        text: &mut String,
-        substitutions: &mut Vec<(Substitution, usize)>,
-    ) -> usize {
+        let (kind, body, close) = match self.src[i] {
+            b'`' => (
+                Substitution::Command,
+                i + 1,
+                self.text[i + 1..end].find('`').map_or(end, |n| i + 1 + n),
+            ),
+            b'$' => (
+                Substitution::Command,
+                i + 2,
+                self.matching_paren(i + 1, end),
+            ),
+            _ => (
+                Substitution::Process,
+                i + 2,
+                self.matching_paren(i + 1, end),
+            ),
+        };
         if depth < MAX_DEPTH {
             let first = self.out.commands.len();
             self.script(body.min(close), close, depth + 1);
             if self.out.commands.len() > first {
-                substitutions.push((Substitution::Command, first));
+                substitutions.push((kind, first));
             }
         }
         let after = (close + 1).min(end);
-        text.push_str(&self.text[open..after]);
+        text.push_str(&self.text[i..after]);
         after
     }
 
@@ -609,9 +624,10 @@ enum Sep {
     End,
 }
 
-fn finish(words: Vec<Word>) -> Option<Command> {
+fn finish(words: Vec<Word>, assignments: Vec<Word>) -> Option<Command> {
     (!words.is_empty()).then_some(Command {
         words,
+        assignments,
         pipeline: 0,
         stage: 0,
         depth: 0,
@@ -635,11 +651,7 @@ pub fn inline_script(command: &Command, parsed: &Script) -> Option<Script> {
     if !is_shell(name) {
         return None;
     }
-    let args = command.program_args();
-    let c = args.iter().position(|w| {
-        w.text.starts_with('-') && !w.text.starts_with("--") && w.text.contains('c')
-    })?;
-    let script = args.get(c + 1)?;
+    let script = command.program_args().get(command.dash_c()? + 1)?;
     let raw =
         source.get(script.span.start.checked_sub(base)?..script.span.end.checked_sub(base)?)?;
     let inner = raw

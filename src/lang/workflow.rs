@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use crate::lang::shell::{self, Script};
+use crate::lang::shell::{self, Located};
 use crate::lang::text::Logical;
 use crate::lang::yaml::{self, Node, NodeKind};
 
@@ -20,35 +20,6 @@ pub struct Uses {
     pub value: String,
     /// The value's span.
     pub span: Range<usize>,
-}
-
-/// A shell script that came out of a file, and how its offsets map back to it.
-pub struct Located {
-    pub script: Script,
-    /// `None` when the script text could not be matched with the file: every span then points at
-    /// `fallback`.
-    pub map: Option<Logical>,
-    pub fallback: Range<usize>,
-}
-
-impl Located {
-    pub fn source_span(&self, span: Range<usize>) -> Range<usize> {
-        match &self.map {
-            Some(map) => map.source_span(span),
-            None => self.fallback.clone(),
-        }
-    }
-
-    /// A script whose offsets are the file's own.
-    pub fn direct(text: &str, base: usize) -> Located {
-        let mut map = Logical::default();
-        map.push(base, text);
-        Located {
-            script: shell::parse(text, 0),
-            map: Some(map),
-            fallback: base..base,
-        }
-    }
 }
 
 pub fn parse(text: &str) -> Workflow {

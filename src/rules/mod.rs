@@ -12,8 +12,9 @@ use crate::diagnostic::{Label, Severity};
 use crate::lang::dockerfile::Dockerfile;
 use crate::lang::kubernetes::{K8sObject, Workload};
 use crate::lang::rust::{RustFile, RustVisitor};
+use crate::lang::shell::Located;
 use crate::lang::shell::Script;
-use crate::lang::workflow::{Located, Workflow};
+use crate::lang::workflow::Workflow;
 use crate::project::Project;
 use crate::source::{FileId, FileKind};
 

@@ -2,7 +2,6 @@ use std::ops::Range;
 
 use crate::lang::dockerfile::{Dockerfile, Instruction};
 use crate::lang::image;
-use crate::lang::shell::{Command, Script};
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 
 pub static RULE: Rule = Rule {
@@ -123,32 +122,28 @@ fn dynamic_build(file: &Dockerfile, stage: usize) -> Option<Build> {
         let name = image::name(&base);
         tag.contains("alpine") || name.contains("musl")
     };
-    let in_lineage = |ins: &Instruction| {
-        lineage.iter().any(|&s| {
-            file.stages.get(s).is_some_and(|st| {
-                file.instructions
-                    .get(st.body.clone())
-                    .is_some_and(|body| body.iter().any(|i| std::ptr::eq(i, ins)))
-            })
-        })
-    };
     for run in file.run_scripts() {
-        if !in_lineage(run.instruction) {
+        let in_lineage = lineage.iter().any(|&s| {
+            file.stages
+                .get(s)
+                .is_some_and(|st| st.body.contains(&run.index))
+        });
+        if !in_lineage {
             continue;
         }
-        let script_text = &run.script.text;
-        for (i, c) in run.script.commands.iter().enumerate() {
+        let script = &run.located.script;
+        for (i, c) in script.commands.iter().enumerate() {
             let Some(name) = c.program_name() else {
                 continue;
             };
             let args = c.program_args();
             let sub = args.first().map(|w| w.text.as_str());
-            let span = run.source_span(c.span_to(c.program() + 1));
+            let span = run.located.source_span(c.span_to(c.program() + 1));
             if name == "go" && sub == Some("build") {
                 let disabled = |v: &str| v.trim() == "0";
                 let cgo_off = vars.get("CGO_ENABLED").is_some_and(|v| disabled(v))
-                    || assigns(c, &run.script, "CGO_ENABLED", "0")
-                    || run.script.commands[..i].iter().any(|p| {
+                    || c.assignments.iter().any(|w| w.text == "CGO_ENABLED=0")
+                    || script.commands[..i].iter().any(|p| {
                         p.program_name() == Some("export")
                             && p.args().iter().any(|w| w.text == "CGO_ENABLED=0")
                     });
@@ -173,7 +168,7 @@ fn dynamic_build(file: &Dockerfile, stage: usize) -> Option<Build> {
                 let static_crt = vars
                     .get("RUSTFLAGS")
                     .is_some_and(|v| v.contains("crt-static"))
-                    || script_text.contains("crt-static");
+                    || script.text.contains("crt-static");
                 if musl_target || static_crt || musl_base {
                     continue;
                 }
@@ -186,20 +181,6 @@ fn dynamic_build(file: &Dockerfile, stage: usize) -> Option<Build> {
         }
     }
     None
-}
-
-/// `NAME=value cmd` before the command itself.
-fn assigns(c: &Command, script: &Script, name: &str, value: &str) -> bool {
-    let Some(first) = c.words.first() else {
-        return false;
-    };
-    let text = &script.text;
-    let start = first.span.start.saturating_sub(script.base);
-    // The assignments are the text between the previous separator and the command name.
-    let before = text.get(..start).unwrap_or("");
-    let line = before.rsplit(['\n', ';', '&', '|']).next().unwrap_or("");
-    line.split_whitespace()
-        .any(|w| w == format!("{name}={value}"))
 }
 
 fn installs_c_compiler(file: &Dockerfile, lineage: &[usize]) -> bool {

@@ -66,9 +66,7 @@ fn runs_stdin(c: &Command) -> bool {
     };
     let args = c.program_args();
     if is_shell(name) {
-        return !args
-            .iter()
-            .any(|w| w.text.starts_with('-') && !w.text.starts_with("--") && w.text.contains('c'));
+        return c.dash_c().is_none();
     }
     let interpreter = matches!(
         name,
@@ -86,10 +84,7 @@ fn executed_words(c: &Command) -> Vec<(&Word, Substitution)> {
     };
     let args = c.program_args();
     if is_shell(name) {
-        let dash_c = args.iter().position(|w| {
-            w.text.starts_with('-') && !w.text.starts_with("--") && w.text.contains('c')
-        });
-        return match dash_c {
+        return match c.dash_c() {
             Some(i) => args
                 .get(i + 1)
                 .map(|w| (w, Substitution::Command))

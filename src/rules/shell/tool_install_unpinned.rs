@@ -144,22 +144,7 @@ fn cargo(args: &[Word]) -> Option<Problem<'_>> {
     if args.first()?.text != "install" {
         return None;
     }
-    let mut crates = Vec::new();
-    let mut flags: Vec<&str> = Vec::new();
-    let mut i = 1;
-    while let Some(w) = args.get(i) {
-        let t = w.text.as_str();
-        if t.starts_with('-') {
-            let flag = t.split('=').next().unwrap_or(t);
-            flags.push(flag);
-            if CARGO_VALUE_FLAGS.contains(&flag) && !t.contains('=') {
-                i += 1;
-            }
-        } else {
-            crates.push(w);
-        }
-        i += 1;
-    }
+    let (flags, crates) = options_and_operands(&args[1..], CARGO_VALUE_FLAGS);
     let has = |f: &str| flags.contains(&f);
     let locked = has("--locked") || has("--frozen");
     let from_path = has("--path");
@@ -321,24 +306,39 @@ fn pip(args: &[Word]) -> Option<Problem<'_>> {
     if args.iter().any(|w| w.text == "--no-index") {
         return None;
     }
-    let mut i = 1;
-    while let Some(w) = args.get(i) {
+    let (_, requirements) = options_and_operands(&args[1..], PIP_VALUE_FLAGS);
+    let w = requirements
+        .into_iter()
+        .find(|w| unversioned_pip(&w.text))?;
+    Some(Problem {
+        word: w,
+        message: format!("`pip install {}` installs whatever version is newest when this runs", w.text),
+        help: "pin it (`pip install tool==1.2.3`), or install from a requirements or lock file with hashes",
+    })
+}
+
+/// The option names (`--version`, `--git`; without `=value`) and the operands of a command's
+/// arguments; `value_flags` take the next word as their value unless written `--flag=value`.
+fn options_and_operands<'w>(
+    args: &'w [Word],
+    value_flags: &[&str],
+) -> (Vec<&'w str>, Vec<&'w Word>) {
+    let mut options = Vec::new();
+    let mut operands = Vec::new();
+    let mut words = args.iter();
+    while let Some(w) = words.next() {
         let t = w.text.as_str();
         if t.starts_with('-') {
-            let flag = t.split('=').next().unwrap_or(t);
-            if PIP_VALUE_FLAGS.contains(&flag) && !t.contains('=') {
-                i += 1;
+            let name = t.split('=').next().unwrap_or(t);
+            options.push(name);
+            if value_flags.contains(&name) && !t.contains('=') {
+                words.next();
             }
-        } else if unversioned_pip(t) {
-            return Some(Problem {
-                word: w,
-                message: format!("`pip install {t}` installs whatever version is newest when this runs"),
-                help: "pin it (`pip install tool==1.2.3`), or install from a requirements or lock file with hashes",
-            });
+        } else {
+            operands.push(w);
         }
-        i += 1;
     }
-    None
+    (options, operands)
 }
 
 /// A requirement without a version specifier; not paths, archives, wheels or URLs.
