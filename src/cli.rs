@@ -109,6 +109,10 @@ struct CheckArgs {
     /// Check every file from scratch and keep nothing for the next run.
     #[arg(long)]
     no_cache: bool,
+    /// Print which Dockerfile and source each Kubernetes container (and Compose build) was mapped
+    /// to, and why, instead of findings. Cross-file rules use this map.
+    #[arg(long, conflicts_with_all = ["write_baseline", "output"])]
+    explain_services: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -290,7 +294,19 @@ fn run_check(args: CheckArgs) -> i32 {
             (Some(dir), false) => CacheSetting::Dir(dir.clone()),
             (None, false) => CacheSetting::Default,
         },
+        explain_services: args.explain_services,
     });
+    if let Some(text) = &report.services_explained {
+        print!("{text}");
+        for e in &report.io_errors {
+            eprintln!("error: {e}");
+        }
+        return if report.io_errors.is_empty() {
+            EXIT_OK
+        } else {
+            EXIT_ERROR
+        };
+    }
 
     if let Some(path) = &args.write_baseline {
         return match baseline::write(&report, path) {

@@ -62,6 +62,22 @@ pub struct Config {
     /// `fail-on = "…"`: the lowest severity that makes the run fail (`--fail-on` wins).
     pub fail_on: Option<Severity>,
     pub cli: CliSelection,
+    /// `[[services]]`: how workload images map to Dockerfiles and source, where inference is not
+    /// enough (see `src/services.rs`).
+    pub services: Vec<ServiceConfig>,
+}
+
+/// One `[[services]]` entry; paths are absolute (joined to the config's directory).
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    pub name: String,
+    /// Matches image references (`ghcr.io/acme/api:*`, `*/api`); the tag or digest may be left out
+    /// of the reference or the pattern.
+    pub image: globset::GlobMatcher,
+    pub image_pattern: String,
+    pub dockerfile: Option<PathBuf>,
+    /// A Cargo package directory or a Go module directory.
+    pub source: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -79,6 +95,7 @@ impl Default for Config {
             ignore: Vec::new(),
             fail_on: None,
             cli: CliSelection::default(),
+            services: Vec::new(),
         }
     }
 }
@@ -126,6 +143,17 @@ struct RawConfig {
     ignore: Vec<Spanned<String>>,
     #[serde(rename = "fail-on")]
     fail_on: Option<Spanned<String>>,
+    #[serde(default)]
+    services: Vec<Spanned<RawService>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawService {
+    name: String,
+    image: Spanned<String>,
+    dockerfile: Option<Spanned<String>>,
+    source: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -344,7 +372,60 @@ impl Config {
             })?;
             options.insert(name.clone(), table.into_inner());
         }
+        let mut services = Vec::new();
+        for entry in raw.services {
+            let span = entry.span();
+            let service = entry.into_inner();
+            let pattern = service.image.get_ref().clone();
+            let image = globset::GlobBuilder::new(&pattern)
+                .literal_separator(false)
+                .build()
+                .map_err(|e| {
+                    error(
+                        Some(service.image.span()),
+                        format!("invalid image pattern `{pattern}` in [[services]]: {e}"),
+                    )
+                })?
+                .compile_matcher();
+            let existing = |p: Option<Spanned<String>>, what: &str| {
+                p.map(|p| {
+                    let full = root.join(p.get_ref());
+                    if full.exists() {
+                        Ok(full)
+                    } else {
+                        Err(error(
+                            Some(p.span()),
+                            format!(
+                                "{what} `{}` of service `{}` does not exist (paths are relative to the config file)",
+                                p.get_ref(),
+                                service.name
+                            ),
+                        ))
+                    }
+                })
+                .transpose()
+            };
+            let dockerfile = existing(service.dockerfile, "dockerfile")?;
+            let source = existing(service.source, "source")?;
+            if dockerfile.is_none() && source.is_none() {
+                return Err(error(
+                    Some(span),
+                    format!(
+                        "service `{}` in [[services]] needs a `dockerfile`, a `source` or both",
+                        service.name
+                    ),
+                ));
+            }
+            services.push(ServiceConfig {
+                name: service.name,
+                image,
+                image_pattern: pattern,
+                dockerfile,
+                source,
+            });
+        }
         Ok(Config {
+            services,
             path: Some(path.to_path_buf()),
             root: root.to_path_buf(),
             rules,

@@ -22,6 +22,35 @@ pub struct Input {
     pub kind: FileKind,
 }
 
+/// What a walk found: files to check, errors, and the build descriptions the service map reads.
+#[derive(Debug, Default)]
+pub struct Discovered {
+    pub inputs: Vec<Input>,
+    pub errors: Vec<String>,
+    /// Compose files, skaffold configs and Tiltfiles (see [`is_build_description`]).
+    pub build_files: Vec<PathBuf>,
+}
+
+/// Files that say which Dockerfile builds which image: Compose files (`compose.yaml`,
+/// `docker-compose.prod.yml`), skaffold configs and Tiltfiles. They are read by the service map,
+/// not checked.
+pub fn is_build_description(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    if name == "Tiltfile" {
+        return true;
+    }
+    let Some(stem) = name
+        .strip_suffix(".yaml")
+        .or_else(|| name.strip_suffix(".yml"))
+    else {
+        return false;
+    };
+    let first = stem.split('.').next().unwrap_or(stem);
+    matches!(first, "compose" | "docker-compose") || first.starts_with("skaffold")
+}
+
 /// The kind of a file by its name, or `None` for files prodlint does not read.
 pub fn classify(path: &Path) -> Option<FileKind> {
     let name = path.file_name()?.to_str()?;
@@ -94,13 +123,10 @@ pub fn display_path(path: &Path) -> String {
 }
 
 /// Walks the given paths. Returns the inputs (sorted, deduplicated) and I/O problems.
-pub fn discover(
-    paths: &[PathBuf],
-    config: &Config,
-    force_exclude: bool,
-) -> (Vec<Input>, Vec<String>) {
+pub fn discover(paths: &[PathBuf], config: &Config, force_exclude: bool) -> Discovered {
     let mut found: BTreeMap<String, Input> = BTreeMap::new();
     let mut errors = Vec::new();
+    let mut build_files = Vec::new();
     let mut add = |path: PathBuf, kind: FileKind| {
         let display = display_path(&path);
         found.entry(display.clone()).or_insert(Input {
@@ -166,12 +192,21 @@ pub fn discover(
         walk_errors.sort();
         errors.extend(walk_errors);
         for path in files {
+            if is_build_description(&path) {
+                build_files.push(path.clone());
+            }
             if let Some(kind) = classify(&path) {
                 add(path, kind);
             }
         }
     }
-    (found.into_values().collect(), errors)
+    build_files.sort();
+    build_files.dedup();
+    Discovered {
+        inputs: found.into_values().collect(),
+        errors,
+        build_files,
+    }
 }
 
 #[cfg(test)]
@@ -206,5 +241,9 @@ mod tests {
         assert_eq!(k("justfile"), Some(FileKind::Script));
         assert_eq!(k("rules.mk"), Some(FileKind::Script));
         assert_eq!(k("README"), None);
+        let b = |p: &str| is_build_description(Path::new(p));
+        assert!(b("compose.yaml") && b("docker-compose.prod.yml") && b("compose.full.yaml"));
+        assert!(b("deploy/skaffold.yaml") && b("Tiltfile"));
+        assert!(!b("composer.yaml") && !b("values.yaml") && !b("Tiltfile.bak"));
     }
 }

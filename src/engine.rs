@@ -42,6 +42,8 @@ pub struct Options {
     /// Apply `[files] exclude` to files named explicitly, too.
     pub force_exclude: bool,
     pub cache: CacheSetting,
+    /// Also describe the service map (`--explain-services`).
+    pub explain_services: bool,
 }
 
 /// Where per-file results are kept between runs (see [`crate::cache`]).
@@ -64,9 +66,18 @@ pub struct Focus {
 /// An absolute path without `.` components, for comparing paths that were written differently.
 pub fn normalized(path: &Path) -> PathBuf {
     let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    abs.components()
-        .filter(|c| !matches!(c, std::path::Component::CurDir))
-        .collect()
+    let mut out = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            // Lexically: `crates/a/../b` is `crates/b` (paths in manifests are written this way).
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// Narrows the inputs to the focused files and the context they need; returns which inputs are
@@ -154,6 +165,8 @@ pub struct Report {
     /// Paths that could not be read; they make the run exit with code 2.
     pub io_errors: Vec<String>,
     pub elapsed: Duration,
+    /// The service map as `--explain-services` prints it, when asked for.
+    pub services_explained: Option<String>,
 }
 
 impl Report {
@@ -281,7 +294,7 @@ struct Outcome {
     suppressions: Suppressions,
     rust_facts: Option<(Option<PathBuf>, crate::project::RustFacts)>,
     k8s_facts: Option<kubernetes::K8sFacts>,
-    entrypoint: Option<dockerfile::EntrypointScript>,
+    image: Option<crate::lang::dockerfile_facts::ImageFacts>,
     script_end: Option<script::ScriptEnd>,
 }
 
@@ -299,14 +312,18 @@ pub fn check_text(name: &str, text: &str, config: Config) -> Report {
         focus: None,
         force_exclude: false,
         cache: CacheSetting::Off,
+        explain_services: false,
     })
 }
 
 pub fn check(options: Options) -> Report {
     let start = Instant::now();
     let config = &options.config;
-    let (mut inputs, mut io_errors) =
-        discover::discover(&options.paths, config, options.force_exclude);
+    let discover::Discovered {
+        mut inputs,
+        errors: mut io_errors,
+        build_files,
+    } = discover::discover(&options.paths, config, options.force_exclude);
     let packages = PackageCache::default();
     let focused = options
         .focus
@@ -437,11 +454,14 @@ pub fn check(options: Options) -> Report {
             f
         }));
         internal.extend(outcome.internal.into_iter().map(|(m, s)| (id, m, s)));
-        if let Some(facts) = outcome.k8s_facts {
+        if let Some(mut facts) = outcome.k8s_facts {
+            for c in &mut facts.containers {
+                c.file = id;
+            }
             project.k8s.extend(facts);
         }
-        if let Some(e) = outcome.entrypoint {
-            project.dockerfiles.push((id, normalized(&path), e));
+        if let Some(image) = outcome.image {
+            project.dockerfiles.push((id, normalized(&path), image));
         }
         if let Some(end) = outcome.script_end {
             project.scripts.push((id, normalized(&path), end));
@@ -455,6 +475,12 @@ pub fn check(options: Options) -> Report {
         }
         per_file.push((outcome.levels, outcome.suppressions));
     }
+
+    project.packages = packages.all();
+    project.services = crate::services::build(&project, config, &build_files);
+    let explained = options
+        .explain_services
+        .then(|| crate::services::explain(&project, &project.services, &sources));
 
     // Cross-file rules run once, over the facts; their findings are filtered per file below.
     for info in rules::registry() {
@@ -558,6 +584,7 @@ pub fn check(options: Options) -> Report {
         focused_paths,
         io_errors,
         elapsed: start.elapsed(),
+        services_explained: explained,
     }
 }
 
@@ -672,7 +699,7 @@ fn process(
     let mut suppressions = suppress::scan(&source);
     let mut rust_facts = None;
     let mut k8s_facts = None;
-    let mut entrypoint = None;
+    let mut image = None;
     let mut script_end = None;
     let run = |info: &RuleInfo,
                findings: &mut Vec<Finding>,
@@ -783,7 +810,7 @@ fn process(
         FileKind::Dockerfile => match guarded_value(|| dockerfile::parse(text)) {
             Ok(mut file) => {
                 file.path = input.path.clone();
-                entrypoint = guarded_value(|| file.entrypoint_script()).ok().flatten();
+                image = guarded_value(|| file.image_facts()).ok();
                 for e in file.errors.iter().take(20) {
                     parse_error(&mut findings, e.message.clone(), e.span.clone());
                 }
@@ -853,7 +880,7 @@ fn process(
                         suppressions,
                         rust_facts,
                         k8s_facts: None,
-                        entrypoint: None,
+                        image: None,
                         script_end: None,
                     });
                 }
@@ -918,7 +945,7 @@ fn process(
         suppressions,
         rust_facts,
         k8s_facts,
-        entrypoint,
+        image,
         script_end,
     })
 }

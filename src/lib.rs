@@ -15,5 +15,6 @@ pub mod lang;
 pub mod output;
 pub mod project;
 pub mod rules;
+pub mod services;
 pub mod source;
 pub mod suppress;

@@ -25,6 +25,15 @@ pub struct Package {
     pub panic_abort: bool,
     /// Hash of the files this was read from (for the cache key of the package's files).
     pub fingerprint: u64,
+    /// The binaries it builds: `[[bin]]` names, the package name for `src/main.rs`, and
+    /// `src/bin/<name>.rs` / `src/bin/<name>/main.rs`.
+    pub bins: Vec<String>,
+    /// Target files named by `path =` in `[lib]`/`[[bin]]` (absolute), which may lie outside
+    /// `src/` (`[[bin]] path = "version.rs"`).
+    pub target_paths: Vec<PathBuf>,
+    /// Directories of its path dependencies (normal and target ones, also through
+    /// `{ workspace = true }`), absolute: a service's code is also in the crates it links.
+    pub path_deps: Vec<PathBuf>,
 }
 
 /// What a package takes from its workspace's `Cargo.lock` and the `Cargo.toml` beside it; read
@@ -35,6 +44,8 @@ pub struct Workspace {
     locked: OnceLock<HashMap<String, Vec<String>>>,
     panic_abort: bool,
     fingerprint: u64,
+    /// `[workspace.dependencies]` of the root manifest: path (absolute) and features.
+    shared: HashMap<String, (Option<PathBuf>, Vec<String>)>,
 }
 
 impl Workspace {
@@ -74,15 +85,32 @@ fn read_workspace(dir: &Path) -> Workspace {
         text.as_bytes(),
         root_manifest.as_deref().unwrap_or("").as_bytes(),
     ]);
-    let panic_abort = root_manifest
+    let root = root_manifest
         .and_then(|t| toml::from_str::<RootManifest>(&t).ok())
-        .and_then(|m| m.profile.get("release").and_then(|p| p.panic.clone()))
+        .unwrap_or_default();
+    let panic_abort = root
+        .profile
+        .get("release")
+        .and_then(|p| p.panic.as_deref())
         .is_some_and(|p| p == "abort");
+    let shared = root
+        .workspace
+        .map(|w| w.dependencies)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(name, spec)| match spec {
+            DepSpec::Version(_) => None,
+            DepSpec::Detailed { path, features, .. } => {
+                Some((name, (path.map(|p| dir.join(p)), features)))
+            }
+        })
+        .collect();
     Workspace {
         lock_text: text,
         locked: OnceLock::new(),
         panic_abort,
         fingerprint,
+        shared,
     }
 }
 
@@ -119,6 +147,15 @@ struct Manifest {
     dependencies: HashMap<String, DepSpec>,
     #[serde(default)]
     target: HashMap<String, TargetDeps>,
+    lib: Option<TargetSpec>,
+    #[serde(default)]
+    bin: Vec<TargetSpec>,
+}
+
+#[derive(Deserialize)]
+struct TargetSpec {
+    name: Option<String>,
+    path: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -140,6 +177,9 @@ enum DepSpec {
         package: Option<String>,
         #[serde(default)]
         features: Vec<String>,
+        path: Option<String>,
+        #[serde(default)]
+        workspace: bool,
     },
 }
 
@@ -148,6 +188,13 @@ enum DepSpec {
 struct RootManifest {
     #[serde(default)]
     profile: HashMap<String, ProfileSpec>,
+    workspace: Option<WorkspaceSpec>,
+}
+
+#[derive(Deserialize, Default)]
+struct WorkspaceSpec {
+    #[serde(default)]
+    dependencies: HashMap<String, DepSpec>,
 }
 
 #[derive(Deserialize, Default)]
@@ -177,18 +224,36 @@ pub fn read_package(
     let text = std::fs::read_to_string(root.join("Cargo.toml")).ok()?;
     let manifest: Manifest = toml::from_str(&text).ok()?;
     let pkg = manifest.package?;
+    let ws: Arc<Workspace> = root
+        .ancestors()
+        .find(|dir| dir.join("Cargo.lock").is_file())
+        .map(workspace)
+        .unwrap_or_default();
     let mut deps = HashMap::new();
+    let mut path_deps = Vec::new();
     let all = manifest
         .dependencies
         .into_iter()
         .chain(manifest.target.into_values().flat_map(|t| t.dependencies));
     for (key, spec) in all {
-        let (package, features) = match spec {
-            DepSpec::Version(_) => (key.clone(), Vec::new()),
-            DepSpec::Detailed { package, features } => {
-                (package.unwrap_or_else(|| key.clone()), features)
-            }
+        let (package, mut features, path, inherited) = match spec {
+            DepSpec::Version(_) => (None, Vec::new(), None, false),
+            DepSpec::Detailed {
+                package,
+                features,
+                path,
+                workspace,
+            } => (package, features, path.map(|p| root.join(p)), workspace),
         };
+        let package = package.unwrap_or_else(|| key.clone());
+        let mut path = path;
+        if inherited {
+            if let Some((shared_path, shared_features)) = ws.shared.get(&key) {
+                features.extend(shared_features.iter().cloned());
+                path = path.or_else(|| shared_path.clone());
+            }
+        }
+        path_deps.extend(path);
         deps.insert(
             normalize_crate(&key),
             Dependency {
@@ -197,18 +262,47 @@ pub fn read_package(
             },
         );
     }
-    let ws = root
-        .ancestors()
-        .find(|dir| dir.join("Cargo.lock").is_file())
-        .map(workspace)
-        .unwrap_or_default();
+    let name = pkg.name.unwrap_or_default();
+    let mut bins: Vec<String> = manifest.bin.iter().filter_map(|b| b.name.clone()).collect();
+    let src = root.join("src");
+    if src.join("main.rs").is_file() && !bins.contains(&name) {
+        bins.push(name.clone());
+    }
+    if let Ok(entries) = std::fs::read_dir(src.join("bin")) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let stem = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .map(str::to_string);
+            let is_bin =
+                path.extension().is_some_and(|e| e == "rs") || path.join("main.rs").is_file();
+            if let Some(stem) = stem.filter(|s| is_bin && !bins.contains(s)) {
+                bins.push(stem);
+            }
+        }
+    }
+    bins.sort();
+    let target_paths = manifest
+        .lib
+        .iter()
+        .chain(&manifest.bin)
+        .filter_map(|t| t.path.as_ref())
+        .map(|p| crate::engine::normalized(&root.join(p)))
+        .collect();
     Some(Package {
-        name: pkg.name.unwrap_or_default(),
+        name,
         root: root.to_path_buf(),
         deps,
         panic_abort: ws.panic_abort,
         fingerprint: hash_parts(&[text.as_bytes(), &ws.fingerprint.to_le_bytes()]),
         workspace: ws,
+        bins,
+        target_paths,
+        path_deps: path_deps
+            .iter()
+            .map(|p| crate::engine::normalized(p))
+            .collect(),
     })
 }
 
@@ -233,11 +327,21 @@ impl PackageCache {
                 let pkg = self.load(dir)?;
                 let rel = abs.strip_prefix(&pkg.root).ok()?;
                 let first = rel.components().next()?.as_os_str().to_str()?;
-                return matches!(first, "src" | "tests" | "benches" | "examples" | "build.rs")
-                    .then_some(pkg);
+                let standard =
+                    matches!(first, "src" | "tests" | "benches" | "examples" | "build.rs");
+                let named = || pkg.target_paths.contains(&crate::engine::normalized(&abs));
+                return (standard || named()).then_some(pkg);
             }
             dir = dir.parent()?;
         }
+    }
+
+    /// Every package loaded so far (those the run's Rust files belong to), by directory.
+    pub fn all(&self) -> Vec<Arc<Package>> {
+        let mut all: Vec<Arc<Package>> = lock(&self.by_dir).values().flatten().cloned().collect();
+        all.sort_by(|a, b| a.root.cmp(&b.root));
+        all.dedup_by(|a, b| a.root == b.root);
+        all
     }
 
     fn test_modules(&self, path: &Path) -> Arc<HashSet<String>> {
@@ -475,10 +579,14 @@ pub struct Project {
     pub rust: Vec<RustFileFacts>,
     /// Services, disruption budgets and autoscalers of every Kubernetes file in the run.
     pub k8s: crate::lang::kubernetes::K8sFacts,
-    /// Each Dockerfile's path and the script its image starts with, if it copies one in.
-    pub dockerfiles: Vec<(FileId, PathBuf, crate::lang::dockerfile::EntrypointScript)>,
+    /// Each Dockerfile's path (absolute, normalised) and what it tells about its image.
+    pub dockerfiles: Vec<(FileId, PathBuf, crate::lang::dockerfile_facts::ImageFacts)>,
     /// Each shell script's path (absolute, normalised) and how it ends.
     pub scripts: Vec<(FileId, PathBuf, crate::lang::script::ScriptEnd)>,
+    /// The Cargo packages the run's Rust files belong to.
+    pub packages: Vec<Arc<Package>>,
+    /// Which Dockerfile and source each Kubernetes container comes from.
+    pub services: crate::services::ServiceMap,
 }
 
 impl Project {

@@ -98,6 +98,7 @@ fn run(rule: &rules::RuleInfo, case: &Path, cache: CacheSetting) -> Report {
         focus: None,
         force_exclude: false,
         cache,
+        explain_services: false,
     });
     if rule.meta.group == "meta" {
         report.diagnostics.retain(|d| d.rule == rule.name());

@@ -59,6 +59,45 @@ pub struct K8sFacts {
     pub disruption_budgets: Vec<Selector>,
     /// (namespace, kind, name) of `scaleTargetRef`s.
     pub autoscaled: Vec<(Option<String>, String, String)>,
+    /// The long-running containers of every workload, for the service map and cross-file rules.
+    pub containers: Vec<ContainerFacts>,
+}
+
+/// A long-running container as cross-file rules see it: its spec (plain `k8s-openapi` data) and
+/// the spans of the places they report at or point to.
+#[derive(Debug, Clone)]
+pub struct ContainerFacts {
+    /// Set by the engine once the file has its id.
+    pub file: crate::source::FileId,
+    /// `Deployment/api`.
+    pub workload: String,
+    pub spec: Container,
+    /// The pod's `terminationGracePeriodSeconds`, if set.
+    pub grace_period: Option<i64>,
+    /// Spans by the route below the container (`name`, `image`, `livenessProbe.httpGet.path`,
+    /// `resources.limits.cpu`, `env.3.name`) and `terminationGracePeriodSeconds`; only those
+    /// that exist.
+    spans: BTreeMap<String, Range<usize>>,
+}
+
+impl ContainerFacts {
+    /// The span at `key` (see `spans`), else the `name: …` entry of the container.
+    pub fn span(&self, key: &str) -> Range<usize> {
+        self.spans
+            .get(key)
+            .or_else(|| self.spans.get("name"))
+            .cloned()
+            .unwrap_or(0..0)
+    }
+
+    pub fn has_span(&self, key: &str) -> bool {
+        self.spans.contains_key(key)
+    }
+
+    /// `workload/container`, as the service map shows it.
+    pub fn label(&self) -> String {
+        format!("{} container `{}`", self.workload, self.spec.name)
+    }
 }
 
 impl K8sFacts {
@@ -80,6 +119,7 @@ impl K8sFacts {
         self.services.extend(other.services);
         self.disruption_budgets.extend(other.disruption_budgets);
         self.autoscaled.extend(other.autoscaled);
+        self.containers.extend(other.containers);
     }
 }
 
@@ -313,6 +353,9 @@ impl K8sFile {
                 _ => {}
             }
         }
+        for obj in self.objects() {
+            facts.containers.extend(obj.container_facts());
+        }
         facts
     }
 
@@ -496,6 +539,74 @@ impl<'a> K8sObject<'a> {
                 (c.name.as_str(), c.image.as_deref(), r)
             })
             .collect()
+    }
+
+    /// The long-running containers (not init containers, not in Jobs or CronJobs) as facts.
+    pub fn container_facts(&self) -> Vec<ContainerFacts> {
+        if self.runs_to_completion() {
+            return Vec::new();
+        }
+        let Some((pod, pod_route)) = self.pod_spec() else {
+            return Vec::new();
+        };
+        let mut grace_route = pod_route.clone();
+        grace_route.push(Seg::Key("terminationGracePeriodSeconds"));
+        let grace = resolve(self.node, &grace_route).map(|n| n.span.clone());
+        let mut out = Vec::new();
+        for c in self.containers().into_iter().filter(|c| !c.init) {
+            let mut spans = BTreeMap::new();
+            if let Some(g) = &grace {
+                spans.insert("terminationGracePeriodSeconds".to_string(), g.clone());
+            }
+            let mut add = |key: String, tail: &[Seg], part: Part| {
+                let mut route = c.route.clone();
+                route.extend_from_slice(tail);
+                if resolve(self.node, &route).is_some() {
+                    spans.insert(key, self.span(&route, part));
+                }
+            };
+            add("name".into(), &[Seg::Key("name")], Part::Entry);
+            add("image".into(), &[Seg::Key("image")], Part::Value);
+            for limit in ["cpu", "memory"] {
+                add(
+                    format!("resources.limits.{limit}"),
+                    &[Seg::Key("resources"), Seg::Key("limits"), Seg::Key(limit)],
+                    Part::Value,
+                );
+            }
+            for probe in ["livenessProbe", "readinessProbe", "startupProbe"] {
+                add(
+                    format!("{probe}.httpGet.path"),
+                    &[Seg::Key(probe), Seg::Key("httpGet"), Seg::Key("path")],
+                    Part::Value,
+                );
+                add(
+                    format!("{probe}.grpc"),
+                    &[Seg::Key(probe), Seg::Key("grpc")],
+                    Part::Key,
+                );
+                add(
+                    format!("{probe}.exec"),
+                    &[Seg::Key(probe), Seg::Key("exec")],
+                    Part::Key,
+                );
+            }
+            for i in 0..c.spec.env.as_ref().map_or(0, Vec::len) {
+                add(
+                    format!("env.{i}.name"),
+                    &[Seg::Key("env"), Seg::Index(i), Seg::Key("name")],
+                    Part::Entry,
+                );
+            }
+            out.push(ContainerFacts {
+                file: 0,
+                workload: format!("{}/{}", self.kind(), self.name()),
+                spec: c.spec.clone(),
+                grace_period: pod.termination_grace_period_seconds,
+                spans,
+            });
+        }
+        out
     }
 
     /// Jobs and CronJobs run to completion: probes do not apply to them.

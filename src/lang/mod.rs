@@ -1,6 +1,7 @@
 //! Front ends: one per input kind. Each parses a file once and exposes byte spans.
 
 pub mod dockerfile;
+pub mod dockerfile_facts;
 pub mod image;
 pub mod kubernetes;
 pub mod rust;

@@ -10,7 +10,10 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(project: &Project, cx: &mut Ctx) {
-    for (file, path, entry) in &project.dockerfiles {
+    for (file, path, image) in &project.dockerfiles {
+        let Some(entry) = &image.entrypoint else {
+            continue;
+        };
         let Some(dir) = path.parent() else { continue };
         // The build context is the Dockerfile's directory or one above it (`docker build -f
         // docker/Dockerfile .`): the nearest directory where the copied file exists wins.
