@@ -439,6 +439,7 @@ pub fn check(options: Options) -> Report {
             }
         };
         let path = outcome.source.path.clone();
+        let text = Arc::clone(&outcome.source.text);
         let id = sources.add(outcome.source);
         reported.push(
             focused
@@ -471,6 +472,7 @@ pub fn check(options: Options) -> Report {
                 file: id,
                 package,
                 facts,
+                text,
             });
         }
         per_file.push((outcome.levels, outcome.suppressions));
@@ -528,6 +530,7 @@ pub fn check(options: Options) -> Report {
         });
     }
 
+    prefer_cross_file_findings(&mut diagnostics);
     let suppressed = apply_suppressions(&mut diagnostics, &mut per_file, &sources);
     diagnostics.retain(|d| reported.get(d.primary.file).copied().unwrap_or(true));
 
@@ -586,6 +589,22 @@ pub fn check(options: Options) -> Report {
         elapsed: start.elapsed(),
         services_explained: explained,
     }
+}
+
+/// Where a cross-file rule confirms a single-file one, only the cross-file finding is shown: a
+/// `liveness-probe-checks-dependencies` finding (whose first related location is the route)
+/// replaces `liveness-endpoint-checks-dependencies` on that route. Decided after severities, so
+/// turning the cross-file rule off brings the other back.
+fn prefer_cross_file_findings(diagnostics: &mut Vec<Diagnostic>) {
+    let confirmed: Vec<(FileId, Range<usize>)> = diagnostics
+        .iter()
+        .filter(|d| d.rule == "liveness-probe-checks-dependencies")
+        .filter_map(|d| d.related.first().map(|l| (l.file, l.span.clone())))
+        .collect();
+    diagnostics.retain(|d| {
+        d.rule != "liveness-endpoint-checks-dependencies"
+            || !confirmed.contains(&(d.primary.file, d.primary.span.clone()))
+    });
 }
 
 /// How a file's content was read.

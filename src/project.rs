@@ -610,4 +610,7 @@ pub struct RustFileFacts {
     /// The package root, when the file belongs to one.
     pub package: Option<PathBuf>,
     pub facts: RustFacts,
+    /// The file's text (shared with the source database), for the few joins that look for a
+    /// literal the facts do not keep.
+    pub text: Arc<str>,
 }

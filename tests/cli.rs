@@ -1429,3 +1429,67 @@ fn cache_groups_unused_for_a_week_are_removed() {
     assert!(recent.exists(), "a group used 2 days ago is kept");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn cross_file_finding_replaces_the_code_side_one() {
+    let case = "fixtures/liveness-probe-checks-dependencies/bad_db_health";
+    let both = json(&prodlint(&[
+        "check",
+        case,
+        "--no-cache",
+        "--select",
+        "liveness-probe-checks-dependencies,liveness-endpoint-checks-dependencies",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(rules_of(&both), ["liveness-probe-checks-dependencies"]);
+    // The related locations are the route and the dependency call.
+    let related = &both["diagnostics"][0]["related"];
+    let files: Vec<&str> = related
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(files.len(), 2, "{related}");
+    assert!(
+        files.iter().all(|f| f.ends_with("src/main.rs")),
+        "{files:?}"
+    );
+    // With the cross-file rule off, the code-side finding comes back.
+    let code_only = json(&prodlint(&[
+        "check",
+        case,
+        "--no-cache",
+        "--select",
+        "liveness-endpoint-checks-dependencies",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(
+        rules_of(&code_only),
+        ["liveness-endpoint-checks-dependencies"]
+    );
+}
+
+#[test]
+fn explain_services_prints_the_map() {
+    let out = prodlint(&[
+        "check",
+        "fixtures/liveness-probe-checks-dependencies/bad_handler_in_library",
+        "--no-cache",
+        "--explain-services",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("Deployment/orders container `server`"),
+        "{text}"
+    );
+    assert!(text.contains("skaffold.yaml artifact `orders`"), "{text}");
+    assert!(text.contains("Cargo package `orders`"), "{text}");
+    assert!(
+        text.contains("1 Kubernetes container(s): 1 mapped to a Dockerfile, 1 to source"),
+        "{text}"
+    );
+}

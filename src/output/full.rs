@@ -61,6 +61,14 @@ impl<'a> Adapter<'a> {
                     r.message.clone(),
                     (r.span.start, r.span.len()),
                 ));
+            } else if d
+                .related
+                .iter()
+                .take_while(|x| *x != r)
+                .any(|x| x.file == r.file)
+            {
+                // An earlier label of this file already made its report, which shows all of them.
+                continue;
             } else if let Some(mut adapter) = Adapter::new(d, r, db) {
                 adapter.is_related = true;
                 adapter.title = r.message.clone().unwrap_or_else(|| "related".into());

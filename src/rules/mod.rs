@@ -21,6 +21,7 @@ use crate::source::{FileId, FileKind};
 mod dockerfile;
 mod kubernetes;
 mod rust;
+mod services;
 mod shell;
 mod workflow;
 
@@ -135,6 +136,7 @@ pub static ALL: &[&Rule] = &[
     &dockerfile::image_tag_not_pinned::RULE,
     &engine_rules::INVALID_SUPPRESSION,
     &rust::liveness_endpoint_checks_dependencies::RULE,
+    &services::liveness_probe_checks_dependencies::RULE,
     &kubernetes::liveness_probe_uses_readiness_endpoint::RULE,
     &rust::metric_label_from_raw_path::RULE,
     &rust::metric_label_high_cardinality::RULE,
@@ -146,6 +148,7 @@ pub static ALL: &[&Rule] = &[
     &kubernetes::missing_resource_requests::RULE,
     &engine_rules::PARSE_ERROR,
     &kubernetes::privileged_container::RULE,
+    &services::probe_path_not_served::RULE,
     &kubernetes::probe_port_unknown::RULE,
     &rust::required_config_with_silent_default::RULE,
     &rust::retry_without_backoff_jitter::RULE,

@@ -1,0 +1,100 @@
+//! Cross-file rules: a Kubernetes container joined through the service map (`src/services.rs`)
+//! with the Dockerfile that builds its image and the code that image runs.
+
+pub mod liveness_probe_checks_dependencies;
+pub mod probe_path_not_served;
+
+use crate::lang::kubernetes::ContainerFacts;
+use crate::project::{Project, RustFileFacts};
+use crate::services::{rust_files, Source};
+
+/// An HTTP probe of a container.
+pub struct HttpProbe<'a> {
+    /// `liveness`, `readiness`, `startup`.
+    pub kind: &'static str,
+    /// `livenessProbe`: the key its spans are filed under.
+    pub key: &'static str,
+    /// The path without its query string.
+    pub path: &'a str,
+}
+
+pub fn http_probes(c: &ContainerFacts) -> Vec<HttpProbe<'_>> {
+    let probes = [
+        ("liveness", "livenessProbe", c.spec.liveness_probe.as_ref()),
+        (
+            "readiness",
+            "readinessProbe",
+            c.spec.readiness_probe.as_ref(),
+        ),
+        ("startup", "startupProbe", c.spec.startup_probe.as_ref()),
+    ];
+    probes
+        .into_iter()
+        .filter_map(|(kind, key, probe)| {
+            let path = probe?.http_get.as_ref()?.path.as_deref()?;
+            let path = path.split('?').next().unwrap_or(path);
+            Some(HttpProbe { kind, key, path })
+        })
+        .collect()
+}
+
+/// The deployed containers whose source is a Cargo package, with the Rust files of that package
+/// and of the path dependencies it links.
+pub fn rust_services(project: &Project) -> Vec<(&ContainerFacts, Vec<&RustFileFacts>)> {
+    project
+        .k8s
+        .containers
+        .iter()
+        .zip(&project.services.containers)
+        .filter_map(|(c, s)| match &s.source.as_ref()?.to {
+            Source::Cargo(root) => Some((c, rust_files(project, root))),
+            Source::Go(_) => None,
+        })
+        .filter(|(_, files)| !files.is_empty())
+        .collect()
+}
+
+/// Whether a route pattern serves a request path: `{id}`/`:id` match one segment,
+/// `{*rest}`/`*rest` the rest; a trailing `/` is ignored.
+pub fn route_serves(route: &str, path: &str) -> bool {
+    let segments = |p: &str| -> Vec<String> {
+        p.split('/')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let (route, path) = (segments(route), segments(path));
+    let mut i = 0;
+    for r in &route {
+        if r.starts_with("{*") || r.starts_with('*') {
+            return true;
+        }
+        let Some(p) = path.get(i) else {
+            return false;
+        };
+        let param = (r.starts_with('{') && r.ends_with('}')) || r.starts_with(':');
+        if !param && r != p {
+            return false;
+        }
+        i += 1;
+    }
+    i == path.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::route_serves;
+
+    #[test]
+    fn route_patterns() {
+        assert!(route_serves("/healthz", "/healthz"));
+        assert!(route_serves("/healthz/", "/healthz"));
+        assert!(route_serves("/api/{version}/health", "/api/v1/health"));
+        assert!(route_serves("/api/:version/health", "/api/v1/health"));
+        assert!(route_serves("/static/{*path}", "/static/a/b"));
+        assert!(route_serves("/", "/"));
+        assert!(!route_serves("/", "/healthz"));
+        assert!(!route_serves("/health", "/healthz"));
+        assert!(!route_serves("/api/health", "/api"));
+    }
+}
