@@ -120,6 +120,7 @@ pub static ALL: &[&Rule] = &[
     &dockerfile::dynamic_binary_in_static_image::RULE,
     &dockerfile::entrypoint_script_without_exec::RULE,
     &kubernetes::go_memlimit_exceeds_memory_limit::RULE,
+    &services::go_memlimit_not_set::RULE,
     &rust::grpc_client_without_timeout::RULE,
     &rust::grpc_server_without_graceful_shutdown::RULE,
     &rust::grpc_server_without_health_service::RULE,

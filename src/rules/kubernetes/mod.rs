@@ -66,7 +66,7 @@ fn at(route: &[Seg], tail: &[Seg]) -> Vec<Seg> {
 }
 
 /// A Kubernetes memory quantity in bytes: `512Mi`, `1Gi`, `1G`, `1e9`, `134217728`, `1.5Gi`.
-fn memory_bytes(q: &str) -> Option<f64> {
+pub(crate) fn memory_bytes(q: &str) -> Option<f64> {
     let q = q.trim();
     let split = q
         .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-'))
@@ -100,7 +100,7 @@ fn memory_bytes(q: &str) -> Option<f64> {
 }
 
 /// The container's memory limit in bytes, if it has one that parses.
-fn memory_limit(c: &k8s_openapi::api::core::v1::Container) -> Option<f64> {
+pub(crate) fn memory_limit(c: &k8s_openapi::api::core::v1::Container) -> Option<f64> {
     let q = c.resources.as_ref()?.limits.as_ref()?.get("memory")?;
     memory_bytes(&q.0)
 }

@@ -1,6 +1,7 @@
 //! Cross-file rules: a Kubernetes container joined through the service map (`src/services.rs`)
 //! with the Dockerfile that builds its image and the code that image runs.
 
+pub mod go_memlimit_not_set;
 pub mod liveness_probe_checks_dependencies;
 pub mod probe_path_not_served;
 
