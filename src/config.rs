@@ -563,6 +563,49 @@ mod tests {
     }
 
     #[test]
+    fn services_entries_are_checked() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let ok = Config::parse(
+            "[[services]]\nname = \"api\"\nimage = \"ghcr.io/acme/api*\"\nsource = \"src\"\n",
+            Path::new("prodlint.toml"),
+            root,
+        )
+        .unwrap();
+        assert_eq!(ok.services.len(), 1);
+        assert!(ok.services[0].image.is_match("ghcr.io/acme/api:1.0"));
+        assert_eq!(
+            ok.services[0].source.as_deref(),
+            Some(root.join("src").as_path())
+        );
+        let missing = Config::parse(
+            "[[services]]\nname = \"api\"\nimage = \"api\"\ndockerfile = \"nope/Dockerfile\"\n",
+            Path::new("prodlint.toml"),
+            root,
+        )
+        .err()
+        .expect("an error");
+        assert_eq!(missing.line, 4);
+        assert!(
+            missing.message.contains("does not exist"),
+            "{}",
+            missing.message
+        );
+        let neither = parse("[[services]]\nname = \"api\"\nimage = \"api\"\n")
+            .err()
+            .expect("an error");
+        assert!(
+            neither.message.contains("needs a `dockerfile`"),
+            "{}",
+            neither.message
+        );
+        let glob = parse("[[services]]\nname = \"api\"\nimage = \"a[\"\nsource = \".\"\n")
+            .err()
+            .expect("an error");
+        assert_eq!(glob.line, 3);
+        assert!(parse("[[services]]\nname = \"api\"\nimg = \"a\"\n").is_err());
+    }
+
+    #[test]
     fn unknown_key_points_at_line() {
         let err = parse("[rules]\nimage-runs-as-root = \"off\"\n\n[file]\nexclude = []\n")
             .err()

@@ -78,7 +78,12 @@ pub fn classify(path: &Path) -> Option<FileKind> {
     {
         return Some(FileKind::Script);
     }
-    if name == "Dockerfile" || name == "Containerfile" || ext == "Dockerfile" || ext == "dockerfile"
+    if name == "Dockerfile"
+        || name == "Containerfile"
+        || matches!(
+            ext,
+            "Dockerfile" | "dockerfile" | "Containerfile" | "containerfile"
+        )
     {
         return Some(FileKind::Dockerfile);
     }
@@ -221,6 +226,7 @@ mod tests {
         assert_eq!(k("Containerfile"), Some(FileKind::Dockerfile));
         assert_eq!(k("api.Dockerfile"), Some(FileKind::Dockerfile));
         assert_eq!(k("build.dockerfile"), Some(FileKind::Dockerfile));
+        assert_eq!(k("api.Containerfile"), Some(FileKind::Dockerfile));
         assert_eq!(k("Dockerfile.prod"), Some(FileKind::Dockerfile));
         assert_eq!(k("Dockerfile.md"), None);
         assert_eq!(k("Dockerfile.j2"), None);

@@ -57,8 +57,9 @@ pub enum CacheSetting {
 /// The files a run reports on, when that is not everything under its paths. The paths are still
 /// walked for the files cross-file rules join a focused file with: the other Rust files of its
 /// package, every Kubernetes file when a manifest is focused (services, disruption budgets and
-/// autoscalers may live anywhere), and the scripts when a Dockerfile is focused (its entrypoint
-/// script). Nothing else is read.
+/// autoscalers may live anywhere) together with the Dockerfiles and Rust code the service map
+/// joins it with, and the scripts and manifests when a Dockerfile is focused (its entrypoint
+/// script; whether anything deploys it). Nothing else is read.
 pub struct Focus {
     pub files: Vec<PathBuf>,
 }
@@ -136,14 +137,19 @@ fn narrow_to_focus(
         .filter(|(input, focused)| {
             *focused
                 || match input.kind {
+                    // A manifest is joined through the service map with the Dockerfiles and the
+                    // code of its containers.
                     FileKind::Rust => {
-                        !rust_packages.is_empty()
-                            && package_root(input).is_some_and(|r| rust_packages.contains(&r))
+                        manifests
+                            || (!rust_packages.is_empty()
+                                && package_root(input).is_some_and(|r| rust_packages.contains(&r)))
                     }
-                    FileKind::Kubernetes => manifests,
+                    // A Dockerfile is joined with the manifests that deploy its image.
+                    FileKind::Kubernetes => manifests || dockerfiles,
+                    FileKind::Dockerfile => manifests,
                     // A Dockerfile's entrypoint script is joined with it.
                     FileKind::Script => dockerfiles,
-                    FileKind::Dockerfile | FileKind::Workflow => false,
+                    FileKind::Workflow => false,
                 }
         })
         .unzip();
