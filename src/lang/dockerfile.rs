@@ -569,13 +569,14 @@ pub struct EntrypointScript {
 }
 
 impl Dockerfile {
-    /// See [`EntrypointScript`]; `None` when the program is not a file the Dockerfile copies in.
-    pub fn entrypoint_script(&self) -> Option<EntrypointScript> {
+    /// What the image starts: the final stage's effective `ENTRYPOINT` (or `CMD` without one) and
+    /// its words (exec form, or shell form split with quotes removed).
+    pub fn start_command(&self) -> Option<(&Instruction, Vec<String>)> {
         let last = self.stages.len().checked_sub(1)?;
         let ins = self
             .effective(last, "ENTRYPOINT")
             .or_else(|| self.effective(last, "CMD"))?;
-        let words: Vec<String> = match ins.args.exec_form() {
+        let words = match ins.args.exec_form() {
             Some(list) => list,
             None => ins
                 .args
@@ -584,6 +585,13 @@ impl Dockerfile {
                 .map(|(w, _)| unquote(&w))
                 .collect(),
         };
+        Some((ins, words))
+    }
+
+    /// See [`EntrypointScript`]; `None` when the program is not a file the Dockerfile copies in.
+    pub fn entrypoint_script(&self) -> Option<EntrypointScript> {
+        let last = self.stages.len().checked_sub(1)?;
+        let (ins, words) = self.start_command()?;
         let mut words = words
             .iter()
             .map(String::as_str)

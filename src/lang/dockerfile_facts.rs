@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use crate::lang::dockerfile::{env_pairs, unquote, CopyArgs, Dockerfile, EntrypointScript};
+use crate::lang::dockerfile::{env_pairs, CopyArgs, Dockerfile, EntrypointScript};
 use crate::lang::image;
 
 #[derive(Debug, Clone, Default)]
@@ -62,19 +62,7 @@ impl Dockerfile {
                 }
             }
         }
-        let run = self
-            .effective(last, "ENTRYPOINT")
-            .or_else(|| self.effective(last, "CMD"));
-        if let Some(ins) = run {
-            let words: Vec<String> = match ins.args.exec_form() {
-                Some(list) => list,
-                None => ins
-                    .args
-                    .words()
-                    .into_iter()
-                    .map(|(w, _)| unquote(&w))
-                    .collect(),
-            };
+        if let Some((_, words)) = self.start_command() {
             facts.program = words
                 .iter()
                 .find(|w| !matches!(w.as_str(), "exec" | "tini" | "--" | "/tini" | "dumb-init"))

@@ -90,10 +90,6 @@ impl ContainerFacts {
             .unwrap_or(0..0)
     }
 
-    pub fn has_span(&self, key: &str) -> bool {
-        self.spans.contains_key(key)
-    }
-
     /// `workload/container`, as the service map shows it.
     pub fn label(&self) -> String {
         format!("{} container `{}`", self.workload, self.spec.name)

@@ -155,56 +155,18 @@ fn dot_env(dir: &Path) -> HashMap<String, String> {
         .collect()
 }
 
-/// Expands `${VAR}`, `${VAR:-default}`, `${VAR-default}` and `$VAR` (`$$` is a `$`); `None` when
-/// a variable is unknown and has no default. Values are expanded once more (the `.env` file
-/// may refer to other entries), never recursively beyond that.
+/// Compose interpolation: [`crate::lang::dockerfile::expand`] (`${VAR}`, `${VAR:-default}`,
+/// `${VAR-default}`, `$VAR`), plus Compose's `$$` for a literal `$`; `None` when a variable is unknown
+/// and has no default. A `.env` value that refers to other entries is expanded once.
 fn expand_vars(s: &str, env: &HashMap<String, String>) -> Option<String> {
-    fn once(s: &str, env: &HashMap<String, String>) -> Option<String> {
-        let mut out = String::new();
-        let mut rest = s;
-        while let Some(at) = rest.find('$') {
-            out.push_str(&rest[..at]);
-            let after = &rest[at + 1..];
-            if let Some(r) = after.strip_prefix('$') {
-                out.push('$');
-                rest = r;
-            } else if let Some(r) = after.strip_prefix('{') {
-                let end = r.find('}')?;
-                let inner = &r[..end];
-                let (name, default) = match inner.split_once(":-").or_else(|| inner.split_once('-'))
-                {
-                    Some((n, d)) => (n, Some(d)),
-                    None => (inner, None),
-                };
-                let value = env
-                    .get(name)
-                    .filter(|v| !v.is_empty())
-                    .map(String::as_str)
-                    .or(default)?;
-                out.push_str(value);
-                rest = &r[end + 1..];
-            } else {
-                let len = after
-                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                    .unwrap_or(after.len());
-                if len == 0 {
-                    out.push('$');
-                    rest = after;
-                    continue;
-                }
-                out.push_str(env.get(&after[..len])?);
-                rest = &after[len..];
-            }
-        }
-        out.push_str(rest);
-        Some(out)
-    }
-    let first = once(s, env)?;
-    if first.contains('$') {
-        once(&first, env)
-    } else {
-        Some(first)
-    }
+    use crate::lang::dockerfile::expand;
+    let plain = |name: &str| env.get(name).cloned();
+    let lookup = |name: &str| {
+        env.get(name)
+            .map(|v| expand(v, &plain).unwrap_or_else(|| v.clone()))
+    };
+    let parts: Option<Vec<String>> = s.split("$$").map(|part| expand(part, &lookup)).collect();
+    Some(parts?.join("$"))
 }
 
 /// skaffold: `build.artifacts[]` with `image`, `context` (default `.`) and `docker.dockerfile`

@@ -316,7 +316,14 @@ impl Mapper<'_> {
             None => dir.ancestors().collect(),
         };
         let packages = &self.project.packages;
-        let within = |p: &&Arc<Package>| contexts.iter().any(|c| p.root.starts_with(c));
+        // The one package in the candidate contexts that `pred` picks, if exactly one does.
+        let only = |pred: &dyn Fn(&Package) -> bool| -> Option<&Arc<Package>> {
+            let mut found = packages
+                .iter()
+                .filter(|p| contexts.iter().any(|c| p.root.starts_with(c)) && pred(p));
+            let first = found.next()?;
+            found.next().is_none().then_some(first)
+        };
         let cargo = |p: &Package, how: String| {
             Some(Link {
                 to: Source::Cargo(p.root.clone()),
@@ -333,33 +340,18 @@ impl Mapper<'_> {
                 }
             }
             for bin in &build.bins {
-                let owners: Vec<&Arc<Package>> = packages
-                    .iter()
-                    .filter(within)
-                    .filter(|p| p.bins.contains(bin))
-                    .collect();
-                if let [p] = owners.as_slice() {
+                if let Some(p) = only(&|p| p.bins.contains(bin)) {
                     return cargo(p, format!("the Dockerfile builds binary `{bin}`"));
                 }
             }
             for name in &build.packages {
-                let owners: Vec<&Arc<Package>> = packages
-                    .iter()
-                    .filter(within)
-                    .filter(|p| p.name == *name)
-                    .collect();
-                if let [p] = owners.as_slice() {
+                if let Some(p) = only(&|p| p.name == *name) {
                     return cargo(p, format!("the Dockerfile builds package `{name}`"));
                 }
             }
         }
         if let Some(program) = &facts.program {
-            let owners: Vec<&Arc<Package>> = packages
-                .iter()
-                .filter(within)
-                .filter(|p| p.bins.contains(program))
-                .collect();
-            if let [p] = owners.as_slice() {
+            if let Some(p) = only(&|p| p.bins.contains(program)) {
                 return cargo(p, format!("the image runs `{program}`, a binary of it"));
             }
         }

@@ -1,6 +1,6 @@
 use crate::project::Project;
 use crate::rules::rust::liveness_endpoint_checks_dependencies::reached_dependency;
-use crate::rules::services::{http_probes, route_serves, rust_services};
+use crate::rules::services::{http_probes, routes_serving, rust_services};
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 
 pub static RULE: Rule = Rule {
@@ -16,15 +16,7 @@ fn check(project: &Project, cx: &mut Ctx) {
             if probe.kind != "liveness" {
                 continue;
             }
-            let served = files.iter().flat_map(|f| {
-                f.facts
-                    .service
-                    .routes
-                    .iter()
-                    .filter(|r| route_serves(&r.path, probe.path))
-                    .map(move |r| (f, r))
-            });
-            for (f, route) in served {
+            for (f, route) in routes_serving(&files, probe.path) {
                 let Some(reach) = reached_dependency(&files, f.file, route) else {
                     continue;
                 };

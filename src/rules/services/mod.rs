@@ -6,6 +6,7 @@ pub mod liveness_probe_checks_dependencies;
 pub mod probe_path_not_served;
 
 use crate::lang::kubernetes::ContainerFacts;
+use crate::lang::rust_service::Route;
 use crate::project::{Project, RustFileFacts};
 use crate::services::{rust_files, Source};
 
@@ -52,6 +53,18 @@ pub fn rust_services(project: &Project) -> Vec<(&ContainerFacts, Vec<&RustFileFa
             Source::Go(_) => None,
         })
         .filter(|(_, files)| !files.is_empty())
+        .collect()
+}
+
+/// The routes of the service's files that serve `path`, with the file declaring each.
+pub fn routes_serving<'p>(
+    files: &[&'p RustFileFacts],
+    path: &str,
+) -> Vec<(&'p RustFileFacts, &'p Route)> {
+    files
+        .iter()
+        .flat_map(|f| f.facts.service.routes.iter().map(move |r| (*f, r)))
+        .filter(|(_, r)| route_serves(&r.path, path))
         .collect()
 }
 

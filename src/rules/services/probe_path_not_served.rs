@@ -1,5 +1,5 @@
 use crate::project::{Project, RustFileFacts};
-use crate::rules::services::{http_probes, route_serves, rust_services};
+use crate::rules::services::{http_probes, routes_serving, rust_services};
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 
 pub static RULE: Rule = Rule {
@@ -21,16 +21,23 @@ const OPAQUE_METHODS: &[&str] = &[
     "scope",
 ];
 /// Frameworks whose routes are composed in ways the route facts do not follow (warp filters
-/// chained with `and`), or that are not read at all.
-const OPAQUE_CRATES: &[&str] = &["warp", "poem", "rocket", "salvo", "tide", "hyper::service"];
+/// chained with `and`, actix scopes), or that are not read at all.
+const OPAQUE_PATHS: &[&str] = &[
+    "warp",
+    "poem",
+    "rocket",
+    "salvo",
+    "tide",
+    "hyper::service",
+    "actix_web::web::scope",
+];
 
 /// Whether the route facts of the service can be taken as its complete list of paths.
 fn routes_complete(files: &[&RustFileFacts]) -> bool {
     let has_routes = files.iter().any(|f| !f.facts.service.routes.is_empty());
     let opaque = files.iter().any(|f| {
         OPAQUE_METHODS.iter().any(|m| f.facts.methods.contains(*m))
-            || OPAQUE_CRATES.iter().any(|c| f.facts.refers_to(c))
-            || f.facts.refers_to("actix_web::web::scope")
+            || OPAQUE_PATHS.iter().any(|p| f.facts.refers_to(p))
     });
     has_routes && !opaque
 }
@@ -58,14 +65,7 @@ fn check(project: &Project, cx: &mut Ctx) {
             continue;
         }
         for probe in http_probes(container) {
-            let served = files.iter().any(|f| {
-                f.facts
-                    .service
-                    .routes
-                    .iter()
-                    .any(|r| route_serves(&r.path, probe.path))
-            });
-            if served || mentioned(&files, probe.path) {
+            if !routes_serving(&files, probe.path).is_empty() || mentioned(&files, probe.path) {
                 continue;
             }
             let consequence = match probe.kind {
