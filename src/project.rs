@@ -525,6 +525,8 @@ pub struct RustFacts {
     pub service: crate::lang::rust_service::ServiceFacts,
     /// Structs whose `Debug` prints secrets, and where variables are `Debug`-logged.
     pub logging: crate::lang::rust_logging::LoggingFacts,
+    /// Thread counts, shutdown bounds, servers.
+    pub runtime: crate::lang::rust_runtime::RuntimeFacts,
 }
 
 #[cfg(test)]

@@ -587,6 +587,11 @@ impl<'a> K8sObject<'a> {
                     Part::Key,
                 );
             }
+            add(
+                "lifecycle.preStop".into(),
+                &[Seg::Key("lifecycle"), Seg::Key("preStop")],
+                Part::Key,
+            );
             for i in 0..c.spec.env.as_ref().map_or(0, Vec::len) {
                 add(
                     format!("env.{i}.name"),

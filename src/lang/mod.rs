@@ -6,6 +6,7 @@ pub mod image;
 pub mod kubernetes;
 pub mod rust;
 pub mod rust_logging;
+pub mod rust_runtime;
 pub mod rust_service;
 pub mod script;
 pub mod shell;

@@ -107,6 +107,23 @@ impl RustFile {
             .map(String::as_str)
     }
 
+    /// The value of a `const` item of the file (at any module depth, or in an `impl`), for code
+    /// that names a number or a `Duration` through a constant.
+    pub fn const_expr(&self, name: &str) -> Option<&Expr> {
+        fn find<'a>(items: &'a [syn::Item], name: &str) -> Option<&'a Expr> {
+            items.iter().find_map(|item| match item {
+                syn::Item::Const(c) if c.ident == name => Some(&*c.expr),
+                syn::Item::Mod(m) => m.content.as_ref().and_then(|(_, items)| find(items, name)),
+                syn::Item::Impl(i) => i.items.iter().find_map(|ii| match ii {
+                    syn::ImplItem::Const(c) if c.ident == name => Some(&c.expr),
+                    _ => None,
+                }),
+                _ => None,
+            })
+        }
+        find(&self.ast.items, name)
+    }
+
     pub fn span(&self, span: Span) -> Range<usize> {
         let r = span.byte_range();
         self.base + r.start..self.base + r.end
@@ -1451,6 +1468,7 @@ pub struct FactsVisitor<'f> {
     facts: RustFacts,
     /// Service facts are gathered in the same walk.
     service: crate::lang::rust_service::Extract<'f>,
+    runtime: crate::lang::rust_runtime::Extract<'f>,
 }
 
 impl<'f> FactsVisitor<'f> {
@@ -1459,11 +1477,13 @@ impl<'f> FactsVisitor<'f> {
             file,
             facts: RustFacts::default(),
             service: crate::lang::rust_service::Extract::new(file),
+            runtime: crate::lang::rust_runtime::Extract::new(file),
         }
     }
 
     pub fn finish(mut self) -> RustFacts {
         self.facts.service = self.service.finish();
+        self.facts.runtime = self.runtime.finish();
         self.facts
     }
 }
@@ -1481,6 +1501,7 @@ impl FactsVisitor<'_> {
 impl RustVisitor for FactsVisitor<'_> {
     fn chain(&mut self, cx: &Cx<'_>, chain: &Chain<'_>) {
         self.service.chain(cx, chain);
+        self.runtime.chain(cx, chain);
         for m in chain.methods() {
             self.facts.methods.insert(m.method.to_string());
         }
@@ -1526,6 +1547,7 @@ impl RustVisitor for FactsVisitor<'_> {
     /// Types in signatures count as references too (`upgrade: WebSocketUpgrade`).
     fn function(&mut self, cx: &Cx<'_>, attrs: &[syn::Attribute], f: &FnCtx<'_>) {
         self.service.function(cx, attrs, f);
+        self.runtime.function(attrs);
         struct Types(Vec<Vec<String>>);
         impl<'ast> Visit<'ast> for Types {
             fn visit_type_path(&mut self, t: &'ast syn::TypePath) {

@@ -50,6 +50,7 @@ impl<'a> Adapter<'a> {
             primary.message.clone(),
             (primary.span.start, primary.span.len()),
         )];
+        let top = primary == &d.primary;
         let mut related = Vec::new();
         for r in &d.related {
             // A related report is built with its label as the primary one: not again.
@@ -61,6 +62,10 @@ impl<'a> Adapter<'a> {
                     r.message.clone(),
                     (r.span.start, r.span.len()),
                 ));
+            } else if !top {
+                // Only the top-level report makes reports for other files; a related one
+                // making them too would recurse back into the primary's file.
+                continue;
             } else if d
                 .related
                 .iter()
@@ -80,11 +85,7 @@ impl<'a> Adapter<'a> {
             title: d.message.clone(),
             source: NamedSource::new(src.display.clone(), Arc::clone(&src.text)),
             labels,
-            related: if primary == &d.primary {
-                related
-            } else {
-                Vec::new()
-            },
+            related,
             is_related: false,
         })
     }

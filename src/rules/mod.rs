@@ -159,6 +159,7 @@ pub static ALL: &[&Rule] = &[
     &rust::secret_logged::RULE,
     &rust::server_dropped_on_signal::RULE,
     &dockerfile::shell_form_entrypoint::RULE,
+    &services::shutdown_exceeds_grace_period::RULE,
     &rust::shutdown_signal_ignores_sigterm::RULE,
     &kubernetes::single_replica_deployment::RULE,
     &rust::spawned_task_detached::RULE,
@@ -171,6 +172,7 @@ pub static ALL: &[&Rule] = &[
     &rust::unbounded_request_body::RULE,
     &rust::unbounded_spawn_per_message::RULE,
     &engine_rules::UNUSED_SUPPRESSION,
+    &services::worker_threads_exceed_cpu_limit::RULE,
 ];
 
 pub const GROUPS: &[&str] = &[

@@ -105,6 +105,31 @@ pub(crate) fn memory_limit(c: &k8s_openapi::api::core::v1::Container) -> Option<
     memory_bytes(&q.0)
 }
 
+/// The container's CPU limit in cores (`500m` → 0.5), if it has one that parses.
+pub(crate) fn cpu_limit(c: &k8s_openapi::api::core::v1::Container) -> Option<f64> {
+    let q = c.resources.as_ref()?.limits.as_ref()?.get("cpu")?;
+    // CPU quantities use the same notation as memory ones.
+    memory_bytes(&q.0)
+}
+
+/// The pause a `preStop` hook makes: the native `sleep` action, or a literal `sleep N` in an
+/// `exec` command (`[sleep, "5"]`, `[/bin/sh, -c, "sleep 15"]`).
+pub(crate) fn pause_seconds(h: &k8s_openapi::api::core::v1::LifecycleHandler) -> Option<i64> {
+    if let Some(s) = &h.sleep {
+        return Some(s.seconds);
+    }
+    let command = h.exec.as_ref()?.command.as_ref()?;
+    let words: Vec<&str> = command.iter().flat_map(|a| a.split_whitespace()).collect();
+    words.windows(2).find_map(|w| {
+        let is_sleep = w[0] == "sleep" || w[0].ends_with("/sleep");
+        if is_sleep {
+            w[1].trim_end_matches(['s', ';']).parse::<i64>().ok()
+        } else {
+            None
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::memory_bytes;

@@ -1,6 +1,6 @@
 use crate::diagnostic::Severity;
 use crate::lang::kubernetes::{K8sObject, Part, Seg};
-use crate::rules::kubernetes::{at, long_running};
+use crate::rules::kubernetes::{at, long_running, pause_seconds};
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 
 pub static RULE: Rule = Rule {
@@ -69,22 +69,4 @@ fn check(obj: &K8sObject, cx: &mut Ctx) {
             pause + MIN_MARGIN
         ));
     }
-}
-
-/// The pause a `preStop` hook makes: the native `sleep` action, or a literal `sleep N` in an
-/// `exec` command (`[sleep, "5"]`, `[/bin/sh, -c, "sleep 15"]`).
-fn pause_seconds(h: &k8s_openapi::api::core::v1::LifecycleHandler) -> Option<i64> {
-    if let Some(s) = &h.sleep {
-        return Some(s.seconds);
-    }
-    let command = h.exec.as_ref()?.command.as_ref()?;
-    let words: Vec<&str> = command.iter().flat_map(|a| a.split_whitespace()).collect();
-    words.windows(2).find_map(|w| {
-        let is_sleep = w[0] == "sleep" || w[0].ends_with("/sleep");
-        if is_sleep {
-            w[1].trim_end_matches(['s', ';']).parse::<i64>().ok()
-        } else {
-            None
-        }
-    })
 }

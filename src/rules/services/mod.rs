@@ -4,11 +4,17 @@
 pub mod go_memlimit_not_set;
 pub mod liveness_probe_checks_dependencies;
 pub mod probe_path_not_served;
+pub mod shutdown_exceeds_grace_period;
+pub mod worker_threads_exceed_cpu_limit;
 
+use std::ops::Range;
+
+use crate::lang::dockerfile_facts::ImageFacts;
 use crate::lang::kubernetes::ContainerFacts;
 use crate::lang::rust_service::Route;
 use crate::project::{Project, RustFileFacts};
 use crate::services::{rust_files, Source};
+use crate::source::FileId;
 
 /// An HTTP probe of a container.
 pub struct HttpProbe<'a> {
@@ -54,6 +60,54 @@ pub fn rust_services(project: &Project) -> Vec<(&ContainerFacts, Vec<&RustFileFa
         })
         .filter(|(_, files)| !files.is_empty())
         .collect()
+}
+
+/// An environment variable a container gets, from its manifest `env` or its image's `ENV`
+/// (the manifest wins), with where it is set.
+pub struct EnvSetting<'a> {
+    pub value: Option<&'a str>,
+    pub file: FileId,
+    pub span: Range<usize>,
+    /// `the container's env`, `the image's ENV`.
+    pub source: &'static str,
+}
+
+pub fn env_setting<'p>(
+    project: &'p Project,
+    c: &'p ContainerFacts,
+    name: &str,
+) -> Option<EnvSetting<'p>> {
+    let env = c.spec.env.as_deref().unwrap_or(&[]);
+    if let Some(i) = env.iter().position(|e| e.name == name) {
+        return Some(EnvSetting {
+            value: env[i].value.as_deref(),
+            file: c.file,
+            span: c.span(&format!("env.{i}.name")),
+            source: "the container's env",
+        });
+    }
+    let (file, _, image) = image_of(project, c)?;
+    let (_, value, span) = image.env.iter().rev().find(|(n, _, _)| n == name)?;
+    Some(EnvSetting {
+        value: Some(value),
+        file: *file,
+        span: span.clone(),
+        source: "the image's ENV",
+    })
+}
+
+/// The Dockerfile the service map joins the container with.
+pub fn image_of<'p>(
+    project: &'p Project,
+    c: &ContainerFacts,
+) -> Option<&'p (FileId, std::path::PathBuf, ImageFacts)> {
+    let i = project
+        .k8s
+        .containers
+        .iter()
+        .position(|x| std::ptr::eq(x, c))?;
+    let d = project.services.containers.get(i)?.dockerfile.as_ref()?;
+    project.dockerfiles.get(d.to)
 }
 
 /// The routes of the service's files that serve `path`, with the file declaring each.
