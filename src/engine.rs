@@ -597,19 +597,36 @@ pub fn check(options: Options) -> Report {
     }
 }
 
-/// Where a cross-file rule confirms a single-file one, only the cross-file finding is shown: a
-/// `liveness-probe-checks-dependencies` finding (whose first related location is the route)
-/// replaces `liveness-endpoint-checks-dependencies` on that route. Decided after severities, so
-/// turning the cross-file rule off brings the other back.
+/// Where a cross-file rule confirms a single-file one, only the cross-file finding is shown;
+/// its first related location is the code the single-file rule reports at:
+/// - `liveness-probe-checks-dependencies` (the route) replaces `liveness-endpoint-checks-dependencies`;
+/// - `grpc-probe-without-health-service` (the `Server::builder()` call) replaces
+///   `grpc-server-without-health-service`.
+///
+/// Decided after severities, so turning the cross-file rule off brings the other back.
 fn prefer_cross_file_findings(diagnostics: &mut Vec<Diagnostic>) {
-    let confirmed: Vec<(FileId, Range<usize>)> = diagnostics
+    const CONFIRMS: &[(&str, &str)] = &[
+        (
+            "liveness-probe-checks-dependencies",
+            "liveness-endpoint-checks-dependencies",
+        ),
+        (
+            "grpc-probe-without-health-service",
+            "grpc-server-without-health-service",
+        ),
+    ];
+    let confirmed: Vec<(&str, FileId, Range<usize>)> = diagnostics
         .iter()
-        .filter(|d| d.rule == "liveness-probe-checks-dependencies")
-        .filter_map(|d| d.related.first().map(|l| (l.file, l.span.clone())))
+        .filter_map(|d| {
+            let (_, replaced) = CONFIRMS.iter().find(|(rule, _)| d.rule == *rule)?;
+            let at = d.related.first()?;
+            Some((*replaced, at.file, at.span.clone()))
+        })
         .collect();
     diagnostics.retain(|d| {
-        d.rule != "liveness-endpoint-checks-dependencies"
-            || !confirmed.contains(&(d.primary.file, d.primary.span.clone()))
+        !confirmed.iter().any(|(rule, file, span)| {
+            d.rule == *rule && d.primary.file == *file && d.primary.span == *span
+        })
     });
 }
 

@@ -1473,6 +1473,32 @@ fn cross_file_finding_replaces_the_code_side_one() {
 }
 
 #[test]
+fn grpc_probe_finding_replaces_the_code_side_one() {
+    let case = "fixtures/grpc-probe-without-health-service/bad_grpc_probe";
+    let select = |rules: &str| {
+        json(&prodlint(&[
+            "check",
+            case,
+            "--no-cache",
+            "--select",
+            rules,
+            "--format",
+            "json",
+        ]))
+    };
+    let both = select("grpc-probe-without-health-service,grpc-server-without-health-service");
+    assert_eq!(rules_of(&both), ["grpc-probe-without-health-service"]);
+    let code_only = select("grpc-server-without-health-service");
+    assert_eq!(rules_of(&code_only), ["grpc-server-without-health-service"]);
+    // The dropped finding was at the server the cross-file one points to.
+    assert!(code_only["diagnostics"][0]["line"].is_u64());
+    assert_eq!(
+        code_only["diagnostics"][0]["line"],
+        both["diagnostics"][0]["related"][0]["line"]
+    );
+}
+
+#[test]
 fn explain_services_prints_the_map() {
     let out = prodlint(&[
         "check",

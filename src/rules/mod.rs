@@ -122,6 +122,7 @@ pub static ALL: &[&Rule] = &[
     &kubernetes::go_memlimit_exceeds_memory_limit::RULE,
     &services::go_memlimit_not_set::RULE,
     &rust::grpc_client_without_timeout::RULE,
+    &services::grpc_probe_without_health_service::RULE,
     &rust::grpc_server_without_graceful_shutdown::RULE,
     &rust::grpc_server_without_health_service::RULE,
     &engine_rules::HELM_TEMPLATE_SKIPPED,

@@ -2,6 +2,7 @@
 //! with the Dockerfile that builds its image and the code that image runs.
 
 pub mod go_memlimit_not_set;
+pub mod grpc_probe_without_health_service;
 pub mod liveness_probe_checks_dependencies;
 pub mod probe_path_not_served;
 pub mod shutdown_exceeds_grace_period;
@@ -10,6 +11,8 @@ pub mod worker_threads_exceed_cpu_limit;
 use std::ops::Range;
 
 use crate::lang::dockerfile_facts::ImageFacts;
+use k8s_openapi::api::core::v1::Probe;
+
 use crate::lang::kubernetes::ContainerFacts;
 use crate::lang::rust_service::Route;
 use crate::project::{Project, RustFileFacts};
@@ -26,8 +29,9 @@ pub struct HttpProbe<'a> {
     pub path: &'a str,
 }
 
-pub fn http_probes(c: &ContainerFacts) -> Vec<HttpProbe<'_>> {
-    let probes = [
+/// The container's probes: kind, the key their spans are filed under, the probe if set.
+pub fn probes(c: &ContainerFacts) -> [(&'static str, &'static str, Option<&Probe>); 3] {
+    [
         ("liveness", "livenessProbe", c.spec.liveness_probe.as_ref()),
         (
             "readiness",
@@ -35,8 +39,11 @@ pub fn http_probes(c: &ContainerFacts) -> Vec<HttpProbe<'_>> {
             c.spec.readiness_probe.as_ref(),
         ),
         ("startup", "startupProbe", c.spec.startup_probe.as_ref()),
-    ];
-    probes
+    ]
+}
+
+pub fn http_probes(c: &ContainerFacts) -> Vec<HttpProbe<'_>> {
+    probes(c)
         .into_iter()
         .filter_map(|(kind, key, probe)| {
             let path = probe?.http_get.as_ref()?.path.as_deref()?;
@@ -44,6 +51,17 @@ pub fn http_probes(c: &ContainerFacts) -> Vec<HttpProbe<'_>> {
             Some(HttpProbe { kind, key, path })
         })
         .collect()
+}
+
+/// What a probe that can never succeed does to the pod, by probe kind.
+pub fn failing_probe(kind: &str) -> &'static str {
+    match kind {
+        "liveness" => {
+            "the probe fails on every check and the kubelet restarts the container over and over"
+        }
+        "readiness" => "the pod never becomes ready and gets no traffic (a rollout stalls on it)",
+        _ => "the startup probe never succeeds and the container is restarted before it ever runs",
+    }
 }
 
 /// The deployed containers whose source is a Cargo package, with the Rust files of that package

@@ -1,5 +1,5 @@
 use crate::project::{Project, RustFileFacts};
-use crate::rules::services::{http_probes, routes_serving, rust_services};
+use crate::rules::services::{failing_probe, http_probes, routes_serving, rust_services};
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 
 pub static RULE: Rule = Rule {
@@ -68,11 +68,7 @@ fn check(project: &Project, cx: &mut Ctx) {
             if !routes_serving(&files, probe.path).is_empty() || mentioned(&files, probe.path) {
                 continue;
             }
-            let consequence = match probe.kind {
-                "liveness" => "the probe fails on every check and the kubelet restarts the container over and over",
-                "readiness" => "the pod never becomes ready and gets no traffic (a rollout stalls on it)",
-                _ => "the startup probe never succeeds and the container is restarted before it ever runs",
-            };
+            let consequence = failing_probe(probe.kind);
             let routes: Vec<String> = files
                 .iter()
                 .flat_map(|f| {
