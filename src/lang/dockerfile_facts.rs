@@ -36,6 +36,9 @@ pub struct CargoBuild {
     /// `--path` of `cargo install`, or the directory of `--manifest-path`, relative to the
     /// working directory of the `RUN` (taken as the build context).
     pub paths: Vec<String>,
+    /// Built for a musl target (`--target x86_64-unknown-linux-musl`, or in an Alpine or
+    /// musl-cross stage), where jemalloc keeps its symbol prefix.
+    pub musl: bool,
 }
 
 impl Dockerfile {
@@ -81,9 +84,13 @@ impl Dockerfile {
         }
         for run in self.run_scripts() {
             let stage = self.stages.iter().position(|s| s.body.contains(&run.index));
-            let golang = stage
-                .and_then(|s| self.base_image(s))
-                .is_some_and(|b| image::name(&b).rsplit('/').next() == Some("golang"));
+            let base = stage.and_then(|s| self.base_image(s));
+            let golang = base
+                .as_ref()
+                .is_some_and(|b| image::name(b).rsplit('/').next() == Some("golang"));
+            let musl_base = base
+                .as_ref()
+                .is_some_and(|b| b.contains("alpine") || b.contains("musl"));
             for c in &run.located.script.commands {
                 let Some(name) = c.program_name() else {
                     continue;
@@ -99,7 +106,9 @@ impl Dockerfile {
                         .iter()
                         .position(|w| matches!(w.text.as_str(), "build" | "install" | "zigbuild"));
                     if let Some(at) = at {
-                        facts.cargo.push(cargo_build(&args[at + 1..], span));
+                        let mut build = cargo_build(&args[at + 1..], span);
+                        build.musl |= musl_base;
+                        facts.cargo.push(build);
                     }
                 }
             }
@@ -119,6 +128,11 @@ fn cargo_build(args: &[crate::lang::shell::Word], span: Range<usize>) -> CargoBu
             Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
             _ => (w, None),
         };
+        if flag == "--target" {
+            let target = inline.or_else(|| words.next().map(str::to_string));
+            out.musl |= target.is_some_and(|t| t.contains("musl"));
+            continue;
+        }
         let list = match flag {
             "-p" | "--package" => &mut out.packages,
             "--bin" => &mut out.bins,
@@ -164,6 +178,50 @@ mod tests {
         let f = parse(text).image_facts();
         assert_eq!(&text[f.env[1].2.clone()], "MALLOC_CONF");
         assert!(f.go_build.is_none());
+    }
+
+    #[test]
+    fn musl_builds() {
+        let musl = |text: &str| -> Vec<bool> {
+            parse(text)
+                .image_facts()
+                .cargo
+                .iter()
+                .map(|c| c.musl)
+                .collect()
+        };
+        assert_eq!(
+            musl(
+                "FROM rust:1.83
+RUN cargo build --release --target x86_64-unknown-linux-musl
+"
+            ),
+            [true]
+        );
+        assert_eq!(
+            musl(
+                "FROM rust:1.83
+RUN cargo build --target=aarch64-unknown-linux-musl
+"
+            ),
+            [true]
+        );
+        assert_eq!(
+            musl(
+                "FROM rust:1.83-alpine3.20
+RUN cargo build --release
+"
+            ),
+            [true]
+        );
+        assert_eq!(
+            musl(
+                "FROM rust:1.83
+RUN cargo build --release --target x86_64-unknown-linux-gnu
+"
+            ),
+            [false]
+        );
     }
 
     #[test]

@@ -1595,6 +1595,7 @@ impl RustVisitor for FactsVisitor<'_> {
 
     fn item_static(&mut self, cx: &Cx<'_>, s: &syn::ItemStatic) {
         self.service.item_static(cx, s);
+        self.runtime.item_static(s);
     }
 
     fn structure(&mut self, _cx: &Cx<'_>, s: &syn::ItemStruct) {

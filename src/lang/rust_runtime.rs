@@ -24,6 +24,8 @@ pub struct RuntimeFacts {
     pub actix_servers: Vec<Range<usize>>,
     /// tonic `Server::builder()` calls.
     pub grpc_servers: Vec<Range<usize>>,
+    /// `#[global_allocator]` statics of a jemalloc type (`Jemalloc`), at their name.
+    pub allocators: Vec<Range<usize>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -154,6 +156,19 @@ impl<'f> Extract<'f> {
                     what: format!("`{name}`"),
                 });
             }
+        }
+    }
+
+    /// `#[global_allocator] static GLOBAL: Jemalloc = Jemalloc;`
+    pub fn item_static(&mut self, s: &syn::ItemStatic) {
+        let global = s
+            .attrs
+            .iter()
+            .any(|a| a.path().is_ident("global_allocator"));
+        let jemalloc = matches!(&*s.ty, syn::Type::Path(t)
+            if t.path.segments.last().is_some_and(|l| l.ident == "Jemalloc"));
+        if global && jemalloc {
+            self.facts.allocators.push(self.file.span(s.ident.span()));
         }
     }
 

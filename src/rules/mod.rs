@@ -137,6 +137,7 @@ pub static ALL: &[&Rule] = &[
     &dockerfile::image_runs_as_root::RULE,
     &dockerfile::image_tag_not_pinned::RULE,
     &engine_rules::INVALID_SUPPRESSION,
+    &services::jemalloc_conf_env_ignored::RULE,
     &rust::liveness_endpoint_checks_dependencies::RULE,
     &services::liveness_probe_checks_dependencies::RULE,
     &kubernetes::liveness_probe_uses_readiness_endpoint::RULE,

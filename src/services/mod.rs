@@ -61,6 +61,9 @@ pub struct ComposeService {
 pub struct ServiceMap {
     pub containers: Vec<Service>,
     pub compose: Vec<ComposeService>,
+    /// The source each Dockerfile builds (index-aligned with `Project::dockerfiles`): as mapped
+    /// for a container or Compose service that uses it, else from the Dockerfile alone.
+    pub dockerfile_sources: Vec<Option<Link<Source>>>,
     /// Build descriptions that could not be read.
     pub problems: Vec<String>,
 }
@@ -98,6 +101,20 @@ pub fn build(project: &Project, config: &Config, build_files: &[PathBuf]) -> Ser
             source: dockerfile.and_then(|d| cx.source_of(d, Some(&entry.context))),
         });
     }
+    map.dockerfile_sources = (0..project.dockerfiles.len())
+        .map(|i| {
+            let deployed = map.containers.iter().find_map(|s| {
+                let used = s.dockerfile.as_ref().is_some_and(|d| d.to == i);
+                s.source.clone().filter(|_| used)
+            });
+            let composed = || {
+                map.compose
+                    .iter()
+                    .find_map(|c| c.source.clone().filter(|_| c.dockerfile == Some(i)))
+            };
+            deployed.or_else(composed).or_else(|| cx.source_of(i, None))
+        })
+        .collect();
     map
 }
 
@@ -422,9 +439,9 @@ impl Source {
     }
 }
 
-/// The Rust files of a Cargo package and of the path dependencies it links (transitively):
-/// a service's routes and handlers are often in a library crate of the same workspace.
-pub fn rust_files<'p>(project: &'p Project, root: &Path) -> Vec<&'p RustFileFacts> {
+/// A Cargo package and the path dependencies it links, transitively: a service's routes and
+/// handlers are often in a library crate of the same workspace.
+pub fn service_packages<'p>(project: &'p Project, root: &Path) -> Vec<&'p Arc<Package>> {
     let mut roots: Vec<PathBuf> = vec![root.to_path_buf()];
     let mut i = 0;
     while let Some(r) = roots.get(i).cloned() {
@@ -438,9 +455,24 @@ pub fn rust_files<'p>(project: &'p Project, root: &Path) -> Vec<&'p RustFileFact
         }
     }
     project
+        .packages
+        .iter()
+        .filter(|p| roots.contains(&p.root))
+        .collect()
+}
+
+/// The Rust files of a Cargo package and of the path dependencies it links (see
+/// [`service_packages`]).
+pub fn rust_files<'p>(project: &'p Project, root: &Path) -> Vec<&'p RustFileFacts> {
+    let packages = service_packages(project, root);
+    project
         .rust
         .iter()
-        .filter(|f| f.package.as_ref().is_some_and(|p| roots.contains(p)))
+        .filter(|f| {
+            f.package
+                .as_ref()
+                .is_some_and(|p| packages.iter().any(|k| k.root == *p))
+        })
         .collect()
 }
 

@@ -3,6 +3,7 @@
 
 pub mod go_memlimit_not_set;
 pub mod grpc_probe_without_health_service;
+pub mod jemalloc_conf_env_ignored;
 pub mod liveness_probe_checks_dependencies;
 pub mod probe_path_not_served;
 pub mod shutdown_exceeds_grace_period;

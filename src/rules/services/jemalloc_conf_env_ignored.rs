@@ -1,0 +1,205 @@
+use std::ops::Range;
+use std::path::Path;
+
+use crate::lang::dockerfile_facts::ImageFacts;
+use crate::project::Project;
+use crate::rules::services::image_of;
+use crate::rules::{rule_doc, Check, Ctx, Rule};
+use crate::services::{rust_files, service_packages, Source};
+use crate::source::FileId;
+
+pub static RULE: Rule = Rule {
+    name: "jemalloc-conf-env-ignored",
+    doc: rule_doc!("jemalloc-conf-env-ignored"),
+    checks: &[Check::Project(check)],
+    options: None,
+};
+
+/// The jemalloc crates and the features that drop the `_rjem_` symbol prefix (feature
+/// unification: any of them enabling it enables it for all).
+const JEMALLOC_CRATES: &[&str] = &[
+    "tikv_jemallocator",
+    "tikv_jemalloc_sys",
+    "jemallocator",
+    "jemalloc_sys",
+];
+const UNPREFIXING: &[&str] = &[
+    "unprefixed_malloc_on_supported_platforms",
+    "override_allocator_on_supported_platforms",
+];
+
+/// How the service's jemalloc reads its configuration.
+struct Jemalloc {
+    /// Unprefixed symbols: reads `MALLOC_CONF`; else `_RJEM_MALLOC_CONF`.
+    unprefixed: bool,
+    /// The unprefixing feature is enabled (a musl build keeps the prefix anyway).
+    feature: bool,
+    /// The `cargo build` for a musl target, when that is what keeps the prefix.
+    musl_build: Option<Range<usize>>,
+    /// The crate the allocator comes from, for messages.
+    krate: String,
+}
+
+/// The jemalloc the service installs as its allocator, if any.
+fn jemalloc(project: &Project, root: &Path, image: Option<&ImageFacts>) -> Option<Jemalloc> {
+    let files = rust_files(project, root);
+    let allocator = files.iter().any(|f| {
+        f.facts.refers_to("tikv_jemallocator::Jemalloc")
+            || f.facts.refers_to("jemallocator::Jemalloc")
+    });
+    if !allocator {
+        return None;
+    }
+    let deps: Vec<_> = service_packages(project, root)
+        .into_iter()
+        .flat_map(|p| p.deps.values())
+        .filter(|d| JEMALLOC_CRATES.contains(&d.package.as_str()))
+        .collect();
+    let krate = deps
+        .iter()
+        .find(|d| d.package.ends_with("jemallocator"))?
+        .package
+        .replace('_', "-");
+    let features = deps
+        .iter()
+        .any(|d| d.features.iter().any(|f| UNPREFIXING.contains(&f.as_str())));
+    // On musl targets jemalloc keeps the prefix whatever the features say.
+    let musl_build = image
+        .and_then(|i| i.cargo.iter().find(|c| c.musl))
+        .map(|c| c.span.clone());
+    Some(Jemalloc {
+        unprefixed: features && musl_build.is_none(),
+        feature: features,
+        musl_build,
+        krate,
+    })
+}
+
+/// A variable jemalloc ignores, and the one it reads instead.
+fn misnamed(
+    jemalloc: &Jemalloc,
+    set: &dyn Fn(&str) -> bool,
+) -> Option<(&'static str, &'static str)> {
+    let (read, ignored) = if jemalloc.unprefixed {
+        ("MALLOC_CONF", "_RJEM_MALLOC_CONF")
+    } else {
+        ("_RJEM_MALLOC_CONF", "MALLOC_CONF")
+    };
+    // With both set, the ignored one may be meant for another program in the image.
+    (set(ignored) && !set(read)).then_some((ignored, read))
+}
+
+fn message(jemalloc: &Jemalloc, ignored: &str, read: &str, whose: &str) -> String {
+    let why = if jemalloc.unprefixed {
+        format!(
+            "`{}` is built with unprefixed symbols (`unprefixed_malloc_on_supported_platforms`), so jemalloc reads `{read}`",
+            jemalloc.krate
+        )
+    } else if jemalloc.feature {
+        format!("the image is built for a musl target, where `{}` keeps the `_rjem_` symbol prefix even with `unprefixed_malloc_on_supported_platforms`, so jemalloc reads `{read}`", jemalloc.krate)
+    } else {
+        format!(
+            "`{}` prefixes jemalloc's symbols with `_rjem_` (its `unprefixed_malloc_on_supported_platforms` feature is off), so jemalloc reads `{read}`",
+            jemalloc.krate
+        )
+    };
+    format!("`{ignored}` in {whose} is ignored: {why}; the allocator runs with its defaults")
+}
+
+fn help(read: &str, jemalloc: &Jemalloc) -> String {
+    if jemalloc.unprefixed || jemalloc.feature {
+        format!("rename the variable to `{read}`")
+    } else {
+        format!("rename the variable to `{read}`, or enable `{}`'s `unprefixed_malloc_on_supported_platforms` feature (glibc targets only)", jemalloc.krate)
+    }
+}
+
+fn check(project: &Project, cx: &mut Ctx) {
+    // Variables in a manifest's container env.
+    for (c, s) in project
+        .k8s
+        .containers
+        .iter()
+        .zip(&project.services.containers)
+    {
+        let Some(Source::Cargo(root)) = s.source.as_ref().map(|l| &l.to) else {
+            continue;
+        };
+        let image = image_of(project, c);
+        let Some(jemalloc) = jemalloc(project, root, image.map(|(_, _, i)| i)) else {
+            continue;
+        };
+        let env = c.spec.env.as_deref().unwrap_or(&[]);
+        let in_image =
+            |name: &str| image.is_some_and(|(_, _, i)| i.env.iter().any(|(n, _, _)| n == name));
+        let set = |name: &str| env.iter().any(|e| e.name == name) || in_image(name);
+        let Some((ignored, read)) = misnamed(&jemalloc, &set) else {
+            continue;
+        };
+        let Some(i) = env.iter().position(|e| e.name == ignored) else {
+            continue; // Set in the image: reported at its ENV below.
+        };
+        let finding = cx
+            .report_in(
+                c.file,
+                c.span(&format!("env.{i}.name")),
+                message(
+                    &jemalloc,
+                    ignored,
+                    read,
+                    &format!("the env of `{}`", c.spec.name),
+                ),
+            )
+            .help(help(read, &jemalloc));
+        related_allocator(project, root, finding);
+        if let (Some(span), Some((file, _, _))) = (&jemalloc.musl_build, image) {
+            finding.related(*file, span.clone(), "built for a musl target here");
+        }
+    }
+    // Variables in an image's ENV.
+    for (i, (file, _, image)) in project.dockerfiles.iter().enumerate() {
+        let source = project
+            .services
+            .dockerfile_sources
+            .get(i)
+            .and_then(Option::as_ref);
+        let Some(Source::Cargo(root)) = source.map(|l| &l.to) else {
+            continue;
+        };
+        let Some(jemalloc) = jemalloc(project, root, Some(image)) else {
+            continue;
+        };
+        let set = |name: &str| image.env.iter().any(|(n, _, _)| n == name);
+        let Some((ignored, read)) = misnamed(&jemalloc, &set) else {
+            continue;
+        };
+        let Some((_, _, span)) = image.env.iter().find(|(n, _, _)| n == ignored) else {
+            continue;
+        };
+        let finding = cx
+            .report_in(
+                *file,
+                span.clone(),
+                message(&jemalloc, ignored, read, "the image's `ENV`"),
+            )
+            .help(help(read, &jemalloc));
+        related_allocator(project, root, finding);
+        if let Some(span) = &jemalloc.musl_build {
+            finding.related(*file, span.clone(), "built for a musl target here");
+        }
+    }
+}
+
+/// Points to the `#[global_allocator]` static (or the first use of the crate).
+fn related_allocator(project: &Project, root: &Path, finding: &mut crate::rules::Finding) {
+    let site: Option<(FileId, Range<usize>)> = rust_files(project, root).iter().find_map(|f| {
+        f.facts
+            .runtime
+            .allocators
+            .first()
+            .map(|s| (f.file, s.clone()))
+    });
+    if let Some((file, span)) = site {
+        finding.related(file, span, "jemalloc is the allocator here");
+    }
+}
