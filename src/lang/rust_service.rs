@@ -10,7 +10,8 @@ use syn::visit::Visit;
 use syn::Expr;
 
 use crate::lang::rust::{
-    call_span, method_span, path_segments, Chain, Cx, FnCtx, Link, RustFile, RustVisitor,
+    call_span, expr_start, method_span, path_segments, Chain, Cx, FnCtx, Link, RustFile,
+    RustVisitor,
 };
 
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -31,6 +32,38 @@ pub struct ServiceFacts {
     /// Methods called on an upper-case static by name (`SEEN.lock().insert(..)` → `SEEN`, the
     /// methods, where).
     pub static_uses: Vec<StaticUse>,
+    /// axum `.nest(prefix, router)` calls.
+    pub nests: Vec<Nest>,
+}
+
+/// Where a route or a nest is registered: the function, and the local the router is bound to.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RouteScope {
+    pub in_fn: Option<String>,
+    /// `let api = Router::new().route(..)` → `api`; `api = api.route(..)` → `api`.
+    pub bound: Option<String>,
+}
+
+/// `.nest("/api", router)`: the routes of `router` are served under `/api`.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Nest {
+    pub prefix: String,
+    pub target: NestTarget,
+    /// Where the `.nest` call is (its own router may be nested in turn).
+    pub scope: RouteScope,
+    pub span: Range<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum NestTarget {
+    /// A router returned by a function: `nest("/api", api::routes(state))`.
+    Fn(String),
+    /// A router in a local: `nest("/api", api)`.
+    Local(String),
+    /// A router built in place: the byte range of the argument.
+    Inline(Range<usize>),
+    /// Anything else (a prefix that is not a literal, a field, a macro).
+    Unknown,
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -90,6 +123,7 @@ pub struct Route {
     /// The path literal, or the route attribute.
     pub span: Range<usize>,
     pub handlers: Vec<Handler>,
+    pub scope: RouteScope,
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -199,6 +233,8 @@ const ONCE: &[&str] = &[
 pub struct Extract<'f> {
     file: &'f RustFile,
     facts: ServiceFacts,
+    /// The scope of the chain being read.
+    scope: RouteScope,
 }
 
 impl<'f> Extract<'f> {
@@ -206,6 +242,7 @@ impl<'f> Extract<'f> {
         Extract {
             file,
             facts: ServiceFacts::default(),
+            scope: RouteScope::default(),
         }
     }
 
@@ -310,6 +347,7 @@ impl Extract<'_> {
                 path,
                 span,
                 handlers,
+                scope: self.scope.clone(),
             });
         }
     }
@@ -374,6 +412,51 @@ impl Extract<'_> {
                 format!("/{path}")
             };
             self.route(path, self.file.span(span), handlers);
+        }
+    }
+
+    /// axum `.nest("/p", router)`.
+    fn nests_in_chain(&mut self, chain: &Chain<'_>) {
+        for m in chain.methods().filter(|m| m.method == "nest") {
+            let [prefix, router] = [m.args.first(), m.args.iter().nth(1)];
+            let (Some(prefix), Some(router)) = (prefix, router) else {
+                continue;
+            };
+            let literal = str_lit(prefix);
+            let target = match literal {
+                Some(_) => self.nest_target(router, m.paren_token.span.close()),
+                None => NestTarget::Unknown,
+            };
+            self.facts.nests.push(Nest {
+                prefix: literal.map(|(p, _)| p).unwrap_or_default(),
+                target,
+                scope: self.scope.clone(),
+                span: method_span(self.file, m),
+            });
+        }
+    }
+
+    fn nest_target(&self, router: &Expr, close: proc_macro2::Span) -> NestTarget {
+        let chain = Chain::of(router);
+        match chain.base {
+            Expr::Path(p) => match p.path.get_ident() {
+                Some(local) => NestTarget::Local(local.to_string()),
+                None => NestTarget::Unknown,
+            },
+            Expr::Call(call) => {
+                let Expr::Path(f) = &*call.func else {
+                    return NestTarget::Unknown;
+                };
+                let segs = path_segments(&f.path);
+                let in_place = segs.iter().any(|s| s == "Router")
+                    || matches!(segs.last().map(String::as_str), Some("new" | "default"));
+                match (in_place, segs.last(), expr_start(router)) {
+                    (true, _, Some(start)) => NestTarget::Inline(self.file.join(start, close)),
+                    (false, Some(name), _) => NestTarget::Fn(name.clone()),
+                    _ => NestTarget::Unknown,
+                }
+            }
+            _ => NestTarget::Unknown,
         }
     }
 
@@ -727,7 +810,16 @@ impl RustVisitor for Extract<'_> {
     fn chain(&mut self, cx: &Cx<'_>, chain: &Chain<'_>) {
         self.static_use(chain);
         self.channels(cx, chain);
+        let base_local = match chain.base {
+            Expr::Path(p) => p.path.get_ident().map(|i| i.to_string()),
+            _ => None,
+        };
+        self.scope = RouteScope {
+            in_fn: cx.current_fn().map(|f| f.name.clone()),
+            bound: cx.let_name(chain.top).map(str::to_string).or(base_local),
+        };
         self.routes_in_chain(chain);
+        self.nests_in_chain(chain);
         self.dependencies(cx, chain);
         self.client_creation(cx, chain);
         if let Some(call) = chain.base_call() {
@@ -809,6 +901,10 @@ impl RustVisitor for Extract<'_> {
                 path,
                 span,
                 handlers: vec![Handler::Named(f.name.clone())],
+                scope: RouteScope {
+                    in_fn: Some(f.name.clone()),
+                    bound: None,
+                },
             });
         }
     }
@@ -821,6 +917,41 @@ mod tests {
     fn facts(src: &str) -> ServiceFacts {
         let file = RustFile::parse(src, None, false).unwrap();
         crate::lang::rust::facts(&file).service
+    }
+
+    #[test]
+    fn nests_and_route_scopes() {
+        let f = facts(
+            r#"
+            fn app(state: S) -> Router {
+                let admin = Router::new().route("/users", get(users));
+                Router::new()
+                    .route("/", get(index))
+                    .nest("/api", api::routes(state))
+                    .nest("/admin", admin)
+                    .nest("/ops", Router::new().route("/health", get(health)))
+                    .nest(PREFIX, other())
+            }
+            "#,
+        );
+        let targets: Vec<(&str, &NestTarget)> = f
+            .nests
+            .iter()
+            .map(|n| (n.prefix.as_str(), &n.target))
+            .collect();
+        assert_eq!(targets.len(), 4);
+        assert_eq!(targets[0], ("/api", &NestTarget::Fn("routes".into())));
+        assert_eq!(targets[1], ("/admin", &NestTarget::Local("admin".into())));
+        assert!(matches!(targets[2], ("/ops", NestTarget::Inline(_))));
+        assert_eq!(targets[3], ("", &NestTarget::Unknown));
+        let users = f.routes.iter().find(|r| r.path == "/users").unwrap();
+        assert_eq!(users.scope.in_fn.as_deref(), Some("app"));
+        assert_eq!(users.scope.bound.as_deref(), Some("admin"));
+        let health = f.routes.iter().find(|r| r.path == "/health").unwrap();
+        let NestTarget::Inline(range) = &f.nests[2].target else {
+            unreachable!()
+        };
+        assert!(range.contains(&health.span.start));
     }
 
     fn routes(f: &ServiceFacts) -> Vec<(String, Vec<String>)> {

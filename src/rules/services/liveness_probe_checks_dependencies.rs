@@ -16,7 +16,8 @@ fn check(project: &Project, cx: &mut Ctx) {
             if probe.kind != "liveness" {
                 continue;
             }
-            for (f, route) in routes_serving(&files, probe.path) {
+            for served in routes_serving(&files, probe.path) {
+                let (f, route) = (served.file, served.route);
                 let Some(reach) = reached_dependency(&files, f.file, route) else {
                     continue;
                 };
@@ -31,7 +32,7 @@ fn check(project: &Project, cx: &mut Ctx) {
                     ),
                 )
                 .help("point the liveness probe at an endpoint that only shows the process can answer (`/livez`), and check dependencies in the readiness probe, which takes a pod out of load balancing without restarting it")
-                .related(f.file, route.span.clone(), format!("`{}` is served here", route.path))
+                .related(f.file, route.span.clone(), format!("`{}` is served here", served.path))
                 .related(
                     reach.file,
                     reach.dependency.span.clone(),

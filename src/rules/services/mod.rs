@@ -15,7 +15,7 @@ use crate::lang::dockerfile_facts::ImageFacts;
 use k8s_openapi::api::core::v1::Probe;
 
 use crate::lang::kubernetes::ContainerFacts;
-use crate::lang::rust_service::Route;
+use crate::lang::rust_service::{Nest, NestTarget, Route, RouteScope};
 use crate::project::{Project, RustFileFacts};
 use crate::services::{rust_files, Source};
 use crate::source::FileId;
@@ -129,15 +129,123 @@ pub fn image_of<'p>(
     project.dockerfiles.get(d.to)
 }
 
-/// The routes of the service's files that serve `path`, with the file declaring each.
-pub fn routes_serving<'p>(
-    files: &[&'p RustFileFacts],
-    path: &str,
-) -> Vec<(&'p RustFileFacts, &'p Route)> {
-    files
+/// A route of the service with the path it is served at, once `nest` prefixes are applied.
+pub struct ServedRoute<'p> {
+    pub file: &'p RustFileFacts,
+    pub route: &'p Route,
+    pub path: String,
+}
+
+/// Nests deeper than this are not followed (a nest cycle in code that does not compile).
+const MAX_NEST_DEPTH: usize = 8;
+
+/// Every route of the service at its full path, following axum `nest`s: a route in function `f`
+/// under `.nest("/api", f(..))`, in a local under `.nest("/api", local)` of the same function, or
+/// in a router built inside the `nest` call. `None` when some nest cannot be followed — its
+/// prefix is not a literal, its router is built elsewhere, or its function name is defined
+/// more than once — so the full paths are not known.
+pub fn served_routes<'p>(files: &[&'p RustFileFacts]) -> Option<Vec<ServedRoute<'p>>> {
+    let nests: Vec<(&RustFileFacts, &Nest)> = files
         .iter()
-        .flat_map(|f| f.facts.service.routes.iter().map(move |r| (*f, r)))
-        .filter(|(_, r)| route_serves(&r.path, path))
+        .flat_map(|f| f.facts.service.nests.iter().map(move |n| (*f, n)))
+        .collect();
+    let defined = |name: &str| {
+        files
+            .iter()
+            .flat_map(|f| &f.facts.service.fns)
+            .filter(|d| d.name == name)
+            .count()
+    };
+    let applies = |n: &Nest, nest_file: FileId, file: FileId, scope: &RouteScope, at: usize| {
+        match &n.target {
+            NestTarget::Inline(range) => nest_file == file && range.contains(&at),
+            NestTarget::Local(name) => {
+                nest_file == file
+                    && n.scope.in_fn == scope.in_fn
+                    && scope.bound.as_deref() == Some(name.as_str())
+            }
+            NestTarget::Fn(name) => scope.in_fn.as_deref() == Some(name.as_str()),
+            NestTarget::Unknown => false,
+        }
+    };
+    // Each nest must be understood and reach at least one route.
+    for (nf, n) in &nests {
+        let known = match &n.target {
+            NestTarget::Unknown => false,
+            NestTarget::Fn(name) => defined(name) == 1,
+            _ => true,
+        };
+        let reaches = files.iter().any(|f| {
+            f.facts
+                .service
+                .routes
+                .iter()
+                .any(|r| applies(n, nf.file, f.file, &r.scope, r.span.start))
+        });
+        if !known || !reaches {
+            return None;
+        }
+    }
+    fn prefixes(
+        nests: &[(&RustFileFacts, &Nest)],
+        applies: &dyn Fn(&Nest, FileId, FileId, &RouteScope, usize) -> bool,
+        file: FileId,
+        scope: &RouteScope,
+        at: usize,
+        depth: usize,
+    ) -> Vec<String> {
+        let mut out = Vec::new();
+        if depth < MAX_NEST_DEPTH {
+            for (nf, n) in nests {
+                if applies(n, nf.file, file, scope, at) {
+                    let outer =
+                        prefixes(nests, applies, nf.file, &n.scope, n.span.start, depth + 1);
+                    out.extend(
+                        outer
+                            .into_iter()
+                            .map(|o| format!("{o}{}", n.prefix.trim_end_matches('/'))),
+                    );
+                }
+            }
+        }
+        if out.is_empty() {
+            out.push(String::new());
+        }
+        out
+    }
+    let mut out = Vec::new();
+    for f in files {
+        for r in &f.facts.service.routes {
+            for prefix in prefixes(&nests, &applies, f.file, &r.scope, r.span.start, 0) {
+                out.push(ServedRoute {
+                    file: f,
+                    route: r,
+                    path: format!("{prefix}{}", r.path),
+                });
+            }
+        }
+    }
+    Some(out)
+}
+
+/// The routes of the service that serve `path`, at their full paths when the nests are known,
+/// else as written.
+pub fn routes_serving<'p>(files: &[&'p RustFileFacts], path: &str) -> Vec<ServedRoute<'p>> {
+    let routes = served_routes(files).unwrap_or_else(|| {
+        files
+            .iter()
+            .flat_map(|f| {
+                f.facts.service.routes.iter().map(move |r| ServedRoute {
+                    file: f,
+                    route: r,
+                    path: r.path.clone(),
+                })
+            })
+            .collect()
+    });
+    routes
+        .into_iter()
+        .filter(|r| route_serves(&r.path, path))
         .collect()
 }
 

@@ -1,5 +1,7 @@
 use crate::project::{Project, RustFileFacts};
-use crate::rules::services::{failing_probe, http_probes, routes_serving, rust_services};
+use crate::rules::services::{
+    failing_probe, http_probes, route_serves, rust_services, served_routes, ServedRoute,
+};
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 
 pub static RULE: Rule = Rule {
@@ -12,7 +14,6 @@ pub static RULE: Rule = Rule {
 /// Router methods that serve paths the route list does not spell out: prefixes (`nest`,
 /// actix scopes), catch-alls and whole services mounted on a path.
 const OPAQUE_METHODS: &[&str] = &[
-    "nest",
     "nest_service",
     "fallback",
     "fallback_service",
@@ -32,61 +33,71 @@ const OPAQUE_PATHS: &[&str] = &[
     "actix_web::web::scope",
 ];
 
-/// Whether the route facts of the service can be taken as its complete list of paths.
-fn routes_complete(files: &[&RustFileFacts]) -> bool {
-    let has_routes = files.iter().any(|f| !f.facts.service.routes.is_empty());
+/// The service's complete list of served routes, if the route facts can be taken as one.
+fn complete_routes<'p>(files: &[&'p RustFileFacts]) -> Option<Vec<ServedRoute<'p>>> {
     let opaque = files.iter().any(|f| {
         OPAQUE_METHODS.iter().any(|m| f.facts.methods.contains(*m))
             || OPAQUE_PATHS.iter().any(|p| f.facts.refers_to(p))
     });
-    has_routes && !opaque
+    let routes = served_routes(files).filter(|_| !opaque)?;
+    (!routes.is_empty()).then_some(routes)
 }
 
 /// Whether the path's last segment appears after a `/` in a string literal anywhere in the
 /// service's code (`"/healthz"`, `"/api/healthz/"`): served by code the route facts do not see,
 /// such as a hand-written `match req.uri().path()`. A bare `"ready"` (a response body) does not
-/// count.
+/// count, nor do the route paths themselves (a nested `"/healthz"` is served elsewhere).
 fn mentioned(files: &[&RustFileFacts], path: &str) -> bool {
     let Some(last) = path.split('/').rfind(|s| !s.is_empty()) else {
         return true;
     };
     files.iter().any(|f| {
+        let in_route = |at: usize| f.facts.service.routes.iter().any(|r| r.span.contains(&at));
         f.text.match_indices(last).any(|(at, _)| {
             let before = f.text[..at].chars().next_back();
             let after = f.text[at + last.len()..].chars().next();
-            before == Some('/') && matches!(after, Some('"' | '/' | '?'))
+            before == Some('/') && matches!(after, Some('"' | '/' | '?')) && !in_route(at)
         })
     })
 }
 
 fn check(project: &Project, cx: &mut Ctx) {
     for (container, files) in rust_services(project) {
-        if !routes_complete(&files) {
+        let Some(routes) = complete_routes(&files) else {
             continue;
-        }
+        };
         for probe in http_probes(container) {
-            if !routes_serving(&files, probe.path).is_empty() || mentioned(&files, probe.path) {
+            let served = routes.iter().any(|r| route_serves(&r.path, probe.path));
+            if served || mentioned(&files, probe.path) {
                 continue;
             }
             let consequence = failing_probe(probe.kind);
-            let routes: Vec<String> = files
+            let listed: Vec<String> = routes
                 .iter()
-                .flat_map(|f| {
-                    f.facts
-                        .service
-                        .routes
-                        .iter()
-                        .map(|r| format!("`{}`", r.path))
-                })
+                .map(|r| format!("`{}`", r.path))
                 .take(6)
                 .collect();
-            let first = files.iter().find_map(|f| {
-                f.facts
-                    .service
-                    .routes
+            // A route written with the probe's path but nested under a prefix.
+            let nested = routes
+                .iter()
+                .find(|r| route_serves(&r.route.path, probe.path));
+            let help = match nested {
+                Some(r) => format!(
+                    "the route `{}` is nested and served at `{}`: point the probe there",
+                    r.route.path, r.path
+                ),
+                None => format!(
+                    "point the probe at a path the service serves (its routes include {}), or add a route for `{}`",
+                    listed.join(", "),
+                    probe.path
+                ),
+            };
+            let related = match nested {
+                Some(r) => Some((r, format!("served at `{}`, under a `nest` prefix", r.path))),
+                None => routes
                     .first()
-                    .map(|r| (f.file, r.span.clone()))
-            });
+                    .map(|r| (r, "the service's routes are declared here".to_string())),
+            };
             let finding = cx
                 .report_in(
                     container.file,
@@ -96,13 +107,9 @@ fn check(project: &Project, cx: &mut Ctx) {
                         probe.kind, container.spec.name, probe.path
                     ),
                 )
-                .help(format!(
-                    "point the probe at a path the service serves (its routes include {}), or add a route for `{}`",
-                    routes.join(", "),
-                    probe.path
-                ));
-            if let Some((file, span)) = first {
-                finding.related(file, span, "the service's routes are declared here");
+                .help(help);
+            if let Some((r, label)) = related {
+                finding.related(r.file.file, r.route.span.clone(), label);
             }
         }
     }
