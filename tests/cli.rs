@@ -1519,3 +1519,42 @@ fn explain_services_prints_the_map() {
         "{text}"
     );
 }
+
+#[test]
+fn images_told_apart_by_tag_suffix() {
+    let dir = temp_dir("tag-suffix");
+    let write = |path: &str, text: &str| {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("dir");
+        std::fs::write(path, text).expect("write");
+    };
+    write(
+        "compose.yaml",
+        "services:\n  cart:\n    image: ghcr.io/acme/shop:1.0-cart\n    build: {context: ., dockerfile: cart/Dockerfile}\n  ad:\n    image: ghcr.io/acme/shop:1.0-ad\n    build: {context: ., dockerfile: ad/Dockerfile}\n",
+    );
+    for name in ["cart", "ad"] {
+        write(
+            &format!("{name}/Dockerfile"),
+            &format!("FROM alpine:3.20\nCOPY {name} /{name}\nENTRYPOINT [\"/{name}\"]\n"),
+        );
+    }
+    write(
+        "k8s.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: shop}\nspec:\n  selector: {matchLabels: {app: shop}}\n  template:\n    metadata: {labels: {app: shop}}\n    spec:\n      containers:\n        - name: cart\n          image: ghcr.io/acme/shop:2.1-cart\n        - name: db\n          image: ghcr.io/acme/shop:2.1-postgresql\n",
+    );
+    let out = prodlint_in(
+        &dir,
+        &["check", ".", "--no-cache", "--explain-services"],
+        None,
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("built by compose.yaml service `cart`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("2 builds declare images of `ghcr.io/acme/shop`, told apart by tag suffix, and none has the suffix of `ghcr.io/acme/shop:2.1-postgresql`"),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -202,8 +202,21 @@ impl Mapper<'_> {
                 .copied()
                 .filter(|e| suffix.is_some() && e.image.as_deref().and_then(tag_suffix) == suffix)
                 .collect();
+            let suffixed = declared
+                .iter()
+                .all(|e| e.image.as_deref().and_then(tag_suffix).is_some());
             if !narrowed.is_empty() {
                 declared = narrowed;
+            } else if suffixed {
+                // The repository's builds are told apart by tag suffix, and none is this one's.
+                return Service {
+                    unmapped: Some(format!(
+                        "{} builds declare images of `{}`, told apart by tag suffix, and none has the suffix of `{image}`",
+                        declared.len(),
+                        image::repository(image)
+                    )),
+                    ..Service::default()
+                };
             }
         }
         declared.dedup_by(|a, b| a.dockerfile == b.dockerfile);
@@ -230,12 +243,17 @@ impl Mapper<'_> {
         if declared.len() > 1 {
             return Service {
                 unmapped: Some(format!(
-                    "several builds declare this image: {}",
+                    "several builds declare this image: {}{}",
                     declared
                         .iter()
+                        .take(4)
                         .map(|e| e.declared.clone())
                         .collect::<Vec<_>>()
-                        .join(", ")
+                        .join(", "),
+                    match declared.len() {
+                        n if n > 4 => format!(" and {} more", n - 4),
+                        _ => String::new(),
+                    }
                 )),
                 ..Service::default()
             };
