@@ -48,6 +48,8 @@ pub struct RouteScope {
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Nest {
     pub prefix: String,
+    /// The prefix literal.
+    pub prefix_span: Range<usize>,
     pub target: NestTarget,
     /// Where the `.nest` call is (its own router may be nested in turn).
     pub scope: RouteScope,
@@ -62,6 +64,9 @@ pub enum NestTarget {
     Local(String),
     /// A router built in place: the byte range of the argument.
     Inline(Range<usize>),
+    /// An actix `web::scope(..)` chain: its byte range. What the chain registers inside itself
+    /// is under the prefix; it may register nothing there (only handlers by name).
+    Scope(Range<usize>),
     /// Anything else (a prefix that is not a literal, a field, a macro).
     Unknown,
 }
@@ -251,6 +256,29 @@ impl<'f> Extract<'f> {
     }
 }
 
+/// What a `.service(..)`/`.configure(..)` of an actix scope registers, when it is not written
+/// in place: a route-attribute handler or a configuration function (`health`, `api::config`), a
+/// function building a scope or resource (`v1()`); `None` for `web::scope(..)`/`web::resource(..)`
+/// written in place, whose routes lie inside the scope's own range.
+fn scope_member(arg: &Expr) -> Option<NestTarget> {
+    let chain = Chain::of(arg);
+    let name = match chain.base {
+        Expr::Path(p) if chain.links.is_empty() => p.path.segments.last()?.ident.to_string(),
+        Expr::Call(c) => match &*c.func {
+            Expr::Path(p) => {
+                let last = p.path.segments.last()?.ident.to_string();
+                if matches!(last.as_str(), "scope" | "resource") {
+                    return None;
+                }
+                last
+            }
+            _ => return Some(NestTarget::Unknown),
+        },
+        _ => return Some(NestTarget::Unknown),
+    };
+    Some(NestTarget::Fn(name))
+}
+
 fn str_lit(e: &Expr) -> Option<(String, proc_macro2::Span)> {
     match e {
         Expr::Lit(syn::ExprLit {
@@ -415,6 +443,47 @@ impl Extract<'_> {
         }
     }
 
+    /// actix-web `web::scope("/p")` chains: what they register (`.route(..)`, `.service(..)`
+    /// in the chain, `.service(handler)` of a route-attribute function, `.configure(f)`) is served
+    /// under the prefix.
+    fn actix_scope(&mut self, chain: &Chain<'_>) {
+        let Expr::Call(call) = chain.base else { return };
+        let Expr::Path(f) = &*call.func else { return };
+        if f.path.segments.last().is_none_or(|s| s.ident != "scope") {
+            return;
+        }
+        let (Some(start), Some(last)) = (expr_start(chain.base), chain.methods().last()) else {
+            return;
+        };
+        let span = call_span(self.file, call);
+        let literal = call.args.first().and_then(str_lit);
+        let prefix = literal.as_ref().map(|(p, _)| p.clone());
+        let prefix_span = literal.map_or(0..0, |(_, s)| self.file.span(s));
+        let push = |target: NestTarget, facts: &mut ServiceFacts| {
+            facts.nests.push(Nest {
+                prefix: prefix.clone().unwrap_or_default(),
+                prefix_span: prefix_span.clone(),
+                target: if prefix.is_some() {
+                    target
+                } else {
+                    NestTarget::Unknown
+                },
+                scope: self.scope.clone(),
+                span: span.clone(),
+            });
+        };
+        let whole = self.file.join(start, last.paren_token.span.close());
+        push(NestTarget::Scope(whole), &mut self.facts);
+        for m in chain.methods() {
+            if !matches!(m.method.to_string().as_str(), "service" | "configure") {
+                continue;
+            }
+            if let Some(target) = m.args.first().and_then(scope_member) {
+                push(target, &mut self.facts);
+            }
+        }
+    }
+
     /// axum `.nest("/p", router)`.
     fn nests_in_chain(&mut self, chain: &Chain<'_>) {
         for m in chain.methods().filter(|m| m.method == "nest") {
@@ -428,6 +497,7 @@ impl Extract<'_> {
                 None => NestTarget::Unknown,
             };
             self.facts.nests.push(Nest {
+                prefix_span: literal.as_ref().map_or(0..0, |(_, s)| self.file.span(*s)),
                 prefix: literal.map(|(p, _)| p).unwrap_or_default(),
                 target,
                 scope: self.scope.clone(),
@@ -820,6 +890,7 @@ impl RustVisitor for Extract<'_> {
         };
         self.routes_in_chain(chain);
         self.nests_in_chain(chain);
+        self.actix_scope(chain);
         self.dependencies(cx, chain);
         self.client_creation(cx, chain);
         if let Some(call) = chain.base_call() {
@@ -952,6 +1023,39 @@ mod tests {
             unreachable!()
         };
         assert!(range.contains(&health.span.start));
+    }
+
+    #[test]
+    fn actix_scopes() {
+        let f = facts(
+            r#"
+            fn config(cfg: &mut web::ServiceConfig) {
+                cfg.service(
+                    web::scope("/api")
+                        .service(health)
+                        .service(v1())
+                        .configure(admin::routes)
+                        .service(web::resource("/items").route(web::get().to(items))),
+                );
+            }
+            "#,
+        );
+        let targets: Vec<&NestTarget> = f.nests.iter().map(|n| &n.target).collect();
+        assert!(f.nests.iter().all(|n| n.prefix == "/api"));
+        assert!(matches!(targets[0], NestTarget::Scope(_)));
+        assert_eq!(
+            &targets[1..],
+            [
+                &NestTarget::Fn("health".into()),
+                &NestTarget::Fn("v1".into()),
+                &NestTarget::Fn("routes".into())
+            ]
+        );
+        let items = f.routes.iter().find(|r| r.path == "/items").unwrap();
+        let NestTarget::Scope(range) = targets[0] else {
+            unreachable!()
+        };
+        assert!(range.contains(&items.span.start));
     }
 
     fn routes(f: &ServiceFacts) -> Vec<(String, Vec<String>)> {

@@ -156,15 +156,43 @@ pub fn served_routes<'p>(files: &[&'p RustFileFacts]) -> Option<Vec<ServedRoute<
             .filter(|d| d.name == name)
             .count()
     };
+    // With `merge`, a nested router may take in routes of a router built elsewhere, which the
+    // prefixes below would miss.
+    let merges = files.iter().any(|f| f.facts.methods.contains("merge"));
+    if merges && !nests.is_empty() {
+        return None;
+    }
+    // Of the routers written in place around a position, only the innermost one's prefix
+    // applies to it: its own nest carries the outer prefixes, and those of the function or
+    // local it is in. (A scope starts where its own nest is: not around itself.)
+    let innermost = |file: FileId, at: usize| -> Option<Range<usize>> {
+        nests
+            .iter()
+            .filter(|(nf, _)| nf.file == file)
+            .filter_map(|(_, n)| match &n.target {
+                NestTarget::Inline(r) | NestTarget::Scope(r)
+                    if r.contains(&at) && r.start != at =>
+                {
+                    Some(r.clone())
+                }
+                _ => None,
+            })
+            .min_by_key(|r| r.len())
+    };
     let applies = |n: &Nest, nest_file: FileId, file: FileId, scope: &RouteScope, at: usize| {
         match &n.target {
-            NestTarget::Inline(range) => nest_file == file && range.contains(&at),
+            NestTarget::Inline(range) | NestTarget::Scope(range) => {
+                nest_file == file && innermost(file, at).as_ref() == Some(range)
+            }
             NestTarget::Local(name) => {
                 nest_file == file
                     && n.scope.in_fn == scope.in_fn
                     && scope.bound.as_deref() == Some(name.as_str())
+                    && innermost(file, at).is_none()
             }
-            NestTarget::Fn(name) => scope.in_fn.as_deref() == Some(name.as_str()),
+            NestTarget::Fn(name) => {
+                scope.in_fn.as_deref() == Some(name.as_str()) && innermost(file, at).is_none()
+            }
             NestTarget::Unknown => false,
         }
     };
@@ -173,14 +201,19 @@ pub fn served_routes<'p>(files: &[&'p RustFileFacts]) -> Option<Vec<ServedRoute<
         let known = match &n.target {
             NestTarget::Unknown => false,
             NestTarget::Fn(name) => defined(name) == 1,
+            // A scope may register only handlers by name, reached through their own nests.
+            NestTarget::Scope(_) => continue,
             _ => true,
         };
+        // It prefixes a route, or another nest (a scope built in the function it names).
         let reaches = files.iter().any(|f| {
             f.facts
                 .service
                 .routes
                 .iter()
                 .any(|r| applies(n, nf.file, f.file, &r.scope, r.span.start))
+        }) || nests.iter().any(|(of, o)| {
+            !std::ptr::eq(*o, *n) && applies(n, nf.file, of.file, &o.scope, o.span.start)
         });
         if !known || !reaches {
             return None;

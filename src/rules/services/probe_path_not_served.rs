@@ -19,19 +19,10 @@ const OPAQUE_METHODS: &[&str] = &[
     "fallback_service",
     "default_service",
     "route_service",
-    "scope",
 ];
 /// Frameworks whose routes are composed in ways the route facts do not follow (warp filters
-/// chained with `and`, actix scopes), or that are not read at all.
-const OPAQUE_PATHS: &[&str] = &[
-    "warp",
-    "poem",
-    "rocket",
-    "salvo",
-    "tide",
-    "hyper::service",
-    "actix_web::web::scope",
-];
+/// chained with `and`), or that are not read at all.
+const OPAQUE_PATHS: &[&str] = &["warp", "poem", "rocket", "salvo", "tide", "hyper::service"];
 
 /// The service's complete list of served routes, if the route facts can be taken as one.
 fn complete_routes<'p>(files: &[&'p RustFileFacts]) -> Option<Vec<ServedRoute<'p>>> {
@@ -46,13 +37,18 @@ fn complete_routes<'p>(files: &[&'p RustFileFacts]) -> Option<Vec<ServedRoute<'p
 /// Whether the path's last segment appears after a `/` in a string literal anywhere in the
 /// service's code (`"/healthz"`, `"/api/healthz/"`): served by code the route facts do not see,
 /// such as a hand-written `match req.uri().path()`. A bare `"ready"` (a response body) does not
-/// count, nor do the route paths themselves (a nested `"/healthz"` is served elsewhere).
+/// count, nor do route paths and `nest`/`scope` prefixes themselves (a nested `"/healthz"` is
+/// served elsewhere).
 fn mentioned(files: &[&RustFileFacts], path: &str) -> bool {
     let Some(last) = path.split('/').rfind(|s| !s.is_empty()) else {
         return true;
     };
     files.iter().any(|f| {
-        let in_route = |at: usize| f.facts.service.routes.iter().any(|r| r.span.contains(&at));
+        let service = &f.facts.service;
+        let in_route = |at: usize| {
+            service.routes.iter().any(|r| r.span.contains(&at))
+                || service.nests.iter().any(|n| n.prefix_span.contains(&at))
+        };
         f.text.match_indices(last).any(|(at, _)| {
             let before = f.text[..at].chars().next_back();
             let after = f.text[at + last.len()..].chars().next();
@@ -77,14 +73,16 @@ fn check(project: &Project, cx: &mut Ctx) {
                 .map(|r| format!("`{}`", r.path))
                 .take(6)
                 .collect();
-            // A route written with the probe's path but nested under a prefix.
-            let nested = routes
-                .iter()
-                .find(|r| route_serves(&r.route.path, probe.path));
+            // A route that serves the probe's path below a prefix (`/internal` + `/healthz`).
+            let nested = routes.iter().find(|r| {
+                let path = probe.path.trim_end_matches('/');
+                route_serves(&r.route.path, probe.path)
+                    || (path.starts_with('/') && r.path.ends_with(path))
+            });
             let help = match nested {
                 Some(r) => format!(
-                    "the route `{}` is nested and served at `{}`: point the probe there",
-                    r.route.path, r.path
+                    "the route is nested and served at `{}`: point the probe there",
+                    r.path
                 ),
                 None => format!(
                     "point the probe at a path the service serves (its routes include {}), or add a route for `{}`",
@@ -93,7 +91,7 @@ fn check(project: &Project, cx: &mut Ctx) {
                 ),
             };
             let related = match nested {
-                Some(r) => Some((r, format!("served at `{}`, under a `nest` prefix", r.path))),
+                Some(r) => Some((r, format!("served at `{}`, under a prefix", r.path))),
                 None => routes
                     .first()
                     .map(|r| (r, "the service's routes are declared here".to_string())),
