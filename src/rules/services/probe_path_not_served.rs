@@ -79,22 +79,35 @@ fn check(project: &Project, cx: &mut Ctx) {
                 route_serves(&r.route.path, probe.path)
                     || (path.starts_with('/') && r.path.ends_with(path))
             });
-            let help = match nested {
-                Some(r) => format!(
-                    "the route is nested and served at `{}`: point the probe there",
-                    r.path
+            // Else a route spelled almost like it (`/health` for `/healthz`).
+            let similar = routes
+                .iter()
+                .map(|r| (edit_distance(&r.path, probe.path), r))
+                .filter(|(d, r)| *d > 0 && *d <= 2 && *d < r.path.len() / 3)
+                .min_by_key(|(d, _)| *d)
+                .map(|(_, r)| r);
+            let (help, related) = match (nested, similar) {
+                (Some(r), _) => (
+                    format!(
+                        "the route is nested and served at `{}`: point the probe there",
+                        r.path
+                    ),
+                    Some((r, format!("served at `{}`, under a prefix", r.path))),
                 ),
-                None => format!(
-                    "point the probe at a path the service serves (its routes include {}), or add a route for `{}`",
-                    listed.join(", "),
-                    probe.path
+                (None, Some(r)) => (
+                    format!("did you mean `{}`? Point the probe at it, or add a route for `{}`", r.path, probe.path),
+                    Some((r, format!("`{}` is served here", r.path))),
                 ),
-            };
-            let related = match nested {
-                Some(r) => Some((r, format!("served at `{}`, under a prefix", r.path))),
-                None => routes
-                    .first()
-                    .map(|r| (r, "the service's routes are declared here".to_string())),
+                (None, None) => (
+                    format!(
+                        "point the probe at a path the service serves (its routes include {}), or add a route for `{}`",
+                        listed.join(", "),
+                        probe.path
+                    ),
+                    routes
+                        .first()
+                        .map(|r| (r, "the service's routes are declared here".to_string())),
+                ),
             };
             let finding = cx
                 .report_in(
@@ -110,5 +123,36 @@ fn check(project: &Project, cx: &mut Ctx) {
                 finding.related(r.file.file, r.route.span.clone(), label);
             }
         }
+    }
+}
+
+/// Levenshtein distance, in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::edit_distance;
+
+    #[test]
+    fn distances() {
+        assert_eq!(edit_distance("/healthz", "/health"), 1);
+        assert_eq!(edit_distance("/readyz", "/ready"), 1);
+        assert_eq!(edit_distance("/livez", "/readyz"), 5);
+        assert_eq!(edit_distance("", "/a"), 2);
     }
 }
