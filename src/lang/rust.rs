@@ -1565,6 +1565,10 @@ impl RustVisitor for FactsVisitor<'_> {
         }
     }
 
+    fn select(&mut self, cx: &Cx<'_>, mac: &syn::Macro, branches: &[SelectBranch<'_>]) {
+        self.runtime.select(cx, mac, branches);
+    }
+
     fn macro_tokens(&mut self, cx: &Cx<'_>, mac: &syn::Macro) {
         for (segs, _) in token_paths(mac.tokens.clone()) {
             let resolved = cx.resolve_segments(&segs);

@@ -11,6 +11,7 @@ use syn::{Expr, Token};
 
 use crate::lang::rust::{
     call_span, expr_start, method_span, pat_name, path_segments, path_start, Chain, Cx, RustFile,
+    SelectBranch,
 };
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -159,6 +160,45 @@ impl<'f> Extract<'f> {
         }
     }
 
+    /// `select! { _ = graceful.shutdown() => {}, _ = sleep(Duration::from_secs(10)) => {} }`:
+    /// the drain races a timer.
+    pub fn select(&mut self, cx: &Cx<'_>, mac: &syn::Macro, branches: &[SelectBranch<'_>]) {
+        // In a loop, a timer branch is a tick, not a bound on a drain.
+        if cx.in_loop() {
+            return;
+        }
+        let timer = branches.iter().find_map(|b| {
+            let Expr::Call(call) = b.future else {
+                return None;
+            };
+            let paths = cx.call_paths(call);
+            if !paths.iter().any(|p| p == "tokio::time::sleep") {
+                return None;
+            }
+            duration_seconds(self.file, call.args.first()?)
+        });
+        let Some(seconds) = timer else { return };
+        let drains = branches.iter().any(|b| {
+            let text = expr_start(b.future).map_or("", |start| {
+                self.file
+                    .slice(self.file.join(start, mac.delimiter.span().close()))
+            });
+            // Only this branch's own text: up to the next `=>`.
+            let own = text.split("=>").next().unwrap_or("");
+            is_shutdown_text(own) || self.is_shutdown_local(cx, b.future)
+        });
+        let Some(start) = path_start(&mac.path) else {
+            return;
+        };
+        if drains {
+            self.facts.drain_budgets.push(DrainBudget {
+                span: self.file.join(start, mac.delimiter.span().close()),
+                seconds,
+                what: "a `select!` racing the drain against `tokio::time::sleep`".into(),
+            });
+        }
+    }
+
     /// `#[global_allocator] static GLOBAL: Jemalloc = Jemalloc;`
     pub fn item_static(&mut self, s: &syn::ItemStatic) {
         let global = s
@@ -251,11 +291,28 @@ fn callee_span(file: &RustFile, call: &syn::ExprCall) -> Range<usize> {
     }
 }
 
+/// Whether code text names a drain: a shutdown, graceful or drain step (`graceful.shutdown()`,
+/// `server.with_graceful_shutdown(..)`) — not the wait for the signal that starts one
+/// (`shutdown_signal()`, `shutdown_rx.recv()`, `token.cancelled()`).
 fn is_shutdown_text(text: &str) -> bool {
     let lower = text.to_ascii_lowercase();
-    ["shutdown", "graceful", "drain"]
+    let drain = ["shutdown", "graceful", "drain"]
         .iter()
-        .any(|w| lower.contains(w))
+        .any(|w| lower.contains(w));
+    let signal = [
+        "signal",
+        "recv",
+        "notified",
+        "cancelled",
+        "changed",
+        "ctrl_c",
+    ]
+    .iter()
+    .any(|w| lower.contains(w));
+    drain
+        && (!signal
+            || lower.contains("with_graceful_shutdown")
+            || lower.contains("serve_with_shutdown"))
 }
 
 fn strip_some(e: &Expr) -> Option<&Expr> {
@@ -416,6 +473,35 @@ mod tests {
             }
         "#;
         assert!(budgets(src).is_empty());
+    }
+
+    #[test]
+    fn select_racing_the_drain() {
+        let src = r#"
+            use tokio::time::sleep;
+            async fn run(graceful: GracefulShutdown) {
+                tokio::select! {
+                    _ = graceful.shutdown() => {}
+                    _ = sleep(Duration::from_secs(12)) => {}
+                }
+            }
+            async fn ticker(mut shutdown_rx: Receiver<()>) {
+                loop {
+                    tokio::select! {
+                        _ = shutdown_rx.recv() => break,
+                        _ = sleep(Duration::from_secs(60)) => tick(),
+                    }
+                }
+            }
+            async fn wait(shutdown: CancellationToken) {
+                tokio::select! {
+                    _ = shutdown_signal() => {}
+                    _ = sleep(Duration::from_secs(90)) => {}
+                }
+                tokio::time::timeout(Duration::from_secs(45), shutdown.cancelled()).await;
+            }
+        "#;
+        assert_eq!(budgets(src), vec![12.0]);
     }
 
     #[test]
