@@ -576,6 +576,48 @@ pub fn chains_on_local(block: &syn::Block, name: &str) -> Vec<Vec<String>> {
 }
 
 /// The variable a `let` pattern binds: `x`, `mut x`, `x: T`.
+/// The local variable a chain starts from (`req` in `req.into_body().collect()`).
+pub fn base_local(chain: &Chain<'_>) -> Option<String> {
+    match chain.base {
+        Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(|i| i.to_string()),
+        _ => None,
+    }
+}
+
+/// The initialiser of the last `let name = <expr>;` in `block` (at any depth).
+pub fn let_init<'a>(block: &'a syn::Block, name: &str) -> Option<&'a Expr> {
+    struct Find<'a, 'n> {
+        name: &'n str,
+        found: Option<&'a Expr>,
+    }
+    impl<'a> Visit<'a> for Find<'a, '_> {
+        fn visit_local(&mut self, l: &'a syn::Local) {
+            if let (Some(init), Some(n)) = (&l.init, pat_name(&l.pat)) {
+                if n == self.name {
+                    self.found = Some(&init.expr);
+                }
+            }
+            syn::visit::visit_local(self, l);
+        }
+    }
+    let mut f = Find { name, found: None };
+    f.visit_block(block);
+    f.found
+}
+
+/// Every identifier in an expression, lower-cased.
+pub fn idents(e: &Expr) -> Vec<String> {
+    struct All(Vec<String>);
+    impl<'ast> Visit<'ast> for All {
+        fn visit_ident(&mut self, i: &'ast proc_macro2::Ident) {
+            self.0.push(i.to_string().to_ascii_lowercase());
+        }
+    }
+    let mut all = All(Vec::new());
+    all.visit_expr(e);
+    all.0
+}
+
 pub fn pat_name(p: &syn::Pat) -> Option<String> {
     match p {
         syn::Pat::Ident(i) => Some(i.ident.to_string()),

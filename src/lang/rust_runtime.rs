@@ -6,12 +6,11 @@ use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 use syn::punctuated::Punctuated;
-use syn::visit::Visit;
 use syn::{Expr, Token};
 
 use crate::lang::rust::{
-    call_span, expr_start, method_span, pat_name, path_segments, path_start, Chain, Cx, RustFile,
-    SelectBranch,
+    call_span, expr_start, idents, let_init, method_span, path_segments, path_start, Chain, Cx,
+    RustFile, SelectBranch,
 };
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -255,28 +254,7 @@ impl<'f> Extract<'f> {
         let (Some(name), Some(f)) = (name, cx.current_fn()) else {
             return false;
         };
-        struct Lets<'n> {
-            name: &'n str,
-            inits: Vec<(proc_macro2::Span, proc_macro2::Span)>,
-        }
-        impl<'ast> Visit<'ast> for Lets<'_> {
-            fn visit_local(&mut self, l: &'ast syn::Local) {
-                if pat_name(&l.pat).as_deref() == Some(self.name) {
-                    if let Some(start) = l.init.as_ref().and_then(|i| expr_start(&i.expr)) {
-                        self.inits.push((start, l.semi_token.span));
-                    }
-                }
-                syn::visit::visit_local(self, l);
-            }
-        }
-        let mut lets = Lets {
-            name: &name,
-            inits: Vec::new(),
-        };
-        lets.visit_block(f.block);
-        lets.inits
-            .into_iter()
-            .any(|(a, b)| is_shutdown_text(self.file.slice(self.file.join(a, b))))
+        let_init(f.block, &name).is_some_and(|init| is_shutdown_text(&idents(init).join(" ")))
     }
 }
 

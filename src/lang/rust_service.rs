@@ -10,8 +10,8 @@ use syn::visit::Visit;
 use syn::Expr;
 
 use crate::lang::rust::{
-    call_span, expr_start, method_span, path_segments, Chain, Cx, FnCtx, Link, RustFile,
-    RustVisitor,
+    base_local, call_span, expr_start, method_span, path_segments, Chain, Cx, FnCtx, Link,
+    RustFile, RustVisitor,
 };
 
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -880,13 +880,12 @@ impl RustVisitor for Extract<'_> {
     fn chain(&mut self, cx: &Cx<'_>, chain: &Chain<'_>) {
         self.static_use(chain);
         self.channels(cx, chain);
-        let base_local = match chain.base {
-            Expr::Path(p) => p.path.get_ident().map(|i| i.to_string()),
-            _ => None,
-        };
         self.scope = RouteScope {
             in_fn: cx.current_fn().map(|f| f.name.clone()),
-            bound: cx.let_name(chain.top).map(str::to_string).or(base_local),
+            bound: cx
+                .let_name(chain.top)
+                .map(str::to_string)
+                .or_else(|| base_local(chain)),
         };
         self.routes_in_chain(chain);
         self.nests_in_chain(chain);

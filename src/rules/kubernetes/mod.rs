@@ -99,22 +99,31 @@ pub(crate) fn memory_bytes(q: &str) -> Option<f64> {
     Some(n * factor)
 }
 
+/// The container's `resources.limits` entry for `resource` as written (`512Mi`, `500m`).
+pub(crate) fn limit_quantity<'c>(c: &'c Container, resource: &str) -> Option<&'c str> {
+    let q = c.resources.as_ref()?.limits.as_ref()?.get(resource)?;
+    Some(q.0.as_str())
+}
+
 /// The container's memory limit in bytes, if it has one that parses.
-pub(crate) fn memory_limit(c: &k8s_openapi::api::core::v1::Container) -> Option<f64> {
-    let q = c.resources.as_ref()?.limits.as_ref()?.get("memory")?;
-    memory_bytes(&q.0)
+pub(crate) fn memory_limit(c: &Container) -> Option<f64> {
+    memory_bytes(limit_quantity(c, "memory")?)
 }
 
 /// The container's CPU limit in cores (`500m` → 0.5), if it has one that parses.
-pub(crate) fn cpu_limit(c: &k8s_openapi::api::core::v1::Container) -> Option<f64> {
-    let q = c.resources.as_ref()?.limits.as_ref()?.get("cpu")?;
+pub(crate) fn cpu_limit(c: &Container) -> Option<f64> {
     // CPU quantities use the same notation as memory ones.
-    memory_bytes(&q.0)
+    memory_bytes(limit_quantity(c, "cpu")?)
+}
+
+/// How long the container's `preStop` hook pauses, if it has one that pauses.
+pub(crate) fn prestop_pause(c: &Container) -> Option<i64> {
+    pause_seconds(c.lifecycle.as_ref()?.pre_stop.as_ref()?)
 }
 
 /// The pause a `preStop` hook makes: the native `sleep` action, or a literal `sleep N` in an
 /// `exec` command (`[sleep, "5"]`, `[/bin/sh, -c, "sleep 15"]`).
-pub(crate) fn pause_seconds(h: &k8s_openapi::api::core::v1::LifecycleHandler) -> Option<i64> {
+fn pause_seconds(h: &k8s_openapi::api::core::v1::LifecycleHandler) -> Option<i64> {
     if let Some(s) = &h.sleep {
         return Some(s.seconds);
     }

@@ -1,6 +1,6 @@
 use crate::diagnostic::Severity;
 use crate::lang::kubernetes::{K8sObject, Part, Seg};
-use crate::rules::kubernetes::{at, long_running, pause_seconds};
+use crate::rules::kubernetes::{at, long_running, prestop_pause};
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 
 pub static RULE: Rule = Rule {
@@ -22,13 +22,7 @@ fn check(obj: &K8sObject, cx: &mut Ctx) {
     let explicit = pod.termination_grace_period_seconds;
     let grace = explicit.unwrap_or(DEFAULT_GRACE);
     for c in long_running(obj) {
-        let Some(pause) = c
-            .spec
-            .lifecycle
-            .as_ref()
-            .and_then(|l| l.pre_stop.as_ref())
-            .and_then(pause_seconds)
-        else {
+        let Some(pause) = prestop_pause(c.spec) else {
             continue;
         };
         let margin = grace - pause;

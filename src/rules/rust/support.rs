@@ -4,6 +4,7 @@
 use syn::visit::Visit;
 use syn::Expr;
 
+pub use crate::lang::rust::{base_local, idents, let_init};
 use crate::lang::rust::{local_chains, pat_name, path_segments, Chain, Cx, LocalChain, RustFile};
 
 /// The methods applied to a chain's value later in the same function: `let b = X::builder();
@@ -217,51 +218,9 @@ pub fn param_type(cx: &Cx<'_>, name: &str) -> Option<(String, Vec<String>)> {
     })
 }
 
-/// The local variable a chain starts from (`req` in `req.into_body().collect()`).
-pub fn base_local(chain: &Chain<'_>) -> Option<String> {
-    match chain.base {
-        Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(|i| i.to_string()),
-        _ => None,
-    }
-}
-
 /// Whether an expression mentions a (lower-case) identifier anywhere: calls, paths, method names.
 pub fn mentions(e: &Expr, ident: &str) -> bool {
     idents(e).iter().any(|i| i == ident)
-}
-
-/// The initialiser of the last `let name = <expr>;` in `block` (at any depth).
-pub fn let_init<'a>(block: &'a syn::Block, name: &str) -> Option<&'a Expr> {
-    struct Find<'a, 'n> {
-        name: &'n str,
-        found: Option<&'a Expr>,
-    }
-    impl<'a> Visit<'a> for Find<'a, '_> {
-        fn visit_local(&mut self, l: &'a syn::Local) {
-            if let (Some(init), Some(n)) = (&l.init, pat_name(&l.pat)) {
-                if n == self.name {
-                    self.found = Some(&init.expr);
-                }
-            }
-            syn::visit::visit_local(self, l);
-        }
-    }
-    let mut f = Find { name, found: None };
-    f.visit_block(block);
-    f.found
-}
-
-/// Every identifier in an expression, lower-cased.
-pub fn idents(e: &Expr) -> Vec<String> {
-    struct All(Vec<String>);
-    impl<'ast> Visit<'ast> for All {
-        fn visit_ident(&mut self, i: &'ast proc_macro2::Ident) {
-            self.0.push(i.to_string().to_ascii_lowercase());
-        }
-    }
-    let mut all = All(Vec::new());
-    all.visit_expr(e);
-    all.0
 }
 
 /// `&mut x`, `x.into_future()`, `(x)`: the expression underneath.

@@ -1,5 +1,5 @@
 use crate::project::Project;
-use crate::rules::kubernetes::memory_limit;
+use crate::rules::kubernetes::{limit_quantity, memory_limit};
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 
 pub static RULE: Rule = Rule {
@@ -52,12 +52,7 @@ fn check(project: &Project, cx: &mut Ctx) {
             format!(
                 "`{}` runs a Go program with a memory limit of {} but no `GOMEMLIMIT`: the Go garbage collector does not know the limit, lets the heap grow to twice the live data, and the container is OOM-killed under load instead of collecting harder",
                 c.spec.name,
-                c.spec
-                    .resources
-                    .as_ref()
-                    .and_then(|r| r.limits.as_ref())
-                    .and_then(|l| l.get("memory"))
-                    .map_or(String::new(), |q| q.0.clone())
+                limit_quantity(&c.spec, "memory").unwrap_or_default()
             ),
         )
         .help(format!("{HELP_ENV}; for this limit about `GOMEMLIMIT={suggested}MiB`"))

@@ -3,8 +3,8 @@ use std::path::Path;
 
 use crate::lang::dockerfile_facts::ImageFacts;
 use crate::project::Project;
-use crate::rules::services::image_of;
-use crate::rules::{rule_doc, Check, Ctx, Rule};
+use crate::rules::services::{env_setting, image_of};
+use crate::rules::{rule_doc, Check, Ctx, Finding, Rule};
 use crate::services::{rust_files, service_packages, Source};
 use crate::source::FileId;
 
@@ -35,13 +35,31 @@ struct Jemalloc {
     /// The unprefixing feature is enabled (a musl build keeps the prefix anyway).
     feature: bool,
     /// The `cargo build` for a musl target, when that is what keeps the prefix.
-    musl_build: Option<Range<usize>>,
+    musl_build: Option<(FileId, Range<usize>)>,
+    /// The `#[global_allocator]` static.
+    allocator: Option<(FileId, Range<usize>)>,
     /// The crate the allocator comes from, for messages.
     krate: String,
 }
 
+impl Jemalloc {
+    /// Points to the code that decides which variable jemalloc reads.
+    fn relate(&self, finding: &mut Finding) {
+        if let Some((file, span)) = &self.allocator {
+            finding.related(*file, span.clone(), "jemalloc is the allocator here");
+        }
+        if let Some((file, span)) = &self.musl_build {
+            finding.related(*file, span.clone(), "built for a musl target here");
+        }
+    }
+}
+
 /// The jemalloc the service installs as its allocator, if any.
-fn jemalloc(project: &Project, root: &Path, image: Option<&ImageFacts>) -> Option<Jemalloc> {
+fn jemalloc(
+    project: &Project,
+    root: &Path,
+    image: Option<(FileId, &ImageFacts)>,
+) -> Option<Jemalloc> {
     let files = rust_files(project, root);
     let allocator = files.iter().any(|f| {
         f.facts.refers_to("tikv_jemallocator::Jemalloc")
@@ -64,13 +82,19 @@ fn jemalloc(project: &Project, root: &Path, image: Option<&ImageFacts>) -> Optio
         .iter()
         .any(|d| d.features.iter().any(|f| UNPREFIXING.contains(&f.as_str())));
     // On musl targets jemalloc keeps the prefix whatever the features say.
-    let musl_build = image
-        .and_then(|i| i.cargo.iter().find(|c| c.musl))
-        .map(|c| c.span.clone());
+    let musl_build = image.and_then(|(file, i)| {
+        let build = i.cargo.iter().find(|c| c.musl)?;
+        Some((file, build.span.clone()))
+    });
+    let allocator = files.iter().find_map(|f| {
+        let span = f.facts.runtime.allocators.first()?;
+        Some((f.file, span.clone()))
+    });
     Some(Jemalloc {
         unprefixed: features && musl_build.is_none(),
         feature: features,
         musl_build,
+        allocator,
         krate,
     })
 }
@@ -125,24 +149,22 @@ fn check(project: &Project, cx: &mut Ctx) {
         let Some(Source::Cargo(root)) = s.source.as_ref().map(|l| &l.to) else {
             continue;
         };
-        let image = image_of(project, c);
-        let Some(jemalloc) = jemalloc(project, root, image.map(|(_, _, i)| i)) else {
+        let image = image_of(project, c).map(|(file, _, i)| (*file, i));
+        let Some(jemalloc) = jemalloc(project, root, image) else {
             continue;
         };
-        let env = c.spec.env.as_deref().unwrap_or(&[]);
-        let in_image =
-            |name: &str| image.is_some_and(|(_, _, i)| i.env.iter().any(|(n, _, _)| n == name));
-        let set = |name: &str| env.iter().any(|e| e.name == name) || in_image(name);
+        let set = |name: &str| env_setting(project, c, name).is_some();
         let Some((ignored, read)) = misnamed(&jemalloc, &set) else {
             continue;
         };
-        let Some(i) = env.iter().position(|e| e.name == ignored) else {
-            continue; // Set in the image: reported at its ENV below.
+        // Set in the image rather than the manifest: reported at its `ENV` below.
+        let Some(setting) = env_setting(project, c, ignored).filter(|e| e.file == c.file) else {
+            continue;
         };
         let finding = cx
             .report_in(
                 c.file,
-                c.span(&format!("env.{i}.name")),
+                setting.span,
                 message(
                     &jemalloc,
                     ignored,
@@ -151,10 +173,7 @@ fn check(project: &Project, cx: &mut Ctx) {
                 ),
             )
             .help(help(read, &jemalloc));
-        related_allocator(project, root, finding);
-        if let (Some(span), Some((file, _, _))) = (&jemalloc.musl_build, image) {
-            finding.related(*file, span.clone(), "built for a musl target here");
-        }
+        jemalloc.relate(finding);
     }
     // Variables in an image's ENV.
     for (i, (file, _, image)) in project.dockerfiles.iter().enumerate() {
@@ -166,7 +185,7 @@ fn check(project: &Project, cx: &mut Ctx) {
         let Some(Source::Cargo(root)) = source.map(|l| &l.to) else {
             continue;
         };
-        let Some(jemalloc) = jemalloc(project, root, Some(image)) else {
+        let Some(jemalloc) = jemalloc(project, root, Some((*file, image))) else {
             continue;
         };
         let set = |name: &str| image.env.iter().any(|(n, _, _)| n == name);
@@ -183,23 +202,6 @@ fn check(project: &Project, cx: &mut Ctx) {
                 message(&jemalloc, ignored, read, "the image's `ENV`"),
             )
             .help(help(read, &jemalloc));
-        related_allocator(project, root, finding);
-        if let Some(span) = &jemalloc.musl_build {
-            finding.related(*file, span.clone(), "built for a musl target here");
-        }
-    }
-}
-
-/// Points to the `#[global_allocator]` static (or the first use of the crate).
-fn related_allocator(project: &Project, root: &Path, finding: &mut crate::rules::Finding) {
-    let site: Option<(FileId, Range<usize>)> = rust_files(project, root).iter().find_map(|f| {
-        f.facts
-            .runtime
-            .allocators
-            .first()
-            .map(|s| (f.file, s.clone()))
-    });
-    if let Some((file, span)) = site {
-        finding.related(file, span, "jemalloc is the allocator here");
+        jemalloc.relate(finding);
     }
 }

@@ -1,7 +1,7 @@
 use std::ops::Range;
 
 use crate::project::{Project, RustFileFacts};
-use crate::rules::kubernetes::pause_seconds;
+use crate::rules::kubernetes::prestop_pause;
 use crate::rules::services::rust_services;
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 use crate::source::FileId;
@@ -72,13 +72,7 @@ fn check(project: &Project, cx: &mut Ctx) {
             continue;
         };
         let grace = c.grace_period.unwrap_or(DEFAULT_GRACE);
-        let pause = c
-            .spec
-            .lifecycle
-            .as_ref()
-            .and_then(|l| l.pre_stop.as_ref())
-            .and_then(pause_seconds)
-            .unwrap_or(0);
+        let pause = prestop_pause(&c.spec).unwrap_or(0);
         // A pause that uses up the grace period by itself is `termination-grace-too-short`'s.
         if pause >= grace || budget.seconds + (pause as f64) < grace as f64 {
             continue;

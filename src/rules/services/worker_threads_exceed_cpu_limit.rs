@@ -1,7 +1,7 @@
 use std::ops::Range;
 
 use crate::project::Project;
-use crate::rules::kubernetes::cpu_limit;
+use crate::rules::kubernetes::{cpu_limit, limit_quantity};
 use crate::rules::services::{env_setting, rust_services};
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 use crate::source::FileId;
@@ -54,13 +54,7 @@ fn check(project: &Project, cx: &mut Ctx) {
         let Some(most) = fixed.iter().max_by_key(|f| f.count) else {
             continue;
         };
-        let quantity = c
-            .spec
-            .resources
-            .as_ref()
-            .and_then(|r| r.limits.as_ref())
-            .and_then(|l| l.get("cpu"))
-            .map_or(String::new(), |q| q.0.clone());
+        let quantity = limit_quantity(&c.spec, "cpu").unwrap_or_default();
         let finding = cx
             .report_in(
                 c.file,
