@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::discover::{self, Input};
 use crate::lang::shell::Located;
-use crate::lang::{dockerfile, kubernetes, rust, script, workflow};
+use crate::lang::{dockerfile, kubernetes, rust, rust_scan, script, workflow};
 use crate::project::{is_test_path, PackageCache, Project, RustFileFacts};
 use crate::rules::{self, engine_rules, Check, Ctx, Finding, K8sCondition, RuleInfo};
 use crate::source::{FileId, FileKind, SourceDb, SourceFile};
@@ -44,6 +44,9 @@ pub struct Options {
     pub cache: CacheSetting,
     /// Also describe the service map (`--explain-services`).
     pub explain_services: bool,
+    /// Parse every Rust function body, also those no enabled rule or fact needs
+    /// (`--parse-every-body`; the fixture tests compare both ways).
+    pub parse_every_body: bool,
 }
 
 /// Where per-file results are kept between runs (see [`crate::cache`]).
@@ -298,10 +301,20 @@ struct Outcome {
     findings: Vec<Finding>,
     internal: Vec<(String, Range<usize>)>,
     suppressions: Suppressions,
-    rust_facts: Option<(Option<PathBuf>, crate::project::RustFacts)>,
+    rust_facts: Option<RustOutcome>,
     k8s_facts: Option<kubernetes::K8sFacts>,
     image: Option<crate::lang::dockerfile_facts::ImageFacts>,
     script_end: Option<script::ScriptEnd>,
+}
+
+/// Stack size of the threads that parse Rust (syn recurses once per nesting level).
+pub const WORKER_STACK: usize = 64 << 20;
+
+/// What a Rust file leaves for the project checks.
+struct RustOutcome {
+    package: Option<Arc<crate::project::Package>>,
+    is_test: bool,
+    facts: crate::project::RustFacts,
 }
 
 /// The whole check of one text, as `prodlint check - --stdin-filename NAME` runs it, with one
@@ -319,6 +332,7 @@ pub fn check_text(name: &str, text: &str, config: Config) -> Report {
         force_exclude: false,
         cache: CacheSetting::Off,
         explain_services: false,
+        parse_every_body: false,
     })
 }
 
@@ -354,10 +368,13 @@ pub fn check(options: Options) -> Report {
     }
 
     let cache = match options.cache {
+        // Entries are not keyed by it: a diagnostic run does not share them.
+        _ if options.parse_every_body => None,
         CacheSetting::Off => None,
         CacheSetting::Default => Cache::open(None, &config.options_text()),
         CacheSetting::Dir(dir) => Cache::open(Some(dir), &config.options_text()),
     };
+    let triggers = (!options.parse_every_body).then(Triggers::default);
     let too_large: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let one = |i: usize, input: &Input| -> FileResult {
         let read = match &stdin_text {
@@ -365,7 +382,14 @@ pub fn check(options: Options) -> Report {
             _ => read_text(&input.path, config.max_file_size)?,
         };
         match read {
-            Read::Text(text) => Ok(process(input, text, config, &packages, cache.as_ref())),
+            Read::Text(text) => Ok(process(
+                input,
+                text,
+                config,
+                &packages,
+                cache.as_ref(),
+                triggers.as_ref(),
+            )),
             Read::NotText => Ok(None),
             Read::TooLarge(size) => {
                 too_large
@@ -402,7 +426,7 @@ pub fn check(options: Options) -> Report {
             // syn and serde recurse; a large stack keeps deep (but accepted) input safe. If a
             // worker cannot be started, the others take its share.
             if let Ok(worker) = std::thread::Builder::new()
-                .stack_size(64 << 20)
+                .stack_size(WORKER_STACK)
                 .spawn_scoped(scope, work)
             {
                 workers.push(worker);
@@ -473,12 +497,15 @@ pub fn check(options: Options) -> Report {
         if let Some(end) = outcome.script_end {
             project.scripts.push((id, normalized(&path), end));
         }
-        if let Some((package, facts)) = outcome.rust_facts {
+        if let Some(rust) = outcome.rust_facts {
             project.rust.push(RustFileFacts {
                 file: id,
-                package,
-                facts,
+                package: rust.package.as_ref().map(|p| p.root.clone()),
+                facts: rust.facts,
                 text,
+                manifest: rust.package,
+                is_test: rust.is_test,
+                every_body: std::sync::OnceLock::new(),
             });
         }
         per_file.push((outcome.levels, outcome.suppressions));
@@ -728,6 +755,7 @@ fn process(
     config: &Config,
     packages: &PackageCache,
     cache: Option<&Cache>,
+    triggers: Option<&Triggers>,
 ) -> Option<Outcome> {
     let source = SourceFile::new(input.path.clone(), input.display.clone(), input.kind, text);
     let levels: Vec<(&'static str, Severity)> = rules::registry()
@@ -816,10 +844,15 @@ fn process(
                     None => {
                         let mut fresh = Vec::new();
                         let mut fresh_internal = Vec::new();
+                        let wanted = triggers
+                            .map(|t| t.wanted(&input.path, package.as_ref(), is_test, config));
                         let facts = rust_file(
-                            text,
-                            package.clone(),
-                            is_test,
+                            RustInput {
+                                text,
+                                package: package.clone(),
+                                is_test,
+                                wanted: wanted.as_deref(),
+                            },
                             &levels,
                             config,
                             &mut fresh,
@@ -846,7 +879,11 @@ fn process(
             findings.extend(file_findings);
             internal.extend(file_internal);
             if let Some(facts) = facts {
-                rust_facts = Some((package.as_ref().map(|p| p.root.clone()), facts));
+                rust_facts = Some(RustOutcome {
+                    package: package.clone(),
+                    is_test,
+                    facts,
+                });
             }
         }
         FileKind::Dockerfile => match guarded_value(|| dockerfile::parse(text)) {
@@ -992,6 +1029,65 @@ fn process(
     })
 }
 
+/// What makes a Rust function body worth parsing, per package and set of enabled rules: the
+/// fact extractors' triggers and those of every enabled rule (`rust_scan`).
+#[derive(Default)]
+struct Triggers {
+    #[allow(clippy::type_complexity)]
+    by_package: Mutex<HashMap<(Option<PathBuf>, Vec<&'static str>), Arc<rust_scan::Wanted>>>,
+}
+
+impl Triggers {
+    fn wanted(
+        &self,
+        path: &Path,
+        package: Option<&Arc<crate::project::Package>>,
+        is_test: bool,
+        config: &Config,
+    ) -> Arc<rust_scan::Wanted> {
+        // Test code is not walked: nothing in it is wanted.
+        let rules: Vec<&'static str> = if is_test {
+            Vec::new()
+        } else {
+            rules::registry()
+                .iter()
+                .filter(|r| !r.rule.rust_triggers().is_empty())
+                .filter(|r| config.level(r, path).is_some())
+                .map(|r| r.name())
+                .collect()
+        };
+        let key = (package.map(|p| p.root.clone()), rules);
+        let mut memo = self.by_package.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(w) = memo.get(&key) {
+            return Arc::clone(w);
+        }
+        let mut triggers: Vec<&'static str> = Vec::new();
+        if !is_test {
+            triggers.extend(rust::FACT_TRIGGERS.iter().flat_map(|t| t.iter()));
+            for name in &key.1 {
+                if let Some(r) = rules::registry().iter().find(|r| r.name() == *name) {
+                    triggers.extend(r.rule.rust_triggers());
+                }
+            }
+        }
+        let depends_on = |krate: &str| package.is_none_or(|p| p.depends_on(krate));
+        let mut wanted = rust_scan::Wanted::new(triggers, depends_on);
+        // A crate renamed in Cargo.toml is named in code by its new name.
+        if let Some(p) = package {
+            let renamed: Vec<&str> = p
+                .deps
+                .iter()
+                .filter(|(local, d)| **local != d.package && wanted.contains(&d.package))
+                .map(|(local, _)| local.as_str())
+                .collect();
+            wanted.add_names(renamed);
+        }
+        let wanted = Arc::new(wanted);
+        memo.insert(key, Arc::clone(&wanted));
+        wanted
+    }
+}
+
 /// A `parse-error` finding in the file being checked.
 fn parse_error_finding(message: String, span: Range<usize>) -> Finding {
     Finding {
@@ -1007,18 +1103,30 @@ fn parse_error_finding(message: String, span: Range<usize>) -> Finding {
     }
 }
 
+/// A Rust file to parse: its text, package, whether it is test code, and which bodies to parse.
+struct RustInput<'a> {
+    text: &'a str,
+    package: Option<Arc<crate::project::Package>>,
+    is_test: bool,
+    wanted: Option<&'a rust_scan::Wanted>,
+}
+
 /// Parses a Rust file and checks it; returns its facts (`None` when it does not parse or
 /// extracting them panicked).
 fn rust_file(
-    text: &str,
-    package: Option<Arc<crate::project::Package>>,
-    is_test: bool,
+    input: RustInput<'_>,
     levels: &[(&'static str, Severity)],
     config: &Config,
     findings: &mut Vec<Finding>,
     internal: &mut Vec<(String, Range<usize>)>,
 ) -> Option<crate::project::RustFacts> {
-    let parsed = guarded_value(|| rust::RustFile::parse(text, package, is_test));
+    let RustInput {
+        text,
+        package,
+        is_test,
+        wanted,
+    } = input;
+    let parsed = guarded_value(|| rust::RustFile::parse(text, package, is_test, wanted));
     let facts = match parsed {
         Ok(Ok(file)) => check_rust(&file, levels, config, findings, internal),
         Ok(Err(e)) => {
@@ -1052,7 +1160,7 @@ fn check_rust(
         .filter(|info| levels.iter().any(|(r, _)| *r == info.name()))
         .flat_map(|info| {
             info.rule.checks.iter().filter_map(move |c| match c {
-                Check::Rust(f) => Some((info, *f)),
+                Check::Rust(f, _) => Some((info, *f)),
                 _ => None,
             })
         })

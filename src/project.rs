@@ -527,6 +527,9 @@ pub struct RustFacts {
     pub logging: crate::lang::rust_logging::LoggingFacts,
     /// Thread counts, shutdown bounds, servers.
     pub runtime: crate::lang::rust_runtime::RuntimeFacts,
+    /// Function bodies (their insides) that were not parsed because they hold nothing a rule
+    /// or fact needs: what `service` says about them comes from [`RustFileFacts::service_in`].
+    pub idle_bodies: Vec<Range<usize>>,
 }
 
 #[cfg(test)]
@@ -615,4 +618,32 @@ pub struct RustFileFacts {
     /// The file's text (shared with the source database), for the few joins that look for a
     /// literal the facts do not keep.
     pub text: Arc<str>,
+    /// The package itself, to read the file again with every body parsed.
+    pub manifest: Option<Arc<Package>>,
+    pub is_test: bool,
+    /// The facts of the whole file, every body parsed, read on first need.
+    pub every_body: std::sync::OnceLock<Option<RustFacts>>,
+}
+
+impl RustFileFacts {
+    /// The service facts to look up inside `range` (a handler's or a helper's body). Dependency
+    /// calls and call sites of bodies that were not parsed (see `rust_scan`) are not in
+    /// `facts`: when `range` overlaps one, the file is read again with every body parsed.
+    pub fn service_in(&self, range: &Range<usize>) -> &crate::lang::rust_service::ServiceFacts {
+        let idle = self
+            .facts
+            .idle_bodies
+            .iter()
+            .any(|r| r.start < range.end && range.start < r.end);
+        if !idle {
+            return &self.facts.service;
+        }
+        let full = self.every_body.get_or_init(|| {
+            crate::lang::rust::facts_of_every_body(&self.text, self.manifest.clone(), self.is_test)
+        });
+        match full {
+            Some(f) => &f.service,
+            None => &self.facts.service,
+        }
+    }
 }

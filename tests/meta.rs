@@ -238,3 +238,83 @@ fn configuration_doc_example_is_valid() {
         Some(prodlint::diagnostic::Severity::Error)
     );
 }
+
+/// Every path or method a rule looks up in the package facts (`Evidence::path("..")`,
+/// `refers_to("..")`, `methods.contains("..")`) must be covered by the rule's own Rust
+/// triggers or the fact extractors': otherwise a body holding it may be left unparsed and the
+/// evidence missed.
+#[test]
+fn evidence_is_covered_by_triggers() {
+    // The string literal right after each lookup call's opening parenthesis.
+    let lookups = |source: &str| -> Vec<String> {
+        let mut out = Vec::new();
+        for call in [
+            "Evidence::path(",
+            "Evidence::method(",
+            "refers_to(",
+            "methods.contains(",
+        ] {
+            for (at, _) in source.match_indices(call) {
+                let rest = source[at + call.len()..].trim_start();
+                if let Some(lit) = rest.strip_prefix('"').and_then(|r| r.split('"').next()) {
+                    out.push(lit.to_string());
+                }
+            }
+        }
+        out
+    };
+    let facts: Vec<&str> = prodlint::lang::rust::FACT_TRIGGERS
+        .iter()
+        .flat_map(|t| t.iter().copied())
+        .collect();
+    let name_of = |t: &str| -> String {
+        let t = t
+            .split_once(':')
+            .filter(|(_, r)| !r.starts_with(':'))
+            .map_or(t, |(_, r)| r);
+        t.trim_end_matches('!').to_string()
+    };
+    let mut uncovered = Vec::new();
+    let mut seen = 0;
+    for rule in registry() {
+        let file = rule.name().replace('-', "_");
+        let Some(path) = [
+            "rust",
+            "services",
+            "dockerfile",
+            "kubernetes",
+            "workflow",
+            "shell",
+        ]
+        .iter()
+        .map(|d| format!("src/rules/{d}/{file}.rs"))
+        .find(|p| Path::new(p).is_file()) else {
+            continue;
+        };
+        let source = std::fs::read_to_string(&path).unwrap();
+        let names: BTreeSet<String> = rule
+            .rule
+            .rust_triggers()
+            .into_iter()
+            .chain(facts.iter().copied())
+            .map(name_of)
+            .collect();
+        for looked_up in lookups(&source) {
+            seen += 1;
+            let covered = looked_up
+                .split([':', '.'])
+                .any(|segment| names.contains(segment));
+            if !covered {
+                uncovered.push(format!("{}: `{looked_up}`", rule.name()));
+            }
+        }
+    }
+    assert!(
+        seen > 20,
+        "the lookups were not found ({seen}); has the evidence API changed?"
+    );
+    assert!(
+        uncovered.is_empty(),
+        "not covered by any trigger: {uncovered:#?}"
+    );
+}

@@ -1,7 +1,8 @@
 //! The fixture harness: every case under `fixtures/<rule>/` is checked with only that rule enabled
 //! (engine rules, group `meta`, run with the default rule set and are compared alone). Findings must
 //! equal the `expect: <rule>` markers exactly; `good*` cases must produce nothing; the `full`
-//! rendering of every `bad*` case is an insta snapshot next to the fixture.
+//! rendering of every `bad*` case is an insta snapshot next to the fixture. Each case is also
+//! checked with every function body parsed and must give the same result (`rust_scan`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -78,7 +79,7 @@ fn markers(case: &Path) -> BTreeMap<(String, usize, String), usize> {
     out
 }
 
-fn run(rule: &rules::RuleInfo, case: &Path, cache: CacheSetting) -> Report {
+fn run(rule: &rules::RuleInfo, case: &Path, cache: CacheSetting, parse_every_body: bool) -> Report {
     let mut config = if case.is_dir() && case.join("prodlint.toml").is_file() {
         Config::load(&case.join("prodlint.toml")).expect("fixture config")
     } else {
@@ -99,6 +100,7 @@ fn run(rule: &rules::RuleInfo, case: &Path, cache: CacheSetting) -> Report {
         force_exclude: false,
         cache,
         explain_services: false,
+        parse_every_body,
     });
     if rule.meta.group == "meta" {
         report.diagnostics.retain(|d| d.rule == rule.name());
@@ -140,7 +142,7 @@ fn fixtures() {
                 continue;
             }
             cases += 1;
-            let report = run(rule, &case, CacheSetting::Off);
+            let report = run(rule, &case, CacheSetting::Off, false);
             // The same case from a cold and then a warm cache must render identically: every
             // rule's findings survive the round trip through the cache.
             let cache_dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
@@ -153,8 +155,18 @@ fn fixtures() {
                 width: 100,
             };
             let uncached = output::render(&report, Format::Full, style());
+            // Function bodies left unparsed must not change anything: a rule whose triggers
+            // miss what it reads fails here.
+            let every_body = run(rule, &case, CacheSetting::Off, true);
+            if output::render(&every_body, Format::Full, style()) != uncached {
+                failures.push(format!(
+                    "{}: parsing every function body changes the findings (are the rule's triggers missing something it reads?)\n--- triggers on:\n{uncached}\n--- every body:\n{}",
+                    case.display(),
+                    output::render(&every_body, Format::Full, style())
+                ));
+            }
             for pass in ["cold", "warm"] {
-                let cached = run(rule, &case, CacheSetting::Dir(cache_dir.clone()));
+                let cached = run(rule, &case, CacheSetting::Dir(cache_dir.clone()), false);
                 if output::render(&cached, Format::Full, style()) != uncached {
                     failures.push(format!(
                         "{}: the {pass}-cache run differs from the uncached one",

@@ -7,6 +7,7 @@ pub mod kubernetes;
 pub mod rust;
 pub mod rust_logging;
 pub mod rust_runtime;
+pub mod rust_scan;
 pub mod rust_service;
 pub mod script;
 pub mod shell;

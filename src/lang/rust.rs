@@ -15,6 +15,7 @@ use syn::punctuated::Punctuated;
 use syn::visit::Visit;
 use syn::{Expr, Token};
 
+use crate::lang::rust_scan::Wanted;
 use crate::project::{normalize_crate, Package, RustFacts};
 
 /// Bracket nesting beyond this is refused before parsing: `syn` is recursive and real code never
@@ -30,6 +31,8 @@ pub struct RustFile {
     pub text: Box<str>,
     /// Under `tests/`, `benches/`, `examples/`, or `build.rs`.
     pub is_test_file: bool,
+    /// The insides of function bodies that were blanked, not parsed (see `rust_scan`).
+    pub idle: Vec<Range<usize>>,
     /// `const NAME: &str = "..";` anywhere in the file, gathered on first use.
     str_consts: std::sync::OnceLock<HashMap<String, String>>,
 }
@@ -41,10 +44,13 @@ pub struct RustParseError {
 }
 
 impl RustFile {
+    /// Parses the file; with `wanted`, function bodies that hold nothing it names are blanked
+    /// first and not parsed (`rust_scan`).
     pub fn parse(
         text: &str,
         package: Option<Arc<Package>>,
         is_test_file: bool,
+        wanted: Option<&Wanted>,
     ) -> Result<RustFile, RustParseError> {
         let base = if text.starts_with('\u{feff}') { 3 } else { 0 };
         let body = &text[base..];
@@ -63,6 +69,14 @@ impl RustFile {
         } else {
             body
         };
+        let blanked = wanted.and_then(|w| crate::lang::rust_scan::blank_idle_bodies(body, w));
+        let (body, idle) = match &blanked {
+            Some((text, idle)) => (
+                text.as_str(),
+                idle.iter().map(|r| base + r.start..base + r.end).collect(),
+            ),
+            None => (body, Vec::new()),
+        };
         match syn::parse_str::<syn::File>(body) {
             Ok(ast) => Ok(RustFile {
                 ast,
@@ -70,6 +84,7 @@ impl RustFile {
                 package,
                 text: text.into(),
                 is_test_file,
+                idle,
                 str_consts: std::sync::OnceLock::new(),
             }),
             Err(e) => {
@@ -80,6 +95,12 @@ impl RustFile {
                 })
             }
         }
+    }
+
+    /// Whether the block's inside was blanked instead of parsed.
+    pub fn is_idle(&self, block: &syn::Block) -> bool {
+        let r = self.block_range(block);
+        self.idle.iter().any(|i| i.start == r.start + 1)
     }
 
     /// The value of a string constant defined anywhere in the file (`LABEL_USER` →
@@ -1505,6 +1526,55 @@ pub fn facts(file: &RustFile) -> RustFacts {
 }
 
 /// Gathers a file's [`RustFacts`] during a walk.
+/// The facts of a file with every function body parsed, for lookups inside bodies a run left
+/// unparsed (`RustFileFacts::service_in`). Runs on its own thread with the workers' large stack
+/// (syn recurses); `None` if the file does not parse or the extraction panics.
+pub fn facts_of_every_body(
+    text: &str,
+    package: Option<Arc<Package>>,
+    is_test: bool,
+) -> Option<RustFacts> {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .stack_size(crate::engine::WORKER_STACK)
+            .spawn_scoped(scope, || {
+                let facts = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    let file = RustFile::parse(text, package, is_test, None).ok()?;
+                    let mut facts = FactsVisitor::new(&file);
+                    walk(&file, &mut facts);
+                    Some(facts.finish())
+                }));
+                proc_macro2::extra::invalidate_current_thread_spans();
+                facts.ok().flatten()
+            })
+            .ok()?
+            .join()
+            .ok()
+            .flatten()
+    })
+}
+
+/// What the signal facts need parsed: `ctrl_c()`, SIGTERM handling, actix servers and their
+/// signal switch.
+const SIGNAL_TRIGGERS: &[&str] = &[
+    "ctrl_c",
+    "terminate",
+    "SIGTERM",
+    "ctrlc:set_handler",
+    "ctrlc:try_set_handler",
+    "actix_web:HttpServer",
+    "disable_signals",
+];
+
+/// The triggers of every fact extractor: facts are gathered whatever rules are enabled, so
+/// these always apply (`rules::RustTriggers`).
+pub const FACT_TRIGGERS: &[&[&str]] = &[
+    SIGNAL_TRIGGERS,
+    crate::lang::rust_service::TRIGGERS,
+    crate::lang::rust_runtime::TRIGGERS,
+    crate::lang::rust_logging::TRIGGERS,
+];
+
 pub struct FactsVisitor<'f> {
     file: &'f RustFile,
     facts: RustFacts,
@@ -1524,6 +1594,7 @@ impl<'f> FactsVisitor<'f> {
     }
 
     pub fn finish(mut self) -> RustFacts {
+        self.facts.idle_bodies = self.file.idle.clone();
         self.facts.service = self.service.finish();
         self.facts.runtime = self.runtime.finish();
         self.facts
@@ -1674,7 +1745,7 @@ mod tests {
     }
 
     fn calls(src: &str) -> Vec<String> {
-        let file = RustFile::parse(src, None, false).unwrap();
+        let file = RustFile::parse(src, None, false, None).unwrap();
         let mut v = Calls(Vec::new());
         walk(&file, &mut v);
         v.0
@@ -1730,7 +1801,7 @@ mod tests {
     #[test]
     fn shebang_and_bom_keep_offsets() {
         let src = "\u{feff}#!/usr/bin/env run\nfn f() { go(); }";
-        let file = RustFile::parse(src, None, false).unwrap();
+        let file = RustFile::parse(src, None, false, None).unwrap();
         struct S(Vec<Range<usize>>);
         impl RustVisitor for S {
             fn chain(&mut self, cx: &Cx<'_>, chain: &Chain<'_>) {
@@ -1756,7 +1827,7 @@ mod tests {
                 }
             }
         }
-        let file = RustFile::parse(src, None, false).unwrap();
+        let file = RustFile::parse(src, None, false, None).unwrap();
         let mut c = C(Vec::new());
         walk(&file, &mut c);
         c.0
@@ -1824,7 +1895,7 @@ mod tests {
             for m in rx { h(); }
             while let Some(m) = rx.recv().await { tokio::spawn(async move { h(); }); }
         }";
-        let file = RustFile::parse(src, None, false).unwrap();
+        let file = RustFile::parse(src, None, false, None).unwrap();
         let mut l = L(Vec::new());
         walk(&file, &mut l);
         let h: Vec<&String> = l.0.iter().filter(|s| s.starts_with("h:")).collect();
@@ -1853,6 +1924,7 @@ mod tests {
             "async fn f() { tokio::select! { biased; a = x() => {}, _ = y(), if ok => z(), else => {} } }",
             None,
             false,
+            None,
         )
         .unwrap();
         let mut s = S(Vec::new());
@@ -1863,7 +1935,7 @@ mod tests {
     #[test]
     fn deep_nesting_is_refused() {
         let src = format!("fn f() {{ {} }}", "(".repeat(10_000));
-        assert!(RustFile::parse(&src, None, false).is_err());
+        assert!(RustFile::parse(&src, None, false, None).is_err());
     }
 
     #[test]

@@ -14,6 +14,19 @@ const LOG_MACROS: &[&str] = &[
     "trace", "debug", "info", "warn", "error", "event", "log", "eprintln", "eprint",
 ];
 
+/// `LOG_MACROS` as triggers: bodies that log are parsed (`RustTriggers`).
+pub const TRIGGERS: &[&str] = &[
+    "trace!",
+    "debug!",
+    "info!",
+    "warn!",
+    "error!",
+    "event!",
+    "log!",
+    "eprintln!",
+    "eprint!",
+];
+
 /// Whether a macro path is a log or print macro (`info!`, `tracing::warn!`, `log::error!`).
 pub fn is_log_macro(path: &syn::Path) -> bool {
     let segs = path_segments(path);

@@ -13,6 +13,21 @@ use crate::lang::rust::{
     RustFile, SelectBranch,
 };
 
+/// Function bodies the runtime facts need parsed (`RustTriggers`): fixed thread counts, drain
+/// bounds (`timeout` around a drain, a `select!` racing it, `shutdown_timeout`,
+/// `graceful_shutdown`) and server starts. `#[tokio::main]` and allocators are items.
+pub const TRIGGERS: &[&str] = &[
+    "worker_threads",
+    "workers",
+    "num_threads",
+    "shutdown_timeout",
+    "graceful_shutdown",
+    "timeout",
+    "select!",
+    "actix_web:HttpServer",
+    "tonic:Server",
+];
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct RuntimeFacts {
     /// Thread counts written into the code.
@@ -369,7 +384,7 @@ mod tests {
     use crate::lang::rust::{facts, RustFile};
 
     fn runtime(src: &str) -> super::RuntimeFacts {
-        let file = match RustFile::parse(src, None, false) {
+        let file = match RustFile::parse(src, None, false, None) {
             Ok(f) => f,
             Err(e) => panic!("fixture does not parse: {}", e.message),
         };

@@ -169,6 +169,39 @@ pub struct ClientCreation {
     pub sends_in_loop: bool,
 }
 
+/// Function bodies the service facts need parsed (`RustTriggers`): routes and nests (axum,
+/// aide, actix, warp), `merge`, reqwest clients, unbounded channels and sends, methods called
+/// on upper-case statics. Dependency calls and call sites are only looked up inside given
+/// handler and helper bodies, so they are read from the text on demand instead
+/// (`RustFileFacts::service_in`).
+pub const TRIGGERS: &[&str] = &[
+    "route",
+    "api_route",
+    "api_route_with",
+    "route_with",
+    "nest",
+    "nest_service",
+    "merge",
+    "scope",
+    "resource",
+    "service",
+    "configure",
+    "warp:path",
+    "warp:path!",
+    "reqwest:reqwest",
+    "reqwest:Client",
+    "reqwest:ClientBuilder",
+    "unbounded_channel",
+    "unbounded",
+    "channel",
+    "send",
+    "unbounded_send",
+    "try_send",
+    "send_async",
+    "send_blocking",
+    crate::lang::rust_scan::STATIC_USE,
+];
+
 /// `.route(path, ..)`, and aide's documented-route variants.
 const ROUTE_METHODS: &[&str] = &["route", "api_route", "api_route_with", "route_with"];
 
@@ -985,7 +1018,7 @@ mod tests {
     use super::*;
 
     fn facts(src: &str) -> ServiceFacts {
-        let file = RustFile::parse(src, None, false).unwrap();
+        let file = RustFile::parse(src, None, false, None).unwrap();
         crate::lang::rust::facts(&file).service
     }
 

@@ -42,6 +42,13 @@ pub struct Rule {
     pub options: Option<ValidateOptions>,
 }
 
+/// Identifiers one of which a Rust function body must hold for a rule to find anything in it;
+/// bodies that hold none are not parsed. Syntax in `crate::lang::rust_scan::Wanted`: `"reqwest"`
+/// (any segment of a matched path will do, as imports are followed), `"info!"` (a macro),
+/// `"warp:path"` (only in packages that depend on `warp`), `rust_scan::STATIC_USE`. Prefer the
+/// most specific segment: a crate name keeps every body that names anything imported from it.
+pub type RustTriggers = &'static [&'static str];
+
 /// Checks a rule's options table; the error says what is wrong with it.
 pub type ValidateOptions = fn(&toml::Table) -> Result<(), String>;
 
@@ -62,8 +69,12 @@ pub type RustCheck =
 /// files of its kind and only where configuration enables the rule.
 pub enum Check {
     /// Returns the rule's visitor for the file (`None` when the file cannot matter to the rule).
-    /// Every Rust rule's visitor, and the fact extraction, share one walk of the file.
-    Rust(RustCheck),
+    /// Every Rust rule's visitor, and the fact extraction, share one walk of the file. The
+    /// [`RustTriggers`] say which function bodies the visitor needs parsed.
+    Rust(RustCheck, RustTriggers),
+    /// What a project check reads from Rust facts beyond what the extractors always gather
+    /// (evidence paths and methods): function bodies holding one of these are parsed.
+    RustFacts(RustTriggers),
     Dockerfile(fn(&Dockerfile, &mut Ctx)),
     Kubernetes(fn(&K8sObject, &mut Ctx)),
     /// A GitHub Actions workflow.
@@ -311,6 +322,19 @@ pub enum Evidence {
     Path(Cow<'static, str>),
     /// Calls a method of this name (`set_timeout`).
     Method(Cow<'static, str>),
+}
+
+impl Rule {
+    /// The Rust triggers of every check of the rule.
+    pub fn rust_triggers(&self) -> Vec<&'static str> {
+        self.checks
+            .iter()
+            .flat_map(|c| match c {
+                Check::Rust(_, t) | Check::RustFacts(t) => t.iter().copied(),
+                _ => [].iter().copied(),
+            })
+            .collect()
+    }
 }
 
 impl Evidence {

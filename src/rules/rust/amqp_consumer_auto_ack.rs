@@ -3,14 +3,18 @@ use syn::Expr;
 
 use crate::lang::rust::{method_span, Chain, Cx, RustFile, RustVisitor};
 use crate::rules::rust::support::{fn_text_squeezed, let_init, str_value};
-use crate::rules::{rule_doc, validate_options, Check, Ctx, Rule};
+use crate::rules::{rule_doc, validate_options, Check, Ctx, Rule, RustTriggers};
 
 pub static RULE: Rule = Rule {
     name: "amqp-consumer-auto-ack",
     doc: rule_doc!("amqp-consumer-auto-ack"),
-    checks: &[Check::Rust(check)],
+    checks: &[Check::Rust(check, TRIGGERS)],
     options: Some(validate_options::<Options>),
 };
+
+/// Function bodies this rule reads (see `RustTriggers`).
+/// The consume call; its options are read in the same function.
+const TRIGGERS: RustTriggers = &["lapin:basic_consume"];
 
 /// `[rule-options.amqp-consumer-auto-ack]`
 #[derive(serde::Deserialize, Default)]

@@ -4,14 +4,26 @@ use syn::visit::Visit;
 
 use crate::lang::rust::{call_span, method_span, Chain, Cx, FnCtx, RustFile, RustVisitor};
 use crate::rules::rust::support::is_service;
-use crate::rules::{rule_doc, Check, Ctx, Rule};
+use crate::rules::{rule_doc, Check, Ctx, Rule, RustTriggers};
 
 pub static RULE: Rule = Rule {
     name: "blocking-call-in-async",
     doc: rule_doc!("blocking-call-in-async"),
-    checks: &[Check::Rust(check)],
+    checks: &[Check::Rust(check, TRIGGERS)],
     options: None,
 };
+
+/// Function bodies this rule reads (see `RustTriggers`).
+const TRIGGERS: RustTriggers = &[
+    "sleep",
+    "reqwest:blocking",
+    "block_on",
+    "fs",
+    "TcpStream",
+    "postgres:postgres",
+    "Command",
+    "to_socket_addrs",
+];
 
 /// Calls that block (or panic) in any async code, by resolved path prefix, with what they do.
 const ALWAYS_BLOCKING: &[(&str, &str)] = &[

@@ -3,14 +3,29 @@ use syn::Expr;
 
 use crate::lang::rust::{call_span, method_span, Chain, Cx, RustFile, RustVisitor};
 use crate::rules::rust::support::{is_infinite_duration, is_none, later_methods, let_init};
-use crate::rules::{rule_doc, Check, Ctx, Rule};
+use crate::rules::{rule_doc, Check, Ctx, Rule, RustTriggers};
 
 pub static RULE: Rule = Rule {
     name: "db-pool-without-acquire-timeout",
     doc: rule_doc!("db-pool-without-acquire-timeout"),
-    checks: &[Check::Rust(check)],
+    checks: &[Check::Rust(check, TRIGGERS)],
     options: None,
 };
+
+/// Function bodies this rule reads (see `RustTriggers`).
+const TRIGGERS: RustTriggers = &[
+    "acquire_timeout",
+    "connection_timeout",
+    "wait_timeout",
+    "create_pool",
+    "deadpool",
+    "deadpool_postgres",
+    "deadpool_redis",
+    "deadpool_diesel",
+    "deadpool_sqlite",
+    "deadpool_lapin",
+    "diesel_async",
+];
 
 /// The pool-checkout timeouts of sqlx, bb8, r2d2 and deadpool builders. They belong to this rule,
 /// not to `http-client-timeout-disabled`.

@@ -7,14 +7,28 @@ use crate::lang::rust::{
     call_span, method_span, path_segments, value_name, Cx, FnCtx, RustFile, RustVisitor,
 };
 use crate::rules::rust::support::str_value;
-use crate::rules::{rule_doc, Check, Ctx, Rule};
+use crate::rules::{rule_doc, Check, Ctx, Rule, RustTriggers};
 
 pub static RULE: Rule = Rule {
     name: "dual-write-without-outbox",
     doc: rule_doc!("dual-write-without-outbox"),
-    checks: &[Check::Rust(check)],
+    checks: &[Check::Rust(check, TRIGGERS)],
     options: None,
 };
+
+/// Function bodies this rule reads (see `RustTriggers`).
+/// A finding needs a publish in the function; the writes before it are in the same body.
+const TRIGGERS: RustTriggers = &[
+    "send",
+    "publish",
+    "basic_publish",
+    "send_message",
+    "send_result",
+    "publish_with_headers",
+    "xadd",
+    "xadd_map",
+    "cmd",
+];
 
 const DATABASES: &[&str] = &[
     "sqlx",

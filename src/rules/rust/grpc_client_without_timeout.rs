@@ -1,13 +1,24 @@
 use crate::lang::rust::{call_span, path_segments, Chain, Cx, RustFile, RustVisitor};
 use crate::rules::rust::support::later_methods;
-use crate::rules::{rule_doc, Check, Ctx, Evidence, Rule};
+use crate::rules::{rule_doc, Check, Ctx, Evidence, Rule, RustTriggers};
 
 pub static RULE: Rule = Rule {
     name: "grpc-client-without-timeout",
     doc: rule_doc!("grpc-client-without-timeout"),
-    checks: &[Check::Rust(check)],
+    checks: &[Check::Rust(check, TRIGGERS)],
     options: None,
 };
+
+/// Function bodies this rule reads (see `RustTriggers`).
+/// Endpoints and generated clients, and the deadline evidence (`set_timeout`, `timeout`).
+const TRIGGERS: RustTriggers = &[
+    "tonic:Endpoint",
+    "tonic:Channel",
+    "tonic:connect",
+    "tonic:connect_lazy",
+    "tonic:set_timeout",
+    "tonic:timeout",
+];
 
 const ENDPOINTS: &[&str] = &[
     "tonic::transport::Endpoint::from_static",

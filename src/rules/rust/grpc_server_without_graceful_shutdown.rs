@@ -1,13 +1,16 @@
 use crate::lang::rust::{method_span, Chain, Cx, RustFile, RustVisitor};
 use crate::rules::rust::support::tonic_server;
-use crate::rules::{rule_doc, Check, Ctx, Rule};
+use crate::rules::{rule_doc, Check, Ctx, Rule, RustTriggers};
 
 pub static RULE: Rule = Rule {
     name: "grpc-server-without-graceful-shutdown",
     doc: rule_doc!("grpc-server-without-graceful-shutdown"),
-    checks: &[Check::Rust(check)],
+    checks: &[Check::Rust(check, TRIGGERS)],
     options: None,
 };
+
+/// Function bodies this rule reads (see `RustTriggers`).
+const TRIGGERS: RustTriggers = &["tonic:Server"];
 
 fn check<'a>(file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisitor + 'a>> {
     if !file.uses_crate("tonic") {

@@ -1,13 +1,16 @@
 use crate::lang::rust::{call_span, Chain, Cx, RustFile, RustVisitor};
 use crate::rules::rust::support::{local_only, tonic_server};
-use crate::rules::{rule_doc, Check, Ctx, Evidence, Rule};
+use crate::rules::{rule_doc, Check, Ctx, Evidence, Rule, RustTriggers};
 
 pub static RULE: Rule = Rule {
     name: "grpc-server-without-health-service",
     doc: rule_doc!("grpc-server-without-health-service"),
-    checks: &[Check::Rust(check)],
+    checks: &[Check::Rust(check, TRIGGERS)],
     options: None,
 };
+
+/// Function bodies this rule reads (see `RustTriggers`).
+const TRIGGERS: RustTriggers = &["tonic:Server", "tonic_health"];
 
 /// Any use of tonic-health in the package counts: the reporter is often built in another file.
 const HEALTH: &[Evidence] = &[Evidence::path("tonic_health")];

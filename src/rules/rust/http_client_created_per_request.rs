@@ -20,8 +20,7 @@ fn caller_handler<'p>(
     handlers.iter().find_map(|h| {
         let file = package.iter().find(|f| f.file == h.file)?;
         let calls = file
-            .facts
-            .service
+            .service_in(&h.range)
             .call_sites
             .iter()
             .any(|(name, at)| name == helper && h.range.contains(at));

@@ -1,14 +1,22 @@
 use crate::lang::rust::{method_span, Chain, Cx, RustFile, RustVisitor};
 use crate::rules::rust::db_pool_without_acquire_timeout::POOL_TIMEOUT_METHODS;
 use crate::rules::rust::support::{is_infinite_duration, is_none, later_methods};
-use crate::rules::{rule_doc, Check, Ctx, Rule};
+use crate::rules::{rule_doc, Check, Ctx, Rule, RustTriggers};
 
 pub static RULE: Rule = Rule {
     name: "http-client-timeout-disabled",
     doc: rule_doc!("http-client-timeout-disabled"),
-    checks: &[Check::Rust(check)],
+    checks: &[Check::Rust(check, TRIGGERS)],
     options: None,
 };
+
+/// Function bodies this rule reads (see `RustTriggers`).
+const TRIGGERS: RustTriggers = &[
+    "*timeout",
+    "reqwest:blocking",
+    "awc:Client",
+    "awc:ClientBuilder",
+];
 
 const REQWEST_BLOCKING: &[&str] = &["reqwest::blocking"];
 const AWC: &[&str] = &["awc::Client", "awc::ClientBuilder"];

@@ -1,12 +1,21 @@
 use crate::lang::rust::{call_span, chains_on_local, Chain, Cx, RustFile, RustVisitor};
-use crate::rules::{rule_doc, Check, Ctx, Rule};
+use crate::rules::{rule_doc, Check, Ctx, Rule, RustTriggers};
 
 pub static RULE: Rule = Rule {
     name: "http-client-without-timeout",
     doc: rule_doc!("http-client-without-timeout"),
-    checks: &[Check::Rust(check)],
+    checks: &[Check::Rust(check, TRIGGERS)],
     options: None,
 };
+
+/// Function bodies this rule reads (see `RustTriggers`).
+const TRIGGERS: RustTriggers = &[
+    "reqwest:reqwest",
+    "reqwest:Client",
+    "reqwest:ClientBuilder",
+    "reqwest:timeout",
+    "reqwest:read_timeout",
+];
 
 const CLIENT: &[&str] = &["reqwest::Client::new", "reqwest::Client::default"];
 const BUILDER: &[&str] = &[

@@ -2,14 +2,17 @@ use crate::lang::rust::{
     call_span, chains_on_local, method_span, Chain, Cx, Link, RustFile, RustVisitor,
 };
 use crate::rules::rust::support::{AXUM_SERVE, HYPER014_SERVER};
-use crate::rules::{rule_doc, Check, Ctx, Rule};
+use crate::rules::{rule_doc, Check, Ctx, Rule, RustTriggers};
 
 pub static RULE: Rule = Rule {
     name: "http-server-without-graceful-shutdown",
     doc: rule_doc!("http-server-without-graceful-shutdown"),
-    checks: &[Check::Rust(check)],
+    checks: &[Check::Rust(check, TRIGGERS)],
     options: None,
 };
+
+/// Function bodies this rule reads (see `RustTriggers`).
+const TRIGGERS: RustTriggers = &["axum:serve", "hyper:Server", "warp:serve"];
 
 const WARP_SERVE: &[&str] = &["warp::serve"];
 /// Methods that start a warp server without a shutdown signal.

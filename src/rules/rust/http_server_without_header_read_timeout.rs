@@ -1,14 +1,30 @@
 use crate::lang::rust::{call_span, method_span, Chain, Cx, RustFile, RustVisitor};
 use crate::rules::rust::support::{is_none, is_zero_duration, later_methods, local_only};
 use crate::rules::rust::support::{AXUM_SERVE, HYPER014_SERVER};
-use crate::rules::{rule_doc, Check, Ctx, Rule};
+use crate::rules::{rule_doc, Check, Ctx, Rule, RustTriggers};
 
 pub static RULE: Rule = Rule {
     name: "http-server-without-header-read-timeout",
     doc: rule_doc!("http-server-without-header-read-timeout"),
-    checks: &[Check::Rust(check)],
+    checks: &[Check::Rust(check, TRIGGERS)],
     options: None,
 };
+
+/// Function bodies this rule reads (see `RustTriggers`).
+const TRIGGERS: RustTriggers = &[
+    "hyper:Builder",
+    "hyper_util:Builder",
+    "hyper:Server",
+    "serve_connection",
+    "serve_connection_with_upgrades",
+    "timer",
+    "header_read_timeout",
+    "http1_header_read_timeout",
+    "actix_web:HttpServer",
+    "client_request_timeout",
+    "client_timeout",
+    "axum:serve",
+];
 
 /// hyper 1.x connection builders whose header timeout needs a timer.
 const HYPER1_BUILDERS: &[&str] = &[

@@ -1,14 +1,24 @@
 use crate::lang::rust::{call_span, Chain, Cx, RustFile, RustVisitor};
 use crate::rules::rust::support::AXUM_SERVE;
 use crate::rules::rust::support::{local_only, tonic_server};
-use crate::rules::{rule_doc, Check, Ctx, Evidence, Rule};
+use crate::rules::{rule_doc, Check, Ctx, Evidence, Rule, RustTriggers};
 
 pub static RULE: Rule = Rule {
     name: "http-server-without-request-timeout",
     doc: rule_doc!("http-server-without-request-timeout"),
-    checks: &[Check::Rust(check)],
+    checks: &[Check::Rust(check, TRIGGERS)],
     options: None,
 };
+
+/// Function bodies this rule reads (see `RustTriggers`).
+/// Servers, and the evidence: `tower_http::timeout`, `tower::timeout`, `ServiceBuilder::timeout`, websocket and SSE handlers.
+const TRIGGERS: RustTriggers = &[
+    "axum:serve",
+    "tonic:Server",
+    "timeout",
+    "axum:ws",
+    "axum:sse",
+];
 
 /// A timeout layer anywhere in the package: routers and their layers are often assembled in
 /// several files. SSE and WebSocket routes must not get a global timeout, so a package that has

@@ -95,7 +95,7 @@ pub fn reached_dependency(
             });
         }
         let mut seen = HashSet::new();
-        for (name, at) in &body_file.facts.service.call_sites {
+        for (name, at) in &body_file.service_in(&body.range).call_sites {
             if !body.range.contains(at) || !seen.insert(name.as_str()) {
                 continue;
             }

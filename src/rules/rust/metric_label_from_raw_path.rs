@@ -6,7 +6,10 @@ use crate::rules::{rule_doc, Check, Ctx, Rule};
 pub static RULE: Rule = Rule {
     name: "metric-label-from-raw-path",
     doc: rule_doc!("metric-label-from-raw-path"),
-    checks: &[Check::Rust(check)],
+    checks: &[Check::Rust(
+        check,
+        crate::rules::rust::metric_labels::TRIGGERS,
+    )],
     options: None,
 };
 

@@ -9,7 +9,10 @@ use crate::rules::{rule_doc, validate_options, Check, Ctx, Rule};
 pub static RULE: Rule = Rule {
     name: "metric-label-high-cardinality",
     doc: rule_doc!("metric-label-high-cardinality"),
-    checks: &[Check::Rust(check)],
+    checks: &[Check::Rust(
+        check,
+        crate::rules::rust::metric_labels::TRIGGERS,
+    )],
     options: Some(validate_options::<Options>),
 };
 

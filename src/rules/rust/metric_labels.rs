@@ -36,6 +36,24 @@ const PROM_VECS: &[&str] = &[
     "HistogramVec",
 ];
 
+/// Function bodies the metric-label rules read (`RustTriggers`): prometheus `register_*_vec!`
+/// macros, `*Vec::new` and `with_label_values`, the `metrics` macros, and OpenTelemetry
+/// `KeyValue`s (instrument calls without one carry no labels). Label structs are items, always
+/// parsed.
+pub const TRIGGERS: crate::rules::RustTriggers = &[
+    "prometheus:*_vec",
+    "prometheus:IntCounterVec",
+    "prometheus:CounterVec",
+    "prometheus:IntGaugeVec",
+    "prometheus:GaugeVec",
+    "prometheus:HistogramVec",
+    "prometheus:with_label_values",
+    "metrics:counter!",
+    "metrics:gauge!",
+    "metrics:histogram!",
+    "opentelemetry:KeyValue",
+];
+
 /// Labels in a macro call: `register_*_vec!(.., &["k", ..])` and `counter!("m", "k" => v)`.
 pub fn from_macro(w: &Cx<'_>, mac: &syn::Macro) -> Vec<Label> {
     let Some(name) = mac.path.segments.last().map(|s| s.ident.to_string()) else {

@@ -4,14 +4,17 @@ use syn::Expr;
 use crate::lang::rust::{call_span, method_span, Chain, Cx, Link, RustFile, RustVisitor};
 use crate::lang::words::{last_two, words};
 use crate::rules::rust::support::{is_service, str_value};
-use crate::rules::{rule_doc, Check, Ctx, Rule};
+use crate::rules::{rule_doc, Check, Ctx, Rule, RustTriggers};
 
 pub static RULE: Rule = Rule {
     name: "required-config-with-silent-default",
     doc: rule_doc!("required-config-with-silent-default"),
-    checks: &[Check::Rust(check)],
+    checks: &[Check::Rust(check, TRIGGERS)],
     options: None,
 };
+
+/// Function bodies this rule reads (see `RustTriggers`).
+const TRIGGERS: RustTriggers = &["var", "var_os", "config:set_default"];
 
 const ENV_READS: &[&str] = &[
     "std::env::var",

@@ -3,14 +3,25 @@ use syn::Expr;
 
 use crate::lang::rust::{call_span, path_segments, Chain, Cx, Loop, RustFile, RustVisitor};
 use crate::rules::rust::support::{idents, is_cli, later_methods};
-use crate::rules::{rule_doc, Check, Ctx, Rule};
+use crate::rules::{rule_doc, Check, Ctx, Rule, RustTriggers};
 
 pub static RULE: Rule = Rule {
     name: "retry-without-backoff-jitter",
     doc: rule_doc!("retry-without-backoff-jitter"),
-    checks: &[Check::Rust(check)],
+    checks: &[Check::Rust(check, TRIGGERS)],
     options: None,
 };
+
+/// Function bodies this rule reads (see `RustTriggers`).
+/// Backoff builders, and a loop that awaits and tests for `Ok` (the retry loop's shape).
+const TRIGGERS: RustTriggers = &[
+    "backon:ExponentialBuilder",
+    "backon:FibonacciBuilder",
+    "backon:ConstantBuilder",
+    "tokio_retry:strategy",
+    "tokio_retry2:strategy",
+    "loop|while|for & await & Ok|is_ok",
+];
 
 fn check<'a>(file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisitor + 'a>> {
     // A command-line tool is one client: its retries cannot gang up on a server.

@@ -2,14 +2,18 @@ use proc_macro2::TokenTree;
 
 use crate::lang::rust::{pat_name, path_segments, Cx, FnCtx, RustFile, RustVisitor};
 use crate::lang::rust_logging::{is_redacting_type, is_secret_name, type_idents};
-use crate::rules::{rule_doc, Check, Ctx, Rule};
+use crate::rules::{rule_doc, Check, Ctx, Rule, RustTriggers};
 
 pub static RULE: Rule = Rule {
     name: "secret-in-span-fields",
     doc: rule_doc!("secret-in-span-fields"),
-    checks: &[Check::Rust(check)],
+    checks: &[Check::Rust(check, TRIGGERS)],
     options: None,
 };
+
+/// Function bodies this rule reads (see `RustTriggers`).
+/// It reads `#[instrument]` attributes and signatures, which are always parsed.
+const TRIGGERS: RustTriggers = &[];
 
 fn check<'a>(file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisitor + 'a>> {
     if !file.uses_crate("tracing") {

@@ -7,7 +7,10 @@ use crate::rules::{rule_doc, Check, Ctx, Rule};
 pub static RULE: Rule = Rule {
     name: "secret-logged",
     doc: rule_doc!("secret-logged"),
-    checks: &[Check::Rust(check), Check::Project(check_debug_structs)],
+    checks: &[
+        Check::Rust(check, crate::lang::rust_logging::TRIGGERS),
+        Check::Project(check_debug_structs),
+    ],
     options: None,
 };
 

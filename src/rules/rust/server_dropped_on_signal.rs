@@ -1,14 +1,17 @@
 use crate::lang::rust::{method_span, path_start, Chain, Cx, RustFile, RustVisitor, SelectBranch};
 use crate::rules::rust::support::{base_local, idents, let_init, tonic_server, unwrap_future};
 use crate::rules::rust::support::{AXUM_SERVE, HYPER014_SERVER};
-use crate::rules::{rule_doc, Check, Ctx, Rule};
+use crate::rules::{rule_doc, Check, Ctx, Rule, RustTriggers};
 
 pub static RULE: Rule = Rule {
     name: "server-dropped-on-signal",
     doc: rule_doc!("server-dropped-on-signal"),
-    checks: &[Check::Rust(check)],
+    checks: &[Check::Rust(check, TRIGGERS)],
     options: None,
 };
+
+/// Function bodies this rule reads (see `RustTriggers`).
+const TRIGGERS: RustTriggers = &["select!", "abort"];
 
 const ACTIX_SERVER: &[&str] = &["actix_web::HttpServer::new"];
 const SPAWN: &[&str] = &["tokio::spawn", "tokio::task::spawn", "actix_rt::spawn"];

@@ -115,8 +115,7 @@ pub fn direct_dependencies<'p>(
 ) -> Vec<&'p DependencyCall> {
     let owner = innermost_at_range(facts, range);
     facts
-        .facts
-        .service
+        .service_in(range)
         .dependency_calls
         .iter()
         .filter(|d| range.contains(&d.span.start))

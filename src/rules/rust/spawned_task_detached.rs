@@ -3,14 +3,18 @@ use syn::Expr;
 
 use crate::lang::rust::{call_span, pat_name, Cx, FnCtx, RustFile, RustVisitor};
 use crate::rules::rust::support::{fn_in_file, let_init};
-use crate::rules::{rule_doc, Check, Ctx, Rule};
+use crate::rules::{rule_doc, Check, Ctx, Rule, RustTriggers};
 
 pub static RULE: Rule = Rule {
     name: "spawned-task-detached",
     doc: rule_doc!("spawned-task-detached"),
-    checks: &[Check::Rust(check)],
+    checks: &[Check::Rust(check, TRIGGERS)],
     options: None,
 };
+
+/// Function bodies this rule reads (see `RustTriggers`).
+/// Functions it follows into (`fn_in_file`) are re-read from the text when not parsed.
+const TRIGGERS: RustTriggers = &["spawn", "spawn_local"];
 
 /// Functions that start a task or thread and return its handle.
 pub const SPAWNS: &[&str] = &[
@@ -163,7 +167,7 @@ fn long_lived(w: &Cx<'_>, task: &Expr) -> bool {
         Expr::Path(p) => match (p.path.get_ident(), w.current_fn()) {
             (Some(name), Some(f)) => match let_init(f.block, &name.to_string()) {
                 Some(init) => !matches!(init, Expr::Path(_)) && long_lived(w, init),
-                None => fn_in_file(w.file, &name.to_string()).is_some_and(has_loop_block),
+                None => fn_in_file(w.file, &name.to_string()).is_some_and(|b| has_loop_block(&b)),
             },
             _ => false,
         },
@@ -174,11 +178,11 @@ fn long_lived(w: &Cx<'_>, task: &Expr) -> bool {
                 .segments
                 .last()
                 .and_then(|s| fn_in_file(w.file, &s.ident.to_string()))
-                .is_some_and(has_loop_block),
+                .is_some_and(|b| has_loop_block(&b)),
             _ => false,
         },
         Expr::MethodCall(m) => {
-            fn_in_file(w.file, &m.method.to_string()).is_some_and(has_loop_block)
+            fn_in_file(w.file, &m.method.to_string()).is_some_and(|b| has_loop_block(&b))
         }
         _ => false,
     }

@@ -290,8 +290,10 @@ fn is_cli_name(name: &str) -> bool {
 }
 
 /// The body of a function or method named `name` defined anywhere in the file (outside test
-/// code is not checked: the caller already is production code).
-pub fn fn_in_file<'f>(file: &'f RustFile, name: &str) -> Option<&'f syn::Block> {
+/// code is not checked: the caller already is production code). A body the run left unparsed
+/// (`rust_scan`) is parsed from the text here; its spans are then not the file's, so callers
+/// read its shape, not its positions.
+pub fn fn_in_file<'f>(file: &'f RustFile, name: &str) -> Option<FnBody<'f>> {
     struct Find<'f, 'n> {
         name: &'n str,
         found: Option<&'f syn::Block>,
@@ -310,7 +312,30 @@ pub fn fn_in_file<'f>(file: &'f RustFile, name: &str) -> Option<&'f syn::Block> 
     }
     let mut f = Find { name, found: None };
     f.visit_file(&file.ast);
-    f.found
+    let block = f.found?;
+    if !file.is_idle(block) {
+        return Some(FnBody::Parsed(block));
+    }
+    let text = file.text.get(file.block_range(block))?;
+    syn::parse_str::<syn::Block>(text)
+        .ok()
+        .map(|b| FnBody::Reread(Box::new(b)))
+}
+
+/// A function body from the file's tree, or parsed from its text ([`fn_in_file`]).
+pub enum FnBody<'f> {
+    Parsed(&'f syn::Block),
+    Reread(Box<syn::Block>),
+}
+
+impl std::ops::Deref for FnBody<'_> {
+    type Target = syn::Block;
+    fn deref(&self) -> &syn::Block {
+        match self {
+            FnBody::Parsed(b) => b,
+            FnBody::Reread(b) => b,
+        }
+    }
 }
 
 /// The value of a string literal, also behind `&`.

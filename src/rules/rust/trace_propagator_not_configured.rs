@@ -1,12 +1,32 @@
 use crate::lang::rust::{call_span, Chain, Cx, RustFile, RustVisitor};
-use crate::rules::{rule_doc, Check, Ctx, Evidence, Rule};
+use crate::rules::{rule_doc, Check, Ctx, Evidence, Rule, RustTriggers};
 
 pub static RULE: Rule = Rule {
     name: "trace-propagator-not-configured",
     doc: rule_doc!("trace-propagator-not-configured"),
-    checks: &[Check::Rust(check)],
+    checks: &[Check::Rust(check, TRIGGERS)],
     options: None,
 };
+
+/// Function bodies this rule reads (see `RustTriggers`).
+/// Provider builders, and every propagator evidence.
+const TRIGGERS: RustTriggers = &[
+    "opentelemetry_sdk:SdkTracerProvider",
+    "opentelemetry_sdk:TracerProvider",
+    "opentelemetry_otlp:new_pipeline",
+    "set_text_map_propagator",
+    "propagation",
+    "opentelemetry_jaeger_propagator",
+    "opentelemetry_zipkin",
+    "opentelemetry_aws",
+    "opentelemetry_datadog",
+    "opentelemetry_http",
+    "init_tracing_opentelemetry",
+    "axum_tracing_opentelemetry",
+    "tonic_tracing_opentelemetry",
+    "inject_context",
+    "extract_with_context",
+];
 
 const PROVIDER_BUILDERS: &[&str] = &[
     "opentelemetry_sdk::trace::SdkTracerProvider::builder",

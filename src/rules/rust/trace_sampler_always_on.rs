@@ -3,14 +3,17 @@ use syn::Expr;
 
 use crate::lang::rust::{method_span, path_segments, Chain, Cx, RustFile, RustVisitor};
 use crate::rules::rust::support::{fn_in_file, let_init};
-use crate::rules::{rule_doc, Check, Ctx, Rule};
+use crate::rules::{rule_doc, Check, Ctx, Rule, RustTriggers};
 
 pub static RULE: Rule = Rule {
     name: "trace-sampler-always-on",
     doc: rule_doc!("trace-sampler-always-on"),
-    checks: &[Check::Rust(check)],
+    checks: &[Check::Rust(check, TRIGGERS)],
     options: None,
 };
+
+/// Function bodies this rule reads (see `RustTriggers`).
+const TRIGGERS: RustTriggers = &["opentelemetry_sdk:with_sampler"];
 
 fn check<'a>(file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisitor + 'a>> {
     if !file.uses_crate("opentelemetry_sdk") {
@@ -95,7 +98,7 @@ fn sampling(w: &Cx<'_>, arg: &Expr) -> Sampling {
                 if tail_always {
                     return Sampling::Always;
                 }
-                return if contains_always_on_block(body) {
+                return if contains_always_on_block(&body) {
                     Sampling::Fallback
                 } else {
                     Sampling::Other

@@ -2,14 +2,26 @@ use crate::lang::rust::{call_span, path_segments, Chain, Cx, FnCtx, RustFile, Ru
 use crate::project::Project;
 use crate::rules::rust::service::handler_bodies;
 use crate::rules::rust::support::{later_methods, squeezed};
-use crate::rules::{rule_doc, Check, Ctx, Rule};
+use crate::rules::{rule_doc, Check, Ctx, Rule, RustTriggers};
 
 pub static RULE: Rule = Rule {
     name: "unbounded-in-memory-cache",
     doc: rule_doc!("unbounded-in-memory-cache"),
-    checks: &[Check::Rust(check), Check::Project(check_static_maps)],
+    checks: &[
+        Check::Rust(check, TRIGGERS),
+        Check::Project(check_static_maps),
+    ],
     options: None,
 };
+
+/// Function bodies this rule reads (see `RustTriggers`).
+/// Cache builders; `#[cached]` attributes are always parsed, and the static-map half reads the service facts.
+const TRIGGERS: RustTriggers = &[
+    "moka:Cache",
+    "moka:SegmentedCache",
+    "moka:CacheBuilder",
+    "cached:UnboundCache",
+];
 
 fn check<'a>(_file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisitor + 'a>> {
     Some(Box::new(Visitor { cx }))

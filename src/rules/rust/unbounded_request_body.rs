@@ -1,13 +1,33 @@
 use crate::lang::rust::{call_span, method_span, Chain, Cx, RustFile, RustVisitor};
 use crate::rules::rust::support::{base_local, is_int_max, mentions, param_type};
-use crate::rules::{rule_doc, Check, Ctx, Evidence, Rule};
+use crate::rules::{rule_doc, Check, Ctx, Evidence, Rule, RustTriggers};
 
 pub static RULE: Rule = Rule {
     name: "unbounded-request-body",
     doc: rule_doc!("unbounded-request-body"),
-    checks: &[Check::Rust(check)],
+    checks: &[Check::Rust(check, TRIGGERS)],
     options: None,
 };
+
+/// Function bodies this rule reads (see `RustTriggers`).
+const TRIGGERS: RustTriggers = &[
+    "axum:DefaultBodyLimit",
+    "axum_core:DefaultBodyLimit",
+    "axum:to_bytes",
+    "tower_http:RequestBodyLimitLayer",
+    "tower_http:limit",
+    "actix_web:PayloadConfig",
+    "actix_web:JsonConfig",
+    "actix_web:FormConfig",
+    "actix_web:Payload",
+    "actix_web:to_bytes",
+    "warp:body",
+    "warp:content_length_limit",
+    "hyper:to_bytes",
+    "hyper:aggregate",
+    "http_body_util:BodyExt",
+    "into_body",
+];
 
 /// tower-http's `RequestBodyLimitLayer` anywhere in the package bounds bodies (it wraps them in
 /// `http_body_util::Limited`); routers are often assembled across files.

@@ -3,14 +3,17 @@ use syn::Expr;
 use crate::lang::rust::{call_span, method_span, Chain, Cx, LoopSource, RustFile, RustVisitor};
 use crate::rules::rust::spawned_task_detached::SPAWNS;
 use crate::rules::rust::support::{let_init, mentions_in_fn};
-use crate::rules::{rule_doc, Check, Ctx, Rule};
+use crate::rules::{rule_doc, Check, Ctx, Rule, RustTriggers};
 
 pub static RULE: Rule = Rule {
     name: "unbounded-spawn-per-message",
     doc: rule_doc!("unbounded-spawn-per-message"),
-    checks: &[Check::Rust(check)],
+    checks: &[Check::Rust(check, TRIGGERS)],
     options: None,
 };
+
+/// Function bodies this rule reads (see `RustTriggers`).
+const TRIGGERS: RustTriggers = &["spawn"];
 
 fn check<'a>(_file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisitor + 'a>> {
     Some(Box::new(Visitor { cx }))

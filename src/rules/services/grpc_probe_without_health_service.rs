@@ -1,15 +1,19 @@
 use k8s_openapi::api::core::v1::Probe;
 
 use crate::project::{Project, RustFileFacts};
-use crate::rules::services::{failing_probe, image_of, probes, rust_services};
-use crate::rules::{rule_doc, Check, Ctx, Rule};
+use crate::rules::services::{depends_on, failing_probe, image_of, probes, rust_services};
+use crate::rules::{rule_doc, Check, Ctx, Rule, RustTriggers};
 
 pub static RULE: Rule = Rule {
     name: "grpc-probe-without-health-service",
     doc: rule_doc!("grpc-probe-without-health-service"),
-    checks: &[Check::Project(check)],
+    checks: &[Check::Project(check), Check::RustFacts(TRIGGERS)],
     options: None,
 };
+
+/// Function bodies whose references this rule reads (see `RustTriggers`).
+/// The health-service evidence; a started tonic server is a runtime fact.
+const TRIGGERS: RustTriggers = &["tonic_health"];
 
 /// The standard health service: tonic-health, or a hand-written implementation naming its
 /// protocol package.
@@ -22,7 +26,7 @@ fn serves_health(files: &[&RustFileFacts]) -> bool {
 fn check(project: &Project, cx: &mut Ctx) {
     for (c, files) in rust_services(project) {
         // Without tonic the service's gRPC server (if any) is not one these facts describe.
-        if !files.iter().any(|f| f.facts.refers_to("tonic")) || serves_health(&files) {
+        if !depends_on(project, &files, "tonic") || serves_health(&files) {
             continue;
         }
         for (kind, key, probe) in probes(c) {

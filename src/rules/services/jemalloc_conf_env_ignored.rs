@@ -4,16 +4,20 @@ use std::path::Path;
 use crate::lang::dockerfile_facts::ImageFacts;
 use crate::project::Project;
 use crate::rules::services::{env_setting, image_of};
-use crate::rules::{rule_doc, Check, Ctx, Finding, Rule};
+use crate::rules::{rule_doc, Check, Ctx, Finding, Rule, RustTriggers};
 use crate::services::{rust_files, service_packages, Source};
 use crate::source::FileId;
 
 pub static RULE: Rule = Rule {
     name: "jemalloc-conf-env-ignored",
     doc: rule_doc!("jemalloc-conf-env-ignored"),
-    checks: &[Check::Project(check)],
+    checks: &[Check::Project(check), Check::RustFacts(TRIGGERS)],
     options: None,
 };
+
+/// The `#[global_allocator]` static it looks for is an item, always parsed; listed for the
+/// lookup (see `RustTriggers`).
+const TRIGGERS: RustTriggers = &["Jemalloc"];
 
 /// The jemalloc crates and the features that drop the `_rjem_` symbol prefix (feature
 /// unification: any of them enabling it enables it for all).

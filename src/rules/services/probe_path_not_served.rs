@@ -2,14 +2,30 @@ use crate::project::{Project, RustFileFacts};
 use crate::rules::services::{
     failing_probe, http_probes, route_serves, rust_services, served_routes, ServedRoute,
 };
-use crate::rules::{rule_doc, Check, Ctx, Rule};
+use crate::rules::{rule_doc, Check, Ctx, Rule, RustTriggers};
 
 pub static RULE: Rule = Rule {
     name: "probe-path-not-served",
     doc: rule_doc!("probe-path-not-served"),
-    checks: &[Check::Project(check)],
+    checks: &[Check::Project(check), Check::RustFacts(TRIGGERS)],
     options: None,
 };
+
+/// Function bodies whose references this rule reads (see `RustTriggers`).
+/// The opaque-composition evidence (`OPAQUE_METHODS`, `OPAQUE_PATHS`).
+const TRIGGERS: RustTriggers = &[
+    "nest_service",
+    "fallback",
+    "fallback_service",
+    "default_service",
+    "route_service",
+    "warp",
+    "poem",
+    "rocket",
+    "salvo",
+    "tide",
+    "hyper:service",
+];
 
 /// Router methods that serve paths the route list does not spell out: prefixes (`nest`,
 /// actix scopes), catch-alls and whole services mounted on a path.

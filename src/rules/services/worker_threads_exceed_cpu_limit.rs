@@ -2,7 +2,7 @@ use std::ops::Range;
 
 use crate::project::Project;
 use crate::rules::kubernetes::{cpu_limit, limit_quantity};
-use crate::rules::services::{env_setting, rust_services};
+use crate::rules::services::{depends_on, env_setting, rust_services};
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 use crate::source::FileId;
 
@@ -39,7 +39,7 @@ fn check(project: &Project, cx: &mut Ctx) {
             })
             .collect();
         // The environment variable sizes tokio runtimes whose code does not fix a count.
-        let tokio = files.iter().any(|f| f.facts.refers_to("tokio"));
+        let tokio = depends_on(project, &files, "tokio");
         if let Some(env) = env_setting(project, c, "TOKIO_WORKER_THREADS").filter(|_| tokio) {
             if let Some(count) = env.value.and_then(|v| v.trim().parse().ok()) {
                 fixed.push(Fixed {
