@@ -29,9 +29,12 @@ pub struct RustFile {
     pub package: Option<Arc<Package>>,
     /// The file's text, for rules that look at source a macro hides (`format!("127.0.0.1:{p}")`).
     pub text: Box<str>,
+    /// Where text was cut out before parsing, as (offset in the parsed text, bytes cut up to and
+    /// including this cut): spans are mapped back through them.
+    cuts: Vec<(usize, usize)>,
     /// Under `tests/`, `benches/`, `examples/`, or `build.rs`.
     pub is_test_file: bool,
-    /// The insides of function bodies that were blanked, not parsed (see `rust_scan`).
+    /// The insides of function bodies that were cut out, not parsed (see `rust_scan`).
     pub idle: Vec<Range<usize>>,
     /// `const NAME: &str = "..";` anywhere in the file, gathered on first use.
     str_consts: std::sync::OnceLock<HashMap<String, String>>,
@@ -44,8 +47,8 @@ pub struct RustParseError {
 }
 
 impl RustFile {
-    /// Parses the file; with `wanted`, function bodies that hold nothing it names are blanked
-    /// first and not parsed (`rust_scan`).
+    /// Parses the file; with `wanted`, the insides of function bodies that hold nothing it names
+    /// are cut out first and not parsed (`rust_scan`).
     pub fn parse(
         text: &str,
         package: Option<Arc<Package>>,
@@ -69,35 +72,38 @@ impl RustFile {
         } else {
             body
         };
-        let blanked = wanted.and_then(|w| crate::lang::rust_scan::blank_idle_bodies(body, w));
-        let (body, idle) = match &blanked {
-            Some((text, idle)) => (
-                text.as_str(),
-                idle.iter().map(|r| base + r.start..base + r.end).collect(),
-            ),
-            None => (body, Vec::new()),
+        let idle = wanted
+            .map(|w| crate::lang::rust_scan::idle_bodies(body, w))
+            .unwrap_or_default();
+        let (cut, cuts) = cut_out(body, &idle);
+        let body = cut.as_deref().unwrap_or(body);
+        let mut file = RustFile {
+            ast: syn::File {
+                shebang: None,
+                attrs: Vec::new(),
+                items: Vec::new(),
+            },
+            base,
+            cuts,
+            package,
+            text: text.into(),
+            is_test_file,
+            idle: idle.iter().map(|r| base + r.start..base + r.end).collect(),
+            str_consts: std::sync::OnceLock::new(),
         };
         match syn::parse_str::<syn::File>(body) {
-            Ok(ast) => Ok(RustFile {
-                ast,
-                base,
-                package,
-                text: text.into(),
-                is_test_file,
-                idle,
-                str_consts: std::sync::OnceLock::new(),
-            }),
-            Err(e) => {
-                let r = e.span().byte_range();
-                Err(RustParseError {
-                    message: e.to_string(),
-                    span: base + r.start..base + r.end,
-                })
+            Ok(ast) => {
+                file.ast = ast;
+                Ok(file)
             }
+            Err(e) => Err(RustParseError {
+                message: e.to_string(),
+                span: file.span(e.span()),
+            }),
         }
     }
 
-    /// Whether the block's inside was blanked instead of parsed.
+    /// Whether the block's inside was cut out instead of parsed.
     pub fn is_idle(&self, block: &syn::Block) -> bool {
         let r = self.block_range(block);
         self.idle.iter().any(|i| i.start == r.start + 1)
@@ -147,7 +153,17 @@ impl RustFile {
 
     pub fn span(&self, span: Span) -> Range<usize> {
         let r = span.byte_range();
-        self.base + r.start..self.base + r.end
+        // An offset at a cut is a start after it (the `}` that closes the cut body) or an end
+        // before it (the `{` that opens it).
+        let removed = |x: usize, is_end: bool| {
+            let k = self
+                .cuts
+                .partition_point(|&(at, _)| if is_end { at < x } else { at <= x });
+            k.checked_sub(1).map_or(0, |k| self.cuts[k].1)
+        };
+        let start = r.start + removed(r.start, false);
+        let end = (r.end + removed(r.end, true)).max(start);
+        self.base + start..self.base + end
     }
 
     /// From the start of `a` to the end of `b`.
@@ -172,6 +188,28 @@ impl RustFile {
     pub fn uses_crate(&self, krate: &str) -> bool {
         self.package.as_ref().is_none_or(|p| p.depends_on(krate))
     }
+}
+
+/// The text without the given ranges, and the cuts as `RustFile::cuts` records them; `None`
+/// when there is nothing to cut.
+fn cut_out(text: &str, ranges: &[Range<usize>]) -> (Option<String>, Vec<(usize, usize)>) {
+    if ranges.is_empty() {
+        return (None, Vec::new());
+    }
+    let removed: usize = ranges.iter().map(|r| r.len()).sum();
+    let mut out = String::with_capacity(text.len() - removed);
+    let mut cuts = Vec::with_capacity(ranges.len());
+    let mut from = 0;
+    let mut total = 0;
+    for r in ranges {
+        // Ranges are sorted, disjoint and on character boundaries (`rust_scan`).
+        out.push_str(text.get(from..r.start).unwrap_or(""));
+        total += r.len();
+        cuts.push((out.len(), total));
+        from = r.end;
+    }
+    out.push_str(text.get(from..).unwrap_or(""));
+    (Some(out), cuts)
 }
 
 fn too_deep(text: &str) -> Option<usize> {
@@ -1952,5 +1990,38 @@ mod tests {
             paths.contains(&"tokio::signal::unix::SignalKind::terminate".to_string()),
             "{paths:?}"
         );
+    }
+
+    #[test]
+    fn spans_map_back_through_cut_bodies() {
+        let src = "fn a() { let x = \"é\"; x }\nfn b() { reqwest::get(u) }\nfn c() {}\n";
+        let wanted = Wanted::new(["reqwest"], |_| true);
+        let file = RustFile::parse(src, None, false, Some(&wanted)).unwrap();
+        assert_eq!(file.idle.len(), 1);
+        let syn::Item::Fn(a) = &file.ast.items[0] else {
+            panic!("not a function")
+        };
+        let syn::Item::Fn(b) = &file.ast.items[1] else {
+            panic!("not a function")
+        };
+        assert!(a.block.stmts.is_empty() && file.is_idle(&a.block));
+        // The cut body's braces, and everything after the cut, are where they are in the text.
+        assert_eq!(
+            file.slice(file.block_range(&a.block)),
+            "{ let x = \"é\"; x }"
+        );
+        assert_eq!(
+            file.slice(file.block_range(&b.block)),
+            "{ reqwest::get(u) }"
+        );
+        let open = file.span(a.block.brace_token.span.open());
+        assert_eq!(file.slice(open), "{");
+        assert!(!file.is_idle(&b.block));
+        // A parse error after a cut points into the original text.
+        let broken = "fn a() { 1 }\nfn b(x: ) {}";
+        let e = RustFile::parse(broken, None, false, Some(&wanted))
+            .err()
+            .unwrap();
+        assert_eq!(&broken[e.span.start..], ") {}");
     }
 }

@@ -10,7 +10,7 @@ use crate::lang::words::{last_two, words};
 /// tracing and log macros, and std's macros that print to standard error. `println!`/`print!`
 /// are left out: standard output is a program's output, and a CLI that prints the token it was
 /// asked to generate is doing its job.
-const LOG_MACROS: &[&str] = &[
+pub const LOG_MACROS: &[&str] = &[
     "trace", "debug", "info", "warn", "error", "event", "log", "eprintln", "eprint",
 ];
 

@@ -170,7 +170,7 @@ pub struct ClientCreation {
 }
 
 /// Function bodies the service facts need parsed (`RustTriggers`): routes and nests (axum,
-/// aide, actix, warp), `merge`, reqwest clients, unbounded channels and sends, methods called
+/// aide, actix scopes and resources, warp), `merge`, reqwest clients, unbounded channels and sends, methods called
 /// on upper-case statics. Dependency calls and call sites are only looked up inside given
 /// handler and helper bodies, so they are read from the text on demand instead
 /// (`RustFileFacts::service_in`).
@@ -182,10 +182,10 @@ pub const TRIGGERS: &[&str] = &[
     "nest",
     "nest_service",
     "merge",
-    "scope",
-    "resource",
-    "service",
-    "configure",
+    "actix_web:scope",
+    "actix_web:resource",
+    "actix_web:service",
+    "actix_web:configure",
     "warp:path",
     "warp:path!",
     "reqwest:reqwest",
@@ -193,7 +193,8 @@ pub const TRIGGERS: &[&str] = &[
     "reqwest:ClientBuilder",
     "unbounded_channel",
     "unbounded",
-    "channel",
+    // `std::sync::mpsc::channel`: by its module, as `channel` alone is every bounded one too.
+    "mpsc",
     "send",
     "unbounded_send",
     "try_send",

@@ -482,14 +482,18 @@ pub fn service_packages<'p>(project: &'p Project, root: &Path) -> Vec<&'p Arc<Pa
 /// The Rust files of a Cargo package and of the path dependencies it links (see
 /// [`service_packages`]).
 pub fn rust_files<'p>(project: &'p Project, root: &Path) -> Vec<&'p RustFileFacts> {
-    let packages = service_packages(project, root);
+    // A workspace service links a hundred packages: look roots up, do not scan them per file.
+    let roots: std::collections::HashSet<&Path> = service_packages(project, root)
+        .into_iter()
+        .map(|p| p.root.as_path())
+        .collect();
     project
         .rust
         .iter()
         .filter(|f| {
             f.package
                 .as_ref()
-                .is_some_and(|p| packages.iter().any(|k| k.root == *p))
+                .is_some_and(|p| roots.contains(p.as_path()))
         })
         .collect()
 }

@@ -41,7 +41,7 @@ const PROM_VECS: &[&str] = &[
 /// `KeyValue`s (instrument calls without one carry no labels). Label structs are items, always
 /// parsed.
 pub const TRIGGERS: crate::rules::RustTriggers = &[
-    "prometheus:*_vec",
+    "prometheus:register_*_vec!",
     "prometheus:IntCounterVec",
     "prometheus:CounterVec",
     "prometheus:IntGaugeVec",
