@@ -19,6 +19,11 @@ fn caller_handler<'p>(
 ) -> Option<String> {
     handlers.iter().find_map(|h| {
         let file = package.iter().find(|f| f.file == h.file)?;
+        // A body that does not even spell the name cannot call it (and need not be read again
+        // if it was not parsed).
+        if !file.text.get(h.range.clone())?.contains(helper) {
+            return None;
+        }
         let calls = file
             .service_in(&h.range)
             .call_sites
