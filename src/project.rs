@@ -617,7 +617,7 @@ pub struct RustFileFacts {
     pub facts: RustFacts,
     /// The file's text (shared with the source database), for the few joins that look for a
     /// literal the facts do not keep.
-    pub text: Arc<str>,
+    pub text: Arc<String>,
     /// The package itself, to read the file again with every body parsed.
     pub manifest: Option<Arc<Package>>,
     pub is_test: bool,

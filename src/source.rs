@@ -40,7 +40,7 @@ pub struct SourceFile {
     pub display: String,
     pub kind: FileKind,
     /// Shared so renderers can hold the text without copying it.
-    pub text: Arc<str>,
+    pub text: Arc<String>,
     /// Built on first use: most files of a run have no finding and never need it.
     line_starts: OnceLock<Vec<usize>>,
 }
@@ -51,7 +51,7 @@ impl SourceFile {
             path,
             display,
             kind,
-            text: Arc::from(text),
+            text: Arc::new(text),
             line_starts: OnceLock::new(),
         }
     }

@@ -37,7 +37,7 @@ pub fn render(report: &Report, style: Style) -> String {
 struct Adapter<'a> {
     diagnostic: &'a Diagnostic,
     title: String,
-    source: NamedSource<Arc<str>>,
+    source: NamedSource<Arc<String>>,
     labels: Vec<LabeledSpan>,
     related: Vec<Adapter<'a>>,
     is_related: bool,
