@@ -58,7 +58,9 @@ fn check(project: &Project, cx: &mut Ctx) {
         .help(format!("{HELP_ENV}; for this limit about `GOMEMLIMIT={suggested}MiB`"))
         .related(*dockerfile, build.clone(), "the image is built with `go build` here");
     }
-    // A Go image nothing in the run deploys: a hint only.
+    // A Go image nothing in the run deploys: a hint only, and only when the image runs a
+    // program by itself (an image without ENTRYPOINT or CMD carries binaries for other images
+    // or for download).
     let composed = |path: &std::path::Path| {
         project
             .services
@@ -71,6 +73,7 @@ fn check(project: &Project, cx: &mut Ctx) {
             continue;
         };
         if deployed.get(i).copied().unwrap_or(true)
+            || image.program.is_none()
             || composed(path)
             || image.env.iter().any(|(n, _, _)| n == "GOMEMLIMIT")
         {
