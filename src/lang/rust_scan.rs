@@ -7,9 +7,9 @@
 //! wanted identifier anywhere — in nested items, closures and macro arguments too — or when the
 //! scanner is unsure (anything it cannot pair up leaves the rest of the file as it is).
 //!
-//! Rules declare the identifiers they need next to their code (`Rule::triggers`); fact
-//! extractors declare theirs beside them (`rust::FACT_TRIGGERS` and friends). The test suite
-//! checks every fixture with and without cutting and requires identical findings.
+//! Rules declare what they need next to their code (`Check::Rust(check, TRIGGERS)`,
+//! `Check::RustFacts`); fact extractors declare theirs beside them (`rust::FACT_TRIGGERS`). The
+//! fixture harness checks every case with and without cutting and requires identical output.
 
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -620,15 +620,10 @@ fn raw_string_end(b: &[u8], i: usize) -> Option<usize> {
     }
     j += 1;
     while j < b.len() {
-        if b[j] == b'"'
-            && b[j + 1..]
-                .iter()
-                .take(hashes)
-                .filter(|&&x| x == b'#')
-                .count()
-                == hashes
-            && b.len() >= j + 1 + hashes
-        {
+        let closing = b
+            .get(j + 1..j + 1 + hashes)
+            .is_some_and(|h| h.iter().all(|&x| x == b'#'));
+        if b[j] == b'"' && closing {
             return Some(j + 1 + hashes);
         }
         j += 1;
