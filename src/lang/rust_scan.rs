@@ -321,6 +321,18 @@ pub fn idle_bodies(text: &str, wanted: &Wanted) -> Vec<Range<usize>> {
     let mut idle = Vec::new();
     let mut i = 0;
     while i < tokens.len() {
+        // Test code is never walked (`rust::is_test_fn`, `rust::is_test_only`): cut its insides
+        // whatever they hold.
+        if let Some(test) = test_attribute(bytes, &tokens, i) {
+            if let Some((open, close)) = test_item_braces(bytes, &tokens, i, test) {
+                let inside = tokens[open].end()..tokens[close].start();
+                if !inside.is_empty() {
+                    idle.push(inside);
+                }
+                i = close + 1;
+                continue;
+            }
+        }
         // `fn name ... {` — a function with a body; `fn(` is a pointer type.
         if tokens[i].is_ident(bytes, "fn")
             && tokens.get(i + 1).is_some_and(|t| t.kind == Kind::Ident)
@@ -349,6 +361,138 @@ pub fn idle_bodies(text: &str, wanted: &Wanted) -> Vec<Range<usize>> {
         i += 1;
     }
     idle
+}
+
+/// What a test attribute makes of the item it is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TestAttr {
+    /// `#[cfg(test)]`, `#[cfg(debug_assertions)]`, `#[cfg(all(test, ..))]`: any item.
+    TestOnly,
+    /// `#[test]`, `#[tokio::test]`, `#[rstest]`...: a function.
+    TestFn,
+}
+
+/// When token `i` starts an outer attribute that marks test code: which kind.
+fn test_attribute(bytes: &[u8], tokens: &[Token], i: usize) -> Option<TestAttr> {
+    if !tokens[i].is_punct(bytes, b'#') {
+        return None;
+    }
+    let open = i + 1;
+    let group = tokens.get(open).filter(|t| t.kind == Kind::Open(b'['))?;
+    let close = group.partner()?;
+    let inner = &tokens[open + 1..close];
+    // `cfg(..)`: the group must imply test.
+    if inner.first().is_some_and(|t| t.is_ident(bytes, "cfg")) && inner.len() >= 3 {
+        let args = open + 2;
+        let args_close = tokens
+            .get(args)
+            .filter(|t| t.kind == Kind::Open(b'('))?
+            .partner()?;
+        return (args_close + 1 == close && implies_test(bytes, tokens, args + 1, args_close))
+            .then_some(TestAttr::TestOnly);
+    }
+    // A path whose last segment names a test harness, with or without arguments.
+    let mut last = None;
+    for t in inner {
+        match t.kind {
+            Kind::Ident => last = Some(t.text(bytes)),
+            Kind::Other if t.is_punct(bytes, b':') => {}
+            _ => break,
+        }
+    }
+    matches!(
+        last,
+        Some("test" | "rstest" | "test_case" | "bench" | "quickcheck" | "proptest")
+    )
+    .then_some(TestAttr::TestFn)
+}
+
+/// Whether the cfg predicate list `tokens[from..to]` (one predicate) implies test: `test`,
+/// `debug_assertions`, or `all(..)` with one such predicate.
+fn implies_test(bytes: &[u8], tokens: &[Token], from: usize, to: usize) -> bool {
+    match tokens.get(from..to) {
+        Some([one]) => one.is_ident(bytes, "test") || one.is_ident(bytes, "debug_assertions"),
+        Some([all, group, ..]) if all.is_ident(bytes, "all") && group.kind == Kind::Open(b'(') => {
+            let Some(close) = group.partner() else {
+                return false;
+            };
+            if close + 1 != to {
+                return false;
+            }
+            // Each comma-separated predicate of the list.
+            let mut start = from + 2;
+            let mut j = start;
+            while j <= close {
+                if j == close || tokens[j].is_punct(bytes, b',') {
+                    if implies_test(bytes, tokens, start, j) {
+                        return true;
+                    }
+                    start = j + 1;
+                    j += 1;
+                    continue;
+                }
+                j = tokens[j].partner().filter(|&p| p > j).unwrap_or(j) + 1;
+            }
+            false
+        }
+        _ => false,
+    }
+}
+
+/// The braces of the item the test attribute at token `i` is on, when its inside can be cut: a
+/// function's body (either kind of attribute), a module's or an `impl`'s items (test-only
+/// attributes). Other attributes and visibility in between are skipped.
+fn test_item_braces(
+    bytes: &[u8],
+    tokens: &[Token],
+    i: usize,
+    test: TestAttr,
+) -> Option<(usize, usize)> {
+    let mut j = i;
+    // Attributes, then qualifiers.
+    while tokens.get(j).is_some_and(|t| t.is_punct(bytes, b'#')) {
+        j = tokens
+            .get(j + 1)
+            .filter(|t| t.kind == Kind::Open(b'['))?
+            .partner()?
+            + 1;
+    }
+    loop {
+        let t = tokens.get(j)?;
+        let qualifier = ["pub", "async", "unsafe", "const", "extern", "default"]
+            .iter()
+            .any(|q| t.is_ident(bytes, q));
+        if qualifier {
+            j += 1;
+            // `pub(crate)`, `extern "C"`.
+            if let Some(n) = tokens.get(j) {
+                if n.kind == Kind::Open(b'(') {
+                    j = n.partner()? + 1;
+                } else if n.kind == Kind::Other && n.text(bytes).starts_with('"') {
+                    j += 1;
+                }
+            }
+            continue;
+        }
+        break;
+    }
+    let keyword = tokens.get(j)?;
+    if keyword.is_ident(bytes, "fn") && tokens.get(j + 1).is_some_and(|t| t.kind == Kind::Ident) {
+        return body_of(tokens, j + 2);
+    }
+    if test != TestAttr::TestOnly {
+        return None;
+    }
+    if keyword.is_ident(bytes, "mod") {
+        let open = j + 2;
+        let t = tokens.get(open).filter(|t| t.kind == Kind::Open(b'{'))?;
+        return Some((open, t.partner()?));
+    }
+    if keyword.is_ident(bytes, "impl") {
+        // The first `{` outside brackets: `impl<T> Trait for S<T> where .. {`.
+        return body_of(tokens, j + 1);
+    }
+    None
 }
 
 /// The opening and closing brace tokens of the body of the function whose signature starts at
@@ -761,6 +905,27 @@ fn c() -> u8 { reqwest }"##;
         let got = idle(src, &["reqwest"]);
         assert_eq!(got.len(), 2, "{got:?}");
         assert!(got[1].ends_with("b'}'"));
+    }
+
+    #[test]
+    fn test_code_is_cut_whatever_it_holds() {
+        let src = "#[cfg(test)]\nmod tests {\n    use super::*;\n    #[tokio::test]\n    async fn t() { reqwest::get(u); }\n}\n\
+                   #[derive(Debug)]\n#[test]\nfn a() { reqwest::get(u) }\n\
+                   #[cfg(all(unix, test))]\npub(crate) async fn b() { reqwest::get(u) }\n\
+                   #[cfg(any(test, feature = \"x\"))]\nfn c() { reqwest::get(u) }\n\
+                   #[cfg(test)]\nimpl S { fn d() { reqwest::get(u) } }\n\
+                   #[serde(rename = \"test\")]\nfn e() { reqwest::get(u) }";
+        let got = idle(src, &["reqwest"]);
+        assert_eq!(got.len(), 4, "{got:?}");
+        assert!(got[0].starts_with("use super::*;"));
+        assert_eq!(
+            got[1..],
+            [
+                "reqwest::get(u)",
+                "reqwest::get(u)",
+                "fn d() { reqwest::get(u) }"
+            ]
+        );
     }
 
     #[test]
