@@ -374,7 +374,7 @@ pub fn check(options: Options) -> Report {
         CacheSetting::Default => Cache::open(None, &config.options_text()),
         CacheSetting::Dir(dir) => Cache::open(Some(dir), &config.options_text()),
     };
-    let triggers = (!options.parse_every_body).then(Triggers::default);
+    let triggers = (!options.parse_every_body).then(Triggers::new);
     let too_large: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let one = |i: usize, input: &Input| -> FileResult {
         let read = match &stdin_text {
@@ -500,10 +500,9 @@ pub fn check(options: Options) -> Report {
         if let Some(rust) = outcome.rust_facts {
             project.rust.push(RustFileFacts {
                 file: id,
-                package: rust.package.as_ref().map(|p| p.root.clone()),
+                package: rust.package,
                 facts: rust.facts,
                 text,
-                manifest: rust.package,
                 is_test: rust.is_test,
                 every_body: std::sync::OnceLock::new(),
             });
@@ -1031,13 +1030,24 @@ fn process(
 
 /// What makes a Rust function body worth parsing, per package and set of enabled rules: the
 /// fact extractors' triggers and those of every enabled rule (`rust_scan`).
-#[derive(Default)]
 struct Triggers {
+    /// The rules that declare triggers, found once per run.
+    rules: Vec<&'static RuleInfo>,
     #[allow(clippy::type_complexity)]
     by_package: Mutex<HashMap<(Option<PathBuf>, Vec<&'static str>), Arc<rust_scan::Wanted>>>,
 }
 
 impl Triggers {
+    fn new() -> Triggers {
+        Triggers {
+            rules: rules::registry()
+                .iter()
+                .filter(|r| r.rule.rust_triggers().next().is_some())
+                .collect(),
+            by_package: Mutex::default(),
+        }
+    }
+
     fn wanted(
         &self,
         path: &Path,
@@ -1049,9 +1059,8 @@ impl Triggers {
         let rules: Vec<&'static str> = if is_test {
             Vec::new()
         } else {
-            rules::registry()
+            self.rules
                 .iter()
-                .filter(|r| !r.rule.rust_triggers().is_empty())
                 .filter(|r| config.level(r, path).is_some())
                 .map(|r| r.name())
                 .collect()
@@ -1064,10 +1073,8 @@ impl Triggers {
         let mut triggers: Vec<&'static str> = Vec::new();
         if !is_test {
             triggers.extend(rust::FACT_TRIGGERS.iter().flat_map(|t| t.iter()));
-            for name in &key.1 {
-                if let Some(r) = rules::registry().iter().find(|r| r.name() == *name) {
-                    triggers.extend(r.rule.rust_triggers());
-                }
+            for r in self.rules.iter().filter(|r| key.1.contains(&r.name())) {
+                triggers.extend(r.rule.rust_triggers());
             }
         }
         let depends_on = |krate: &str| package.is_none_or(|p| p.depends_on(krate));

@@ -601,7 +601,7 @@ impl Project {
             std::collections::BTreeMap::new();
         for f in &self.rust {
             by_key
-                .entry(f.package.as_deref().ok_or(f.file))
+                .entry(f.package.as_ref().map(|p| p.root.as_path()).ok_or(f.file))
                 .or_default()
                 .push(f);
         }
@@ -612,14 +612,13 @@ impl Project {
 #[derive(Debug)]
 pub struct RustFileFacts {
     pub file: FileId,
-    /// The package root, when the file belongs to one.
-    pub package: Option<PathBuf>,
+    /// The package, when the file belongs to one (also to read the file again with every body
+    /// parsed).
+    pub package: Option<Arc<Package>>,
     pub facts: RustFacts,
     /// The file's text (shared with the source database), for the few joins that look for a
     /// literal the facts do not keep.
     pub text: Arc<String>,
-    /// The package itself, to read the file again with every body parsed.
-    pub manifest: Option<Arc<Package>>,
     pub is_test: bool,
     /// The facts of the whole file, every body parsed, read on first need.
     pub every_body: std::sync::OnceLock<Option<RustFacts>>,
@@ -639,7 +638,7 @@ impl RustFileFacts {
             return &self.facts.service;
         }
         let full = self.every_body.get_or_init(|| {
-            crate::lang::rust::facts_of_every_body(&self.text, self.manifest.clone(), self.is_test)
+            crate::lang::rust::facts_of_every_body(&self.text, self.package.clone(), self.is_test)
         });
         match full {
             Some(f) => &f.service,

@@ -295,7 +295,6 @@ fn evidence_is_covered_by_triggers() {
         let names: BTreeSet<String> = rule
             .rule
             .rust_triggers()
-            .into_iter()
             .chain(facts.iter().copied())
             .map(name_of)
             .collect();

@@ -449,15 +449,24 @@ fn items_of_block(block: &syn::Block) -> impl Iterator<Item = &syn::Item> {
 
 // ---- test code ----
 
+/// The last path segment of attributes that make a function a test (`#[tokio::test]`); the body
+/// scanner (`rust_scan`) reads the same list.
+pub const TEST_ATTRIBUTES: &[&str] = &[
+    "test",
+    "rstest",
+    "test_case",
+    "bench",
+    "quickcheck",
+    "proptest",
+];
+
 /// `#[test]`, `#[tokio::test]`, `#[rstest]`... on a function.
 fn is_test_fn(attrs: &[syn::Attribute]) -> bool {
     attrs.iter().any(|a| {
-        a.path().segments.last().is_some_and(|s| {
-            matches!(
-                s.ident.to_string().as_str(),
-                "test" | "rstest" | "test_case" | "bench" | "quickcheck" | "proptest"
-            )
-        })
+        a.path()
+            .segments
+            .last()
+            .is_some_and(|s| TEST_ATTRIBUTES.iter().any(|t| s.ident == t))
     }) || is_test_only(attrs)
 }
 
@@ -1563,7 +1572,6 @@ pub fn facts(file: &RustFile) -> RustFacts {
     f.finish()
 }
 
-/// Gathers a file's [`RustFacts`] during a walk.
 /// The facts of a file with every function body parsed, for lookups inside bodies a run left
 /// unparsed (`RustFileFacts::service_in`). Runs on its own thread with the workers' large stack
 /// (syn recurses); `None` if the file does not parse or the extraction panics.
@@ -1613,6 +1621,7 @@ pub const FACT_TRIGGERS: &[&[&str]] = &[
     crate::lang::rust_logging::TRIGGERS,
 ];
 
+/// Gathers a file's [`RustFacts`] during a walk.
 pub struct FactsVisitor<'f> {
     file: &'f RustFile,
     facts: RustFacts,

@@ -400,11 +400,8 @@ fn test_attribute(bytes: &[u8], tokens: &[Token], i: usize) -> Option<TestAttr> 
             _ => break,
         }
     }
-    matches!(
-        last,
-        Some("test" | "rstest" | "test_case" | "bench" | "quickcheck" | "proptest")
-    )
-    .then_some(TestAttr::TestFn)
+    last.filter(|l| crate::lang::rust::TEST_ATTRIBUTES.contains(l))
+        .map(|_| TestAttr::TestFn)
 }
 
 /// Whether the cfg predicate list `tokens[from..to]` (one predicate) implies test: `test`,
@@ -605,7 +602,7 @@ fn logs_secret_or_debug(bytes: &[u8], tokens: &[Token], at: usize) -> bool {
 }
 
 /// `SEEN`, `HTTP_CLIENT`: at least two characters, upper-case letters, digits and `_`.
-fn is_upper_case(s: &str) -> bool {
+pub fn is_upper_case(s: &str) -> bool {
     s.len() > 1
         && s.bytes()
             .all(|c| c.is_ascii_uppercase() || c == b'_' || c.is_ascii_digit())

@@ -848,10 +848,8 @@ impl Extract<'_> {
         let Some(name) = p.path.get_ident().map(|i| i.to_string()) else {
             return;
         };
-        let is_const_name = name.len() > 1
-            && name
-                .chars()
-                .all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit());
+        // The same test as the `STATIC_USE` trigger's, so the bodies it keeps are these.
+        let is_const_name = crate::lang::rust_scan::is_upper_case(&name);
         let methods: Vec<String> = chain.methods().map(|m| m.method.to_string()).collect();
         if !is_const_name || methods.is_empty() {
             return;

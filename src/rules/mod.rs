@@ -326,14 +326,11 @@ pub enum Evidence {
 
 impl Rule {
     /// The Rust triggers of every check of the rule.
-    pub fn rust_triggers(&self) -> Vec<&'static str> {
-        self.checks
-            .iter()
-            .flat_map(|c| match c {
-                Check::Rust(_, t) | Check::RustFacts(t) => t.iter().copied(),
-                _ => [].iter().copied(),
-            })
-            .collect()
+    pub fn rust_triggers(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.checks.iter().flat_map(|c| match c {
+            Check::Rust(_, t) | Check::RustFacts(t) => t.iter().copied(),
+            _ => [].iter().copied(),
+        })
     }
 }
 

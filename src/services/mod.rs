@@ -493,7 +493,7 @@ pub fn rust_files<'p>(project: &'p Project, root: &Path) -> Vec<&'p RustFileFact
         .filter(|f| {
             f.package
                 .as_ref()
-                .is_some_and(|p| roots.contains(p.as_path()))
+                .is_some_and(|p| roots.contains(p.root.as_path()))
         })
         .collect()
 }

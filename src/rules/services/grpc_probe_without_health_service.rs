@@ -26,7 +26,7 @@ fn serves_health(files: &[&RustFileFacts]) -> bool {
 fn check(project: &Project, cx: &mut Ctx) {
     for (c, files) in rust_services(project) {
         // Without tonic the service's gRPC server (if any) is not one these facts describe.
-        if !depends_on(project, &files, "tonic") || serves_health(&files) {
+        if !depends_on(&files, "tonic") || serves_health(&files) {
             continue;
         }
         for (kind, key, probe) in probes(c) {

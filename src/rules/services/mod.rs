@@ -68,12 +68,9 @@ pub fn failing_probe(kind: &str) -> &'static str {
 /// Whether the Cargo package of any of the service's files depends on `krate` (for a file
 /// outside any package: whether its text names the crate). Dependencies, not references: a
 /// body that only names the crate may not have been parsed (`rust_scan`).
-pub fn depends_on(project: &Project, files: &[&RustFileFacts], krate: &str) -> bool {
+pub fn depends_on(files: &[&RustFileFacts], krate: &str) -> bool {
     files.iter().any(|f| match &f.package {
-        Some(root) => project
-            .packages
-            .iter()
-            .any(|p| p.root == *root && p.depends_on(krate)),
+        Some(p) => p.depends_on(krate),
         None => f.text.contains(krate),
     })
 }

@@ -39,7 +39,7 @@ fn check(project: &Project, cx: &mut Ctx) {
             })
             .collect();
         // The environment variable sizes tokio runtimes whose code does not fix a count.
-        let tokio = depends_on(project, &files, "tokio");
+        let tokio = depends_on(&files, "tokio");
         if let Some(env) = env_setting(project, c, "TOKIO_WORKER_THREADS").filter(|_| tokio) {
             if let Some(count) = env.value.and_then(|v| v.trim().parse().ok()) {
                 fixed.push(Fixed {
