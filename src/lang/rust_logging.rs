@@ -14,18 +14,10 @@ pub const LOG_MACROS: &[&str] = &[
     "trace", "debug", "info", "warn", "error", "event", "log", "eprintln", "eprint",
 ];
 
-/// `LOG_MACROS` as triggers: bodies that log are parsed (`RustTriggers`).
-pub const TRIGGERS: &[&str] = &[
-    "trace!",
-    "debug!",
-    "info!",
-    "warn!",
-    "error!",
-    "event!",
-    "log!",
-    "eprintln!",
-    "eprint!",
-];
+/// What makes a body worth parsing for the logging facts and `secret-logged` (`RustTriggers`): a
+/// log macro whose arguments name a secret-like value or format one with `Debug` — the only
+/// macros [`logged_values`] can report on. Bodies that merely log are not parsed.
+pub const TRIGGERS: &[&str] = &[crate::lang::rust_scan::LOGGED];
 
 /// Whether a macro path is a log or print macro (`info!`, `tracing::warn!`, `log::error!`).
 pub fn is_log_macro(path: &syn::Path) -> bool {

@@ -591,7 +591,8 @@ fn logs_secret_or_debug(bytes: &[u8], tokens: &[Token], at: usize) -> bool {
         Kind::Other => {
             let text = t.text(bytes);
             text == "?"
-                || (text.ends_with('"')
+                // A string literal of any kind (`"..."`, `r#"..."#`): its words and `{:?}`.
+                || (text.contains('"')
                     && (text.contains('?')
                         || text
                             .split(|c: char| !(c.is_alphanumeric() || c == '_'))
@@ -885,10 +886,14 @@ mod tests {
             "warn!(\"{:?}\", e)",
             "error!(\"{db_password}\")",
             "debug!(api_key = %k)",
+            "tracing::info!(r#\"{:?}\"#, e)",
+            "info!(r\"{password}\")",
+            "info!(\"{}\", cfg.db.token)",
+            "eprintln!(\"{}\", n)",
         ];
         let src: Vec<String> = logs.iter().map(|l| format!("fn a() {{ {l} }}")).collect();
         let idle_logs: Vec<usize> = src.iter().map(|s| idle(s, &[LOGGED]).len()).collect();
-        assert_eq!(idle_logs, [1, 0, 0, 0, 0]);
+        assert_eq!(idle_logs, [1, 0, 0, 0, 0, 0, 0, 0, 1]);
         let gated = Wanted::new(["warp:path"], |k| k == "axum");
         assert_eq!(idle_bodies("fn a() { path(x) }", &gated).len(), 1);
     }
