@@ -23,7 +23,7 @@ use crate::project::RustFacts;
 use crate::rules::{self, Evidence, Finding};
 
 /// Bumped whenever the entry layout changes.
-const FORMAT: u32 = 5;
+const FORMAT: u32 = 6;
 
 pub struct Cache {
     dir: PathBuf,

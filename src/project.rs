@@ -634,15 +634,64 @@ impl RustFileFacts {
             .idle_bodies
             .iter()
             .any(|r| r.start < range.end && range.start < r.end);
-        if !idle {
-            return &self.facts.service;
-        }
-        let full = self.every_body.get_or_init(|| {
-            crate::lang::rust::facts_of_every_body(&self.text, self.package.clone(), self.is_test)
-        });
-        match full {
+        match idle.then(|| self.every_body()).flatten() {
             Some(f) => &f.service,
             None => &self.facts.service,
         }
     }
+
+    /// Log macros that `Debug`-format a variable of a known type, complete for the types in
+    /// `types`. A body that only logs this way was not parsed (`rust_scan::LOGS_DEBUG`): when its
+    /// function names one of `types`, the file is read again with every body.
+    pub fn debug_logged(&self, types: &[&str]) -> &[crate::lang::rust_logging::DebugLogged] {
+        let facts = match self.needs_every_body_for(types) {
+            true => self.every_body().unwrap_or(&self.facts),
+            false => &self.facts,
+        };
+        &facts.logging.debug_logged
+    }
+
+    /// Whether [`debug_logged`](Self::debug_logged) of `types` reads the file again.
+    pub fn needs_every_body_for(&self, types: &[&str]) -> bool {
+        self.facts
+            .logging
+            .cut_debug_log_types
+            .iter()
+            .any(|t| types.contains(&t.as_str()))
+    }
+
+    /// The facts of the whole file, every body parsed (read once, on first need, from any
+    /// thread; `None` when that fails).
+    pub fn every_body(&self) -> Option<&RustFacts> {
+        self.every_body
+            .get_or_init(|| {
+                crate::lang::rust::facts_of_every_body(
+                    &self.text,
+                    self.package.clone(),
+                    self.is_test,
+                )
+            })
+            .as_ref()
+    }
+}
+
+/// Reads the files again with every body parsed, on every core: the project checks that need
+/// [`RustFileFacts::every_body`] of several large files call this first, so the reparsing
+/// runs in parallel instead of one file after another.
+pub fn read_every_body(files: &[&RustFileFacts]) {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len());
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                while let Some(f) =
+                    files.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+                {
+                    f.every_body();
+                }
+            });
+        }
+    });
 }

@@ -36,6 +36,9 @@ pub struct RustFile {
     pub is_test_file: bool,
     /// The insides of function bodies that were cut out, not parsed (see `rust_scan`).
     pub idle: Vec<Range<usize>>,
+    /// The type names the functions of those bodies mention, when the body holds a log macro
+    /// that formats with `Debug` (`rust_scan::LOGS_DEBUG`).
+    pub debug_log_types: Vec<String>,
     /// `const NAME: &str = "..";` anywhere in the file, gathered on first use.
     str_consts: std::sync::OnceLock<HashMap<String, String>>,
 }
@@ -75,7 +78,14 @@ impl RustFile {
         let idle = wanted
             .map(|w| crate::lang::rust_scan::idle_bodies(body, w))
             .unwrap_or_default();
-        let (cut, cuts) = cut_out(body, &idle);
+        let mut cut_ranges: Vec<Range<usize>> = idle
+            .ranges
+            .iter()
+            .chain(&idle.signatures)
+            .cloned()
+            .collect();
+        cut_ranges.sort_unstable_by_key(|r| r.start);
+        let (cut, cuts) = cut_out(body, &cut_ranges);
         let body = cut.as_deref().unwrap_or(body);
         let mut file = RustFile {
             ast: syn::File {
@@ -88,7 +98,12 @@ impl RustFile {
             package,
             text: text.into(),
             is_test_file,
-            idle: idle.iter().map(|r| base + r.start..base + r.end).collect(),
+            idle: idle
+                .ranges
+                .iter()
+                .map(|r| base + r.start..base + r.end)
+                .collect(),
+            debug_log_types: idle.debug_log_types,
             str_consts: std::sync::OnceLock::new(),
         };
         match syn::parse_str::<syn::File>(body) {
@@ -1642,6 +1657,7 @@ impl<'f> FactsVisitor<'f> {
 
     pub fn finish(mut self) -> RustFacts {
         self.facts.idle_bodies = self.file.idle.clone();
+        self.facts.logging.cut_debug_log_types = self.file.debug_log_types.clone();
         self.facts.service = self.service.finish();
         self.facts.runtime = self.runtime.finish();
         self.facts
@@ -2027,10 +2043,44 @@ mod tests {
         assert_eq!(file.slice(open), "{");
         assert!(!file.is_idle(&b.block));
         // A parse error after a cut points into the original text.
-        let broken = "fn a() { 1 }\nfn b(x: ) {}";
+        let broken = "fn a(n: u8) -> u8 { 1 }\nstruct S { x: }";
         let e = RustFile::parse(broken, None, false, Some(&wanted))
             .err()
             .unwrap();
-        assert_eq!(&broken[e.span.start..], ") {}");
+        assert_eq!(&broken[e.span.start..], "}");
+    }
+
+    #[test]
+    fn idle_signatures_are_cut_unless_read() {
+        let src = "/// Doc.\npub(crate) async fn a(s: &str, n: u8) -> Result<u8, E> where E: Debug { 1 }\n\
+                   #[instrument]\nfn b(password: &str) { 2 }\n\
+                   fn c<T>(t: T) -> T { t }\n\
+                   fn d(c: reqwest::Client) { 3 }\n";
+        let wanted = Wanted::new(["reqwest"], |_| true);
+        let file = RustFile::parse(src, None, false, Some(&wanted)).unwrap();
+        let sigs: Vec<String> = file
+            .ast
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                syn::Item::Fn(f) => Some(f),
+                _ => None,
+            })
+            .map(|f| {
+                let name = file.slice(file.span(f.sig.ident.span()));
+                format!(
+                    "{name}:{}:{}",
+                    f.sig.inputs.len(),
+                    f.sig.asyncness.is_some()
+                )
+            })
+            .collect();
+        // `a` lost its parameters (kept `async`); attributes, generics and wanted types keep them.
+        assert_eq!(sigs, ["a:0:true", "b:1:false", "c:1:false", "d:1:false"]);
+        let syn::Item::Fn(a) = &file.ast.items[0] else {
+            panic!("not a function")
+        };
+        assert_eq!(file.slice(file.block_range(&a.block)), "{ 1 }");
+        assert_eq!(file.idle.len(), 4);
     }
 }

@@ -14,10 +14,9 @@ pub const LOG_MACROS: &[&str] = &[
     "trace", "debug", "info", "warn", "error", "event", "log", "eprintln", "eprint",
 ];
 
-/// What makes a body worth parsing for the logging facts and `secret-logged` (`RustTriggers`): a
-/// log macro whose arguments name a secret-like value or format one with `Debug` — the only
-/// macros [`logged_values`] can report on. Bodies that merely log are not parsed.
-pub const TRIGGERS: &[&str] = &[crate::lang::rust_scan::LOGGED];
+/// What the logging facts need of bodies (`RustTriggers`): log macros that format with `Debug`,
+/// noted rather than parsed (`rust_scan::LOGS_DEBUG`) — only packages with a leaky struct ask.
+pub const TRIGGERS: &[&str] = &[crate::lang::rust_scan::LOGS_DEBUG];
 
 /// Whether a macro path is a log or print macro (`info!`, `tracing::warn!`, `log::error!`).
 pub fn is_log_macro(path: &syn::Path) -> bool {
@@ -344,8 +343,12 @@ mod tests {
 pub struct LoggingFacts {
     /// `#[derive(Debug)]` structs with secret-named string fields: name and those fields.
     pub leaky_structs: Vec<(String, Vec<String>)>,
-    /// Log macros that `Debug`-format a local variable whose type is known.
+    /// Log macros that `Debug`-format a local variable whose type is known, in the bodies that
+    /// were parsed: read them through `RustFileFacts::debug_logged`.
     pub debug_logged: Vec<DebugLogged>,
+    /// The type names mentioned by functions whose bodies were not parsed and hold a log macro
+    /// that formats with `Debug`: a variable of one of them may be logged there.
+    pub cut_debug_log_types: Vec<String>,
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]

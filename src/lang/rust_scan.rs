@@ -2,8 +2,9 @@
 //! no identifier any enabled rule or fact needs ("idle" bodies), whose insides `RustFile::parse`
 //! then cuts out, so `syn` neither lexes nor parses them and the walk has nothing to visit there.
 //!
-//! The function keeps its signature and its braces (`fn f() {}`), and `RustFile` maps every span
-//! of the shortened text back to the original file. A body is kept when it contains a
+//! The function keeps its name and its braces (`fn f() {}`) — its parameters and return type go
+//! too when no attribute, generic parameter or trigger makes them worth reading — and `RustFile`
+//! maps every span of the shortened text back to the original file. A body is kept when it contains a
 //! wanted identifier anywhere — in nested items, closures and macro arguments too — or when the
 //! scanner is unsure (anything it cannot pair up leaves the rest of the file as it is).
 //!
@@ -69,7 +70,11 @@ const ITEM_KEYWORDS: &[&str] = &[
 /// - `"info!"`: the identifier invoked as a macro;
 /// - [`STATIC_USE`]: an upper-case identifier followed by `.` (a method called on a static);
 /// - `"*timeout"`, `"register_*_vec!"`: any identifier (macro) starting and ending so;
-/// - [`LOGGED`]: a log macro that writes a secret-named value or formats one with `Debug`;
+/// - [`LOGS_SECRET`]: a log macro that writes a secret-named value;
+/// - [`LOGS_DEBUG`]: a log macro that formats a value with `Debug` — noted, not kept: a body it
+///   is the only reason for is cut, and [`Idle::debug_log_types`] keeps the type names its
+///   function mentions (readers that need one read the file again; see
+///   `RustFileFacts::debug_logged`);
 /// - `"loop|while|for & await & Ok|is_ok"`: every `&`-part present, each part being one of its
 ///   `|`-alternatives (plain identifiers);
 /// - `"warp:path"`: the trigger only in packages that depend on `warp` (files outside a package
@@ -80,7 +85,8 @@ pub struct Wanted {
     macros: FastSet<Box<str>>,
     /// Prefix, suffix, and whether only as a macro.
     globs: Vec<(Box<str>, Box<str>, bool)>,
-    logged: bool,
+    logs_secret: bool,
+    logs_debug: bool,
     all_of: Vec<Vec<Vec<Box<str>>>>,
     static_use: bool,
 }
@@ -89,8 +95,14 @@ pub struct Wanted {
 pub const STATIC_USE: &str = "UPPER_CASE.";
 
 /// The trigger for a log macro (`rust_logging::LOG_MACROS`) whose arguments hold a secret-like
-/// name (an identifier, or a word of its format string) or `Debug` formatting (`?x`, `{:?}`).
-pub const LOGGED: &str = "log!(secret or ?)";
+/// name (an identifier, or a word of its format string).
+pub const LOGS_SECRET: &str = "log!(secret)";
+
+/// A log macro whose arguments format with `Debug` (`?x`, `{:?}`): noted in [`Idle`], not kept.
+/// Almost every function body that logs does so with `Debug`, and only logs of a variable whose
+/// type derives `Debug` with secret fields matter — a type the function names (its parameter,
+/// annotation or constructor: `rust::local_type`). Those few files are read again.
+pub const LOGS_DEBUG: &str = "log!(?)";
 
 impl Wanted {
     /// The wanted set of a package: `depends_on(krate)` says whether it depends on a crate
@@ -116,8 +128,10 @@ impl Wanted {
     fn add(&mut self, t: &str) {
         if t == STATIC_USE {
             self.static_use = true;
-        } else if t == LOGGED {
-            self.logged = true;
+        } else if t == LOGS_SECRET {
+            self.logs_secret = true;
+        } else if t == LOGS_DEBUG {
+            self.logs_debug = true;
         } else if t.contains('&') {
             let parts = t
                 .split('&')
@@ -147,14 +161,17 @@ impl Wanted {
     }
 
     /// Whether the tokens of a body (`tokens[body]`) hold something wanted, or a name the file
-    /// binds to a wanted path (`bound`).
+    /// binds to a wanted path (`bound`). Sets `debug_log` when it meets a noted [`LOGS_DEBUG`]
+    /// on the way (a body that is kept may not be read to its end).
     fn wants(
         &self,
         bytes: &[u8],
         bound: &FastSet<&str>,
         tokens: &[Token],
         body: Range<usize>,
+        debug_log: &mut bool,
     ) -> bool {
+        let logs = self.logs_secret || self.logs_debug;
         let simple = tokens[body.clone()].iter().enumerate().any(|(k, t)| {
             if t.kind != Kind::Ident {
                 return false;
@@ -173,7 +190,11 @@ impl Wanted {
                         && text.ends_with(&**suffix)
                         && (!as_macro || next_is(b'!'))
                 })
-                || (self.logged && next_is(b'!') && logs_secret_or_debug(bytes, tokens, i))
+                || (logs && next_is(b'!') && {
+                    let l = what_logs(bytes, tokens, i);
+                    *debug_log |= self.logs_debug && l.debug;
+                    self.logs_secret && l.secret
+                })
         });
         simple
             || self.all_of.iter().any(|parts| {
@@ -309,16 +330,32 @@ fn use_tree<'a>(
     result
 }
 
+/// What the scan found to cut.
+#[derive(Debug, Default)]
+pub struct Idle {
+    /// The insides (between the braces) of function bodies that hold nothing wanted, in order.
+    pub ranges: Vec<Range<usize>>,
+    /// The parameters and the return type (with `where`) of functions whose bodies are idle,
+    /// when nothing reads them either, in order: `fn name(..) -> T {..}` is parsed as
+    /// `fn name() {}`.
+    pub signatures: Vec<Range<usize>>,
+    /// The type-like names (upper-case first letter) of the functions whose bodies were cut
+    /// and hold a [`LOGS_DEBUG`] log macro (when that trigger is wanted), sorted, once each.
+    pub debug_log_types: Vec<String>,
+}
+
 /// The insides (between the braces) of function bodies that hold no wanted identifier.
-pub fn idle_bodies(text: &str, wanted: &Wanted) -> Vec<Range<usize>> {
+pub fn idle_bodies(text: &str, wanted: &Wanted) -> Idle {
     let bytes = text.as_bytes();
     let Some(tokens) = tokenize(bytes) else {
-        return Vec::new();
+        return Idle::default();
     };
     let Some(bound) = wanted.bound_in(bytes, &tokens) else {
-        return Vec::new();
+        return Idle::default();
     };
     let mut idle = Vec::new();
+    let mut signatures = Vec::new();
+    let mut debug_log_types = Vec::new();
     let mut i = 0;
     while i < tokens.len() {
         // Test code is never walked (`rust::is_test_fn`, `rust::is_test_only`): cut its insides
@@ -337,14 +374,46 @@ pub fn idle_bodies(text: &str, wanted: &Wanted) -> Vec<Range<usize>> {
         if tokens[i].is_ident(bytes, "fn")
             && tokens.get(i + 1).is_some_and(|t| t.kind == Kind::Ident)
         {
-            match body_of(&tokens, i + 2) {
+            match body_of(bytes, &tokens, i + 2) {
                 Some((open, close)) => {
                     let inside = tokens[open].end()..tokens[close].start();
-                    let used = wanted.wants(bytes, &bound, &tokens, open + 1..close);
+                    let mut debug_log = false;
+                    let used =
+                        wanted.wants(bytes, &bound, &tokens, open + 1..close, &mut debug_log);
                     if used {
                         // Nested functions are judged on their own.
                         i = open + 1;
                     } else {
+                        if debug_log {
+                            // The signature too: a parameter's type.
+                            debug_log_types.extend(
+                                tokens[i..close]
+                                    .iter()
+                                    .filter(|t| t.kind == Kind::Ident)
+                                    .map(|t| t.text(bytes))
+                                    .filter(|t| t.starts_with(|c: char| c.is_ascii_uppercase()))
+                                    .map(String::from),
+                            );
+                        }
+                        // An idle function's signature goes too, when nothing reads it: no
+                        // attribute (`#[instrument]`, routes, `#[tokio::main]`), no generics
+                        // (not paired up here) and nothing wanted in it (`tonic::Request`).
+                        // `fn name(..) -> T where .. {..}` becomes `fn name() {}`.
+                        let params = tokens.get(i + 2).filter(|t| t.kind == Kind::Open(b'('));
+                        if let Some(params_close) = params.and_then(|t| t.partner()) {
+                            let read = has_outer_attributes(bytes, &tokens, i)
+                                || wanted.wants(bytes, &bound, &tokens, i + 2..open, &mut false);
+                            if !read {
+                                for cut in [
+                                    tokens[i + 2].end()..tokens[params_close].start(),
+                                    tokens[params_close].end()..tokens[open].start(),
+                                ] {
+                                    if !cut.is_empty() {
+                                        signatures.push(cut);
+                                    }
+                                }
+                            }
+                        }
                         if !inside.is_empty() {
                             idle.push(inside);
                         }
@@ -360,7 +429,44 @@ pub fn idle_bodies(text: &str, wanted: &Wanted) -> Vec<Range<usize>> {
         }
         i += 1;
     }
-    idle
+    debug_log_types.sort_unstable();
+    debug_log_types.dedup();
+    Idle {
+        ranges: idle,
+        signatures,
+        debug_log_types,
+    }
+}
+
+/// Whether the item whose keyword is token `fn_at` has an outer attribute: qualifiers
+/// (`pub(crate) async unsafe extern "C"`) are stepped over backwards to a `]`.
+fn has_outer_attributes(bytes: &[u8], tokens: &[Token], fn_at: usize) -> bool {
+    let mut j = fn_at;
+    while let Some(prev) = j.checked_sub(1).and_then(|p| tokens.get(p).map(|t| (p, t))) {
+        let (p, t) = prev;
+        let qualifier = [
+            "pub", "async", "unsafe", "const", "extern", "default", "safe",
+        ]
+        .iter()
+        .any(|q| t.is_ident(bytes, q))
+            || (t.kind == Kind::Other && t.text(bytes).starts_with('"'));
+        if qualifier {
+            j = p;
+            continue;
+        }
+        // `pub(crate)`: its group, then `pub`.
+        if t.kind == Kind::Close(b')') {
+            match t.partner() {
+                Some(open) => {
+                    j = open;
+                    continue;
+                }
+                None => return true,
+            }
+        }
+        return t.kind == Kind::Close(b']');
+    }
+    false
 }
 
 /// What a test attribute makes of the item it is on.
@@ -475,7 +581,7 @@ fn test_item_braces(
     }
     let keyword = tokens.get(j)?;
     if keyword.is_ident(bytes, "fn") && tokens.get(j + 1).is_some_and(|t| t.kind == Kind::Ident) {
-        return body_of(tokens, j + 2);
+        return body_of(bytes, tokens, j + 2);
     }
     if test != TestAttr::TestOnly {
         return None;
@@ -487,25 +593,33 @@ fn test_item_braces(
     }
     if keyword.is_ident(bytes, "impl") {
         // The first `{` outside brackets: `impl<T> Trait for S<T> where .. {`.
-        return body_of(tokens, j + 1);
+        return body_of(bytes, tokens, j + 1);
     }
     None
 }
 
 /// The opening and closing brace tokens of the body of the function whose signature starts at
 /// token `from`, or `None` for a declaration without a body (`;`) or anything unexpected.
-fn body_of(tokens: &[Token], from: usize) -> Option<(usize, usize)> {
+/// Brackets and generic arguments are followed, so a const-generic block in the signature
+/// (`-> ArrayVec<T, { N }>`, `[u8; { N }]`) is not taken for the body.
+fn body_of(bytes: &[u8], tokens: &[Token], from: usize) -> Option<(usize, usize)> {
     let mut depth = 0usize;
+    let mut angle = 0usize;
     let mut i = from;
     while let Some(t) = tokens.get(i) {
         match t.kind {
             Kind::Open(b'(') | Kind::Open(b'[') => depth += 1,
             Kind::Close(b')') | Kind::Close(b']') => depth = depth.checked_sub(1)?,
-            Kind::Open(b'{') if depth == 0 => return Some((i, t.partner()?)),
+            Kind::Open(b'{') if depth == 0 && angle == 0 => return Some((i, t.partner()?)),
             // A const-generic block in the signature: skip it.
             Kind::Open(b'{') => i = t.partner()?,
             Kind::Semi if depth == 0 => return None,
             Kind::Close(_) => return None,
+            _ if t.is_punct(bytes, b'<') => angle += 1,
+            // Not the `>` of `->`.
+            _ if t.is_punct(bytes, b'>') && !(i > 0 && tokens[i - 1].is_punct(bytes, b'-')) => {
+                angle = angle.saturating_sub(1)
+            }
             _ => {}
         }
         i += 1;
@@ -572,34 +686,51 @@ impl Token {
     }
 }
 
-/// Whether `tokens[at]`, followed by `!`, is a log macro whose arguments hold a secret-like
-/// name or `Debug` formatting: what `rust_logging::logged_values` can make something of.
-fn logs_secret_or_debug(bytes: &[u8], tokens: &[Token], at: usize) -> bool {
+/// What a log macro's arguments hold that `rust_logging::logged_values` can make something of.
+#[derive(Default)]
+struct Logs {
+    /// A secret-like name: an identifier, or a word of a string (`"{db_password}"`).
+    secret: bool,
+    /// `Debug` formatting: `?x`, or a string with `?` (`{:?}`, `{x:#?}`).
+    debug: bool,
+}
+
+/// What `tokens[at]`, followed by `!`, logs, when it is a log macro.
+fn what_logs(bytes: &[u8], tokens: &[Token], at: usize) -> Logs {
     use crate::lang::rust_logging::{is_secret_name, LOG_MACROS};
+    let mut logs = Logs::default();
     if !LOG_MACROS.contains(&tokens[at].text(bytes)) {
-        return false;
+        return logs;
     }
     let Some((open, close)) = tokens
         .get(at + 2)
         .filter(|t| matches!(t.kind, Kind::Open(_)))
         .and_then(|t| Some((at + 2, t.partner()?)))
     else {
-        return false;
+        return logs;
     };
-    tokens[open + 1..close].iter().any(|t| match t.kind {
-        Kind::Ident => is_secret_name(t.text(bytes)),
-        Kind::Other => {
-            let text = t.text(bytes);
-            text == "?"
-                // A string literal of any kind (`"..."`, `r#"..."#`): its words and `{:?}`.
-                || (text.contains('"')
-                    && (text.contains('?')
-                        || text
-                            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-                            .any(is_secret_name)))
+    for t in &tokens[open + 1..close] {
+        match t.kind {
+            Kind::Ident => logs.secret |= is_secret_name(t.text(bytes)),
+            Kind::Other => {
+                let text = t.text(bytes);
+                if text == "?" {
+                    logs.debug = true;
+                } else if text.contains('"') {
+                    // A string literal of any kind (`"..."`, `r#"..."#`).
+                    logs.debug |= text.contains('?');
+                    logs.secret |= text
+                        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                        .any(is_secret_name);
+                }
+            }
+            _ => {}
         }
-        _ => false,
-    })
+        if logs.secret && logs.debug {
+            break;
+        }
+    }
+    logs
 }
 
 /// `SEEN`, `HTTP_CLIENT`: at least two characters, upper-case letters, digits and `_`.
@@ -832,6 +963,7 @@ mod tests {
     /// The text of each idle body.
     fn idle<'t>(src: &'t str, triggers: &[&str]) -> Vec<&'t str> {
         idle_bodies(src, &wanted(triggers))
+            .ranges
             .into_iter()
             .map(|r| src[r].trim())
             .collect()
@@ -891,11 +1023,39 @@ mod tests {
             "info!(\"{}\", cfg.db.token)",
             "eprintln!(\"{}\", n)",
         ];
-        let src: Vec<String> = logs.iter().map(|l| format!("fn a() {{ {l} }}")).collect();
-        let idle_logs: Vec<usize> = src.iter().map(|s| idle(s, &[LOGGED]).len()).collect();
-        assert_eq!(idle_logs, [1, 0, 0, 0, 0, 0, 0, 0, 1]);
+        let src: Vec<String> = logs
+            .iter()
+            .map(|l| format!("fn a(s: &Settings) {{ {l} }}"))
+            .collect();
+        // Kept for a secret name; cut but noted for Debug formatting.
+        let scan = |s: &str| {
+            let found = idle_bodies(s, &wanted(&[LOGS_SECRET, LOGS_DEBUG]));
+            (found.ranges.len(), !found.debug_log_types.is_empty())
+        };
+        let kept_or_noted: Vec<(usize, bool)> = src.iter().map(|s| scan(s)).collect();
+        assert_eq!(
+            kept_or_noted,
+            [
+                (1, false),
+                (1, true),
+                (1, true),
+                (0, false),
+                (0, false),
+                (1, true),
+                (0, false),
+                (0, false),
+                (1, false)
+            ]
+        );
+        // Noted only when asked for.
+        assert!(idle_bodies(&src[1], &wanted(&[LOGS_SECRET]))
+            .debug_log_types
+            .is_empty());
+        let src = "fn a(s: &Settings) { let c = Config::load(); info!(?c) }\nfn b() { info!(x = ?Other) }";
+        let found = idle_bodies(src, &wanted(&[LOGS_DEBUG]));
+        assert_eq!(found.debug_log_types, ["Config", "Other", "Settings"]);
         let gated = Wanted::new(["warp:path"], |k| k == "axum");
-        assert_eq!(idle_bodies("fn a() { path(x) }", &gated).len(), 1);
+        assert_eq!(idle_bodies("fn a() { path(x) }", &gated).ranges.len(), 1);
     }
 
     #[test]
@@ -946,7 +1106,7 @@ fn c() -> u8 { reqwest }"##;
     #[test]
     fn multibyte_text_is_cut_on_character_boundaries() {
         let src = "fn a() { \"é\" }\nfn b() { reqwest }";
-        for r in idle_bodies(src, &wanted(&["reqwest"])) {
+        for r in idle_bodies(src, &wanted(&["reqwest"])).ranges {
             assert!(src.is_char_boundary(r.start) && src.is_char_boundary(r.end));
         }
     }

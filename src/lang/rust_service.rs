@@ -191,6 +191,8 @@ pub const TRIGGERS: &[&str] = &[
     "reqwest:reqwest",
     "reqwest:Client",
     "reqwest:ClientBuilder",
+    // A tonic handler's `Request<_>` parameter (`FnFact::is_handler`): keeps the signature.
+    "tonic:Request",
     "unbounded_channel",
     "unbounded",
     // `std::sync::mpsc::channel`: by its module, as `channel` alone is every bounded one too.

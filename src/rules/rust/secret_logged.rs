@@ -1,18 +1,22 @@
 use crate::lang::rust::{macro_span, Cx, RustFile, RustVisitor};
 use crate::lang::rust_logging::{is_log_macro, is_redacting_name, is_secret_name, logged_values};
-use crate::project::Project;
+use crate::project::{read_every_body, Project, RustFileFacts};
 use crate::rules::rust::support::param_type;
-use crate::rules::{rule_doc, Check, Ctx, Rule};
+use crate::rules::{rule_doc, Check, Ctx, Rule, RustTriggers};
 
 pub static RULE: Rule = Rule {
     name: "secret-logged",
     doc: rule_doc!("secret-logged"),
     checks: &[
-        Check::Rust(check, crate::lang::rust_logging::TRIGGERS),
+        Check::Rust(check, TRIGGERS),
         Check::Project(check_debug_structs),
     ],
     options: None,
 };
+
+/// Function bodies this rule reads (see `RustTriggers`): log macros that name a secret-like
+/// value (bodies that merely log are not parsed). The `Debug` half reads the logging facts.
+const TRIGGERS: RustTriggers = &[crate::lang::rust_scan::LOGS_SECRET];
 
 const HELP: &str = "log that the value is present (`password.is_empty()`, `token.len()`), not the value; keep secrets in `secrecy::SecretString` so formatting them prints `[REDACTED]`";
 
@@ -68,16 +72,34 @@ impl RustVisitor for Visitor<'_, '_> {
 /// `?settings` / `{settings:?}` where `settings` is a struct of the same package that derives
 /// `Debug` and has secret-named string fields.
 fn check_debug_structs(project: &Project, cx: &mut Ctx) {
-    for package in project.rust_packages() {
-        let leaky: Vec<&(String, Vec<String>)> = package
-            .iter()
-            .flat_map(|f| &f.facts.logging.leaky_structs)
-            .collect();
-        if leaky.is_empty() {
-            continue;
-        }
-        for f in &package {
-            for d in &f.facts.logging.debug_logged {
+    let packages: Vec<_> = project
+        .rust_packages()
+        .into_iter()
+        .map(|package| {
+            let leaky: Vec<&(String, Vec<String>)> = package
+                .iter()
+                .flat_map(|f| &f.facts.logging.leaky_structs)
+                .collect();
+            (package, leaky)
+        })
+        .filter(|(_, leaky)| !leaky.is_empty())
+        .collect();
+    // The files whose unparsed bodies may log a leaky struct are read again, all at once.
+    let reread: Vec<&RustFileFacts> = packages
+        .iter()
+        .flat_map(|(package, leaky)| {
+            let names: Vec<&str> = leaky.iter().map(|(name, _)| name.as_str()).collect();
+            package
+                .iter()
+                .filter(move |f| f.needs_every_body_for(&names))
+                .copied()
+        })
+        .collect();
+    read_every_body(&reread);
+    for (package, leaky) in &packages {
+        let names: Vec<&str> = leaky.iter().map(|(name, _)| name.as_str()).collect();
+        for f in package {
+            for d in f.debug_logged(&names) {
                 let Some((_, fields)) = leaky.iter().find(|(name, _)| *name == d.ty) else {
                     continue;
                 };
