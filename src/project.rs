@@ -642,27 +642,38 @@ impl RustFileFacts {
 
     /// Log macros that `Debug`-format a variable of a known type, complete for the types in
     /// `types`. A body that only logs this way was not parsed (`rust_scan::LOGS_DEBUG`): when its
-    /// function names one of `types`, the file is read again with every body.
-    pub fn debug_logged(&self, types: &[&str]) -> &[crate::lang::rust_logging::DebugLogged] {
-        let facts = match self.needs_every_body_for(types) {
-            true => self.every_body().unwrap_or(&self.facts),
-            false => &self.facts,
-        };
-        &facts.logging.debug_logged
-    }
-
-    /// Whether [`debug_logged`](Self::debug_logged) of `types` reads the file again.
-    pub fn needs_every_body_for(&self, types: &[&str]) -> bool {
-        self.facts
+    /// function names one of `types`, that function is parsed from the text here.
+    pub fn debug_logged(&self, types: &[&str]) -> Vec<crate::lang::rust_logging::DebugLogged> {
+        let mut logged = self.facts.logging.debug_logged.clone();
+        let unread = self
+            .facts
             .logging
-            .cut_debug_log_types
+            .unread
             .iter()
-            .any(|t| types.contains(&t.as_str()))
+            .filter(|u| u.types.iter().any(|t| types.contains(&t.as_str())));
+        for u in unread {
+            let Some(text) = self.text.get(u.function.clone()) else {
+                continue;
+            };
+            let facts = crate::lang::rust::facts_of_every_body(text, self.package.clone(), false);
+            let at = u.function.start;
+            logged.extend(
+                facts
+                    .into_iter()
+                    .flat_map(|f| f.logging.debug_logged)
+                    .map(|mut d| {
+                        d.span = at + d.span.start..at + d.span.end;
+                        d
+                    }),
+            );
+        }
+        logged.sort_by_key(|d| d.span.start);
+        logged
     }
 
-    /// The facts of the whole file, every body parsed (read once, on first need, from any
-    /// thread; `None` when that fails).
-    pub fn every_body(&self) -> Option<&RustFacts> {
+    /// The facts of the whole file, every body parsed (read once, on first need; `None` when
+    /// that fails).
+    fn every_body(&self) -> Option<&RustFacts> {
         self.every_body
             .get_or_init(|| {
                 crate::lang::rust::facts_of_every_body(
@@ -673,25 +684,4 @@ impl RustFileFacts {
             })
             .as_ref()
     }
-}
-
-/// Reads the files again with every body parsed, on every core: the project checks that need
-/// [`RustFileFacts::every_body`] of several large files call this first, so the reparsing
-/// runs in parallel instead of one file after another.
-pub fn read_every_body(files: &[&RustFileFacts]) {
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(files.len());
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| {
-                while let Some(f) =
-                    files.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
-                {
-                    f.every_body();
-                }
-            });
-        }
-    });
 }

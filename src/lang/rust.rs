@@ -36,9 +36,8 @@ pub struct RustFile {
     pub is_test_file: bool,
     /// The insides of function bodies that were cut out, not parsed (see `rust_scan`).
     pub idle: Vec<Range<usize>>,
-    /// The type names the functions of those bodies mention, when the body holds a log macro
-    /// that formats with `Debug` (`rust_scan::LOGS_DEBUG`).
-    pub debug_log_types: Vec<String>,
+    /// Those of them that hold a log macro formatting with `Debug` (`rust_scan::LOGS_DEBUG`).
+    pub debug_logs: Vec<crate::lang::rust_logging::UnreadDebugLogs>,
     /// `const NAME: &str = "..";` anywhere in the file, gathered on first use.
     str_consts: std::sync::OnceLock<HashMap<String, String>>,
 }
@@ -103,7 +102,14 @@ impl RustFile {
                 .iter()
                 .map(|r| base + r.start..base + r.end)
                 .collect(),
-            debug_log_types: idle.debug_log_types,
+            debug_logs: idle
+                .debug_logs
+                .into_iter()
+                .map(|mut d| {
+                    d.function = base + d.function.start..base + d.function.end;
+                    d
+                })
+                .collect(),
             str_consts: std::sync::OnceLock::new(),
         };
         match syn::parse_str::<syn::File>(body) {
@@ -1657,7 +1663,7 @@ impl<'f> FactsVisitor<'f> {
 
     pub fn finish(mut self) -> RustFacts {
         self.facts.idle_bodies = self.file.idle.clone();
-        self.facts.logging.cut_debug_log_types = self.file.debug_log_types.clone();
+        self.facts.logging.unread = self.file.debug_logs.clone();
         self.facts.service = self.service.finish();
         self.facts.runtime = self.runtime.finish();
         self.facts

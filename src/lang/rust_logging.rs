@@ -346,9 +346,18 @@ pub struct LoggingFacts {
     /// Log macros that `Debug`-format a local variable whose type is known, in the bodies that
     /// were parsed: read them through `RustFileFacts::debug_logged`.
     pub debug_logged: Vec<DebugLogged>,
-    /// The type names mentioned by functions whose bodies were not parsed and hold a log macro
-    /// that formats with `Debug`: a variable of one of them may be logged there.
-    pub cut_debug_log_types: Vec<String>,
+    /// Functions whose bodies were not parsed and hold a log macro that formats with `Debug`.
+    pub unread: Vec<UnreadDebugLogs>,
+}
+
+/// A function whose body was not parsed (`rust_scan::LOGS_DEBUG`) and holds a log macro that
+/// formats with `Debug`: a variable of one of the types it names may be logged there.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct UnreadDebugLogs {
+    /// From `fn` to the closing brace.
+    pub function: std::ops::Range<usize>,
+    /// Its identifiers that start with an upper-case letter, sorted, once each.
+    pub types: Vec<String>,
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]

@@ -72,8 +72,8 @@ const ITEM_KEYWORDS: &[&str] = &[
 /// - `"*timeout"`, `"register_*_vec!"`: any identifier (macro) starting and ending so;
 /// - [`LOGS_SECRET`]: a log macro that writes a secret-named value;
 /// - [`LOGS_DEBUG`]: a log macro that formats a value with `Debug` — noted, not kept: a body it
-///   is the only reason for is cut, and [`Idle::debug_log_types`] keeps the type names its
-///   function mentions (readers that need one read the file again; see
+///   is the only reason for is cut, and [`Idle::debug_logs`] keeps where its function is and
+///   the type names it mentions (a reader that needs one parses that function; see
 ///   `RustFileFacts::debug_logged`);
 /// - `"loop|while|for & await & Ok|is_ok"`: every `&`-part present, each part being one of its
 ///   `|`-alternatives (plain identifiers);
@@ -101,7 +101,7 @@ pub const LOGS_SECRET: &str = "log!(secret)";
 /// A log macro whose arguments format with `Debug` (`?x`, `{:?}`): noted in [`Idle`], not kept.
 /// Almost every function body that logs does so with `Debug`, and only logs of a variable whose
 /// type derives `Debug` with secret fields matter — a type the function names (its parameter,
-/// annotation or constructor: `rust::local_type`). Those few files are read again.
+/// annotation or constructor: `rust::local_type`). Those few functions are parsed on demand.
 pub const LOGS_DEBUG: &str = "log!(?)";
 
 impl Wanted {
@@ -339,9 +339,9 @@ pub struct Idle {
     /// when nothing reads them either, in order: `fn name(..) -> T {..}` is parsed as
     /// `fn name() {}`.
     pub signatures: Vec<Range<usize>>,
-    /// The type-like names (upper-case first letter) of the functions whose bodies were cut
-    /// and hold a [`LOGS_DEBUG`] log macro (when that trigger is wanted), sorted, once each.
-    pub debug_log_types: Vec<String>,
+    /// The functions whose bodies were cut and hold a [`LOGS_DEBUG`] log macro (when that
+    /// trigger is wanted), with the type-like names (upper-case first letter) they mention.
+    pub debug_logs: Vec<crate::lang::rust_logging::UnreadDebugLogs>,
 }
 
 /// The insides (between the braces) of function bodies that hold no wanted identifier.
@@ -355,7 +355,7 @@ pub fn idle_bodies(text: &str, wanted: &Wanted) -> Idle {
     };
     let mut idle = Vec::new();
     let mut signatures = Vec::new();
-    let mut debug_log_types = Vec::new();
+    let mut debug_logs = Vec::new();
     let mut i = 0;
     while i < tokens.len() {
         // Test code is never walked (`rust::is_test_fn`, `rust::is_test_only`): cut its insides
@@ -386,14 +386,19 @@ pub fn idle_bodies(text: &str, wanted: &Wanted) -> Idle {
                     } else {
                         if debug_log {
                             // The signature too: a parameter's type.
-                            debug_log_types.extend(
-                                tokens[i..close]
-                                    .iter()
-                                    .filter(|t| t.kind == Kind::Ident)
-                                    .map(|t| t.text(bytes))
-                                    .filter(|t| t.starts_with(|c: char| c.is_ascii_uppercase()))
-                                    .map(String::from),
-                            );
+                            let mut types: Vec<String> = tokens[i..close]
+                                .iter()
+                                .filter(|t| t.kind == Kind::Ident)
+                                .map(|t| t.text(bytes))
+                                .filter(|t| t.starts_with(|c: char| c.is_ascii_uppercase()))
+                                .map(String::from)
+                                .collect();
+                            types.sort_unstable();
+                            types.dedup();
+                            debug_logs.push(crate::lang::rust_logging::UnreadDebugLogs {
+                                function: tokens[i].start()..tokens[close].end(),
+                                types,
+                            });
                         }
                         // An idle function's signature goes too, when nothing reads it: no
                         // attribute (`#[instrument]`, routes, `#[tokio::main]`), no generics
@@ -429,12 +434,10 @@ pub fn idle_bodies(text: &str, wanted: &Wanted) -> Idle {
         }
         i += 1;
     }
-    debug_log_types.sort_unstable();
-    debug_log_types.dedup();
     Idle {
         ranges: idle,
         signatures,
-        debug_log_types,
+        debug_logs,
     }
 }
 
@@ -1030,7 +1033,7 @@ mod tests {
         // Kept for a secret name; cut but noted for Debug formatting.
         let scan = |s: &str| {
             let found = idle_bodies(s, &wanted(&[LOGS_SECRET, LOGS_DEBUG]));
-            (found.ranges.len(), !found.debug_log_types.is_empty())
+            (found.ranges.len(), !found.debug_logs.is_empty())
         };
         let kept_or_noted: Vec<(usize, bool)> = src.iter().map(|s| scan(s)).collect();
         assert_eq!(
@@ -1049,11 +1052,25 @@ mod tests {
         );
         // Noted only when asked for.
         assert!(idle_bodies(&src[1], &wanted(&[LOGS_SECRET]))
-            .debug_log_types
+            .debug_logs
             .is_empty());
         let src = "fn a(s: &Settings) { let c = Config::load(); info!(?c) }\nfn b() { info!(x = ?Other) }";
         let found = idle_bodies(src, &wanted(&[LOGS_DEBUG]));
-        assert_eq!(found.debug_log_types, ["Config", "Other", "Settings"]);
+        let noted: Vec<(&str, Vec<String>)> = found
+            .debug_logs
+            .into_iter()
+            .map(|d| (&src[d.function], d.types))
+            .collect();
+        assert_eq!(
+            noted,
+            [
+                (
+                    "fn a(s: &Settings) { let c = Config::load(); info!(?c) }",
+                    vec!["Config".to_string(), "Settings".to_string()]
+                ),
+                ("fn b() { info!(x = ?Other) }", vec!["Other".to_string()])
+            ]
+        );
         let gated = Wanted::new(["warp:path"], |k| k == "axum");
         assert_eq!(idle_bodies("fn a() { path(x) }", &gated).ranges.len(), 1);
     }

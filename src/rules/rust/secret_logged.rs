@@ -1,6 +1,6 @@
 use crate::lang::rust::{macro_span, Cx, RustFile, RustVisitor};
 use crate::lang::rust_logging::{is_log_macro, is_redacting_name, is_secret_name, logged_values};
-use crate::project::{read_every_body, Project, RustFileFacts};
+use crate::project::Project;
 use crate::rules::rust::support::param_type;
 use crate::rules::{rule_doc, Check, Ctx, Rule, RustTriggers};
 
@@ -72,34 +72,17 @@ impl RustVisitor for Visitor<'_, '_> {
 /// `?settings` / `{settings:?}` where `settings` is a struct of the same package that derives
 /// `Debug` and has secret-named string fields.
 fn check_debug_structs(project: &Project, cx: &mut Ctx) {
-    let packages: Vec<_> = project
-        .rust_packages()
-        .into_iter()
-        .map(|package| {
-            let leaky: Vec<&(String, Vec<String>)> = package
-                .iter()
-                .flat_map(|f| &f.facts.logging.leaky_structs)
-                .collect();
-            (package, leaky)
-        })
-        .filter(|(_, leaky)| !leaky.is_empty())
-        .collect();
-    // The files whose unparsed bodies may log a leaky struct are read again, all at once.
-    let reread: Vec<&RustFileFacts> = packages
-        .iter()
-        .flat_map(|(package, leaky)| {
-            let names: Vec<&str> = leaky.iter().map(|(name, _)| name.as_str()).collect();
-            package
-                .iter()
-                .filter(move |f| f.needs_every_body_for(&names))
-                .copied()
-        })
-        .collect();
-    read_every_body(&reread);
-    for (package, leaky) in &packages {
+    for package in project.rust_packages() {
+        let leaky: Vec<&(String, Vec<String>)> = package
+            .iter()
+            .flat_map(|f| &f.facts.logging.leaky_structs)
+            .collect();
+        if leaky.is_empty() {
+            continue;
+        }
         let names: Vec<&str> = leaky.iter().map(|(name, _)| name.as_str()).collect();
-        for f in package {
-            for d in f.debug_logged(&names) {
+        for f in &package {
+            for d in &f.debug_logged(&names) {
                 let Some((_, fields)) = leaky.iter().find(|(name, _)| *name == d.ty) else {
                     continue;
                 };
