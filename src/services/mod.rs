@@ -12,6 +12,7 @@
 
 pub mod builds;
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -460,14 +461,21 @@ impl Source {
 /// A Cargo package and the path dependencies it links, transitively: a service's routes and
 /// handlers are often in a library crate of the same workspace.
 pub fn service_packages<'p>(project: &'p Project, root: &Path) -> Vec<&'p Arc<Package>> {
-    let mut roots: Vec<PathBuf> = vec![root.to_path_buf()];
+    // Called per service and rule on workspaces of a hundred packages: look roots up by hash.
+    let by_root: HashMap<&Path, &Arc<Package>> = project
+        .packages
+        .iter()
+        .map(|p| (p.root.as_path(), p))
+        .collect();
+    let mut roots: Vec<&Path> = vec![root];
+    let mut seen: HashSet<&Path> = roots.iter().copied().collect();
     let mut i = 0;
-    while let Some(r) = roots.get(i).cloned() {
+    while let Some(&r) = roots.get(i) {
         i += 1;
-        if let Some(p) = project.packages.iter().find(|p| p.root == r) {
+        if let Some(p) = by_root.get(r) {
             for dep in &p.path_deps {
-                if !roots.contains(dep) {
-                    roots.push(dep.clone());
+                if seen.insert(dep.as_path()) {
+                    roots.push(dep.as_path());
                 }
             }
         }
@@ -475,7 +483,7 @@ pub fn service_packages<'p>(project: &'p Project, root: &Path) -> Vec<&'p Arc<Pa
     project
         .packages
         .iter()
-        .filter(|p| roots.contains(&p.root))
+        .filter(|p| seen.contains(p.root.as_path()))
         .collect()
 }
 
