@@ -598,14 +598,14 @@ impl Project {
     /// Rust files grouped by package; a file outside any package is a package of its own.
     /// In the order of their roots (files outside packages last, by id).
     pub fn rust_packages(&self) -> Vec<Vec<&RustFileFacts>> {
-        // Grouped by the shared `Package` first: comparing paths for each of thousands of files
-        // was a noticeable part of a warm run.
-        let mut index: HashMap<*const Package, usize> = HashMap::new();
+        // Hashed, then the groups sorted: a sorted map compared paths for each of thousands of
+        // files, a noticeable part of a warm run.
+        let mut index: HashMap<&Path, usize> = HashMap::new();
         let mut groups: Vec<(Result<&Path, FileId>, Vec<&RustFileFacts>)> = Vec::new();
         for f in &self.rust {
             match &f.package {
                 Some(p) => {
-                    let i = *index.entry(Arc::as_ptr(p)).or_insert_with(|| {
+                    let i = *index.entry(p.root.as_path()).or_insert_with(|| {
                         groups.push((Ok(p.root.as_path()), Vec::new()));
                         groups.len() - 1
                     });
@@ -615,15 +615,7 @@ impl Project {
             }
         }
         groups.sort_by(|a, b| a.0.cmp(&b.0));
-        // Two loads of the same package (not expected) still make one group.
-        let mut out: Vec<(Result<&Path, FileId>, Vec<&RustFileFacts>)> = Vec::new();
-        for (key, files) in groups {
-            match out.last_mut() {
-                Some((last, group)) if *last == key => group.extend(files),
-                _ => out.push((key, files)),
-            }
-        }
-        out.into_iter().map(|(_, files)| files).collect()
+        groups.into_iter().map(|(_, files)| files).collect()
     }
 }
 

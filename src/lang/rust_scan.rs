@@ -4,8 +4,8 @@
 //!
 //! The function keeps its name and its braces (`fn f() {}`) — its parameters and return type go
 //! too when no attribute, generic parameter or trigger makes them worth reading — and `RustFile`
-//! maps every span of the shortened text back to the original file. A body is kept when it contains a
-//! wanted identifier anywhere — in nested items, closures and macro arguments too — or when the
+//! maps every span of the shortened text back to the original file. A body is kept when it
+//! contains a wanted identifier anywhere — in nested items, closures and macro arguments too — or when the
 //! scanner is unsure (anything it cannot pair up leaves the rest of the file as it is).
 //!
 //! Rules declare what they need next to their code (`Check::Rust(check, TRIGGERS)`,
@@ -344,7 +344,8 @@ pub struct Idle {
     pub debug_logs: Vec<crate::lang::rust_logging::UnreadDebugLogs>,
 }
 
-/// The insides (between the braces) of function bodies that hold no wanted identifier.
+/// What to cut from the text: the insides of function bodies that hold nothing wanted, the
+/// signatures nothing reads, and which cut functions log with `Debug` (see [`Idle`]).
 pub fn idle_bodies(text: &str, wanted: &Wanted) -> Idle {
     let bytes = text.as_bytes();
     let Some(tokens) = tokenize(bytes) else {
@@ -441,17 +442,19 @@ pub fn idle_bodies(text: &str, wanted: &Wanted) -> Idle {
     }
 }
 
+/// What may stand between an item's attributes and its keyword (with `pub(..)` and an
+/// `extern "ABI"` string).
+const QUALIFIERS: &[&str] = &[
+    "pub", "async", "unsafe", "const", "extern", "default", "safe",
+];
+
 /// Whether the item whose keyword is token `fn_at` has an outer attribute: qualifiers
 /// (`pub(crate) async unsafe extern "C"`) are stepped over backwards to a `]`.
 fn has_outer_attributes(bytes: &[u8], tokens: &[Token], fn_at: usize) -> bool {
     let mut j = fn_at;
     while let Some(prev) = j.checked_sub(1).and_then(|p| tokens.get(p).map(|t| (p, t))) {
         let (p, t) = prev;
-        let qualifier = [
-            "pub", "async", "unsafe", "const", "extern", "default", "safe",
-        ]
-        .iter()
-        .any(|q| t.is_ident(bytes, q))
+        let qualifier = QUALIFIERS.iter().any(|q| t.is_ident(bytes, q))
             || (t.kind == Kind::Other && t.text(bytes).starts_with('"'));
         if qualifier {
             j = p;
@@ -565,9 +568,7 @@ fn test_item_braces(
     }
     loop {
         let t = tokens.get(j)?;
-        let qualifier = ["pub", "async", "unsafe", "const", "extern", "default"]
-            .iter()
-            .any(|q| t.is_ident(bytes, q));
+        let qualifier = QUALIFIERS.iter().any(|q| t.is_ident(bytes, q));
         if qualifier {
             j += 1;
             // `pub(crate)`, `extern "C"`.

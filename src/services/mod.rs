@@ -462,11 +462,10 @@ impl Source {
 /// handlers are often in a library crate of the same workspace.
 pub fn service_packages<'p>(project: &'p Project, root: &Path) -> Vec<&'p Arc<Package>> {
     // Called per service and rule on workspaces of a hundred packages: look roots up by hash.
-    let by_root: HashMap<&Path, &Arc<Package>> = project
-        .packages
-        .iter()
-        .map(|p| (p.root.as_path(), p))
-        .collect();
+    let mut by_root: HashMap<&Path, &Arc<Package>> = HashMap::new();
+    for p in &project.packages {
+        by_root.entry(p.root.as_path()).or_insert(p);
+    }
     let mut roots: Vec<&Path> = vec![root];
     let mut seen: HashSet<&Path> = roots.iter().copied().collect();
     let mut i = 0;
