@@ -22,8 +22,8 @@ use crate::diagnostic::{Label, Severity};
 use crate::project::RustFacts;
 use crate::rules::{self, Evidence, Finding};
 
-/// Bumped whenever the entry layout changes.
-const FORMAT: u32 = 6;
+/// Bumped whenever the entry layout, or what the facts in it hold, changes.
+const FORMAT: u32 = 7;
 
 pub struct Cache {
     dir: PathBuf,

@@ -528,8 +528,17 @@ pub struct RustFacts {
     /// Thread counts, shutdown bounds, servers.
     pub runtime: crate::lang::rust_runtime::RuntimeFacts,
     /// Function bodies (their insides) that were not parsed because they hold nothing a rule
-    /// or fact needs: what `service` says about them comes from [`RustFileFacts::service_in`].
+    /// or fact needs (test code left out: it is never walked): what `service` says about them
+    /// comes from [`RustFileFacts::service_in`] and [`RustFileFacts::static_uses`].
     pub idle_bodies: Vec<Range<usize>>,
+}
+
+/// Whether `text` holds `name` as a whole identifier followed by `.` (a method call on it).
+fn names_static(text: &str, name: &str) -> bool {
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(name).any(|(i, _)| {
+        !text[..i].ends_with(ident) && text[i + name.len()..].trim_start().starts_with('.')
+    })
 }
 
 #[cfg(test)]
@@ -648,6 +657,42 @@ impl RustFileFacts {
             Some(f) => &f.service,
             None => &self.facts.service,
         }
+    }
+
+    /// Methods called on the static `name` (`SEEN.lock().insert(..)`) anywhere in the file's
+    /// code. No trigger keeps bodies for statics (they matter only for the rare static map), so
+    /// each unparsed body that names `name` is parsed here, on its own: a static use is read from
+    /// the chain alone and needs no import resolved.
+    pub fn static_uses(&self, name: &str) -> Vec<crate::lang::rust_service::StaticUse> {
+        let mut uses: Vec<_> = (self.facts.service.static_uses.iter())
+            .filter(|u| u.name == name)
+            .cloned()
+            .collect();
+        // A test file's bodies are not production code (none of them was parsed).
+        let unread = if self.is_test {
+            &[][..]
+        } else {
+            &self.facts.idle_bodies[..]
+        };
+        for body in unread {
+            let Some(text) = self.text.get(body.clone()) else {
+                continue;
+            };
+            if !names_static(text, name) {
+                continue;
+            }
+            const HEAD: &str = "fn f() {";
+            let wrapped = format!("{HEAD}{text}}}");
+            let facts = crate::lang::rust::facts_of_every_body(&wrapped, None, false);
+            let found = facts.into_iter().flat_map(|f| f.service.static_uses);
+            uses.extend(found.filter(|u| u.name == name).map(|mut u| {
+                let shift = |at: usize| (at + body.start).saturating_sub(HEAD.len());
+                u.span = shift(u.span.start)..shift(u.span.end);
+                u
+            }));
+        }
+        uses.sort_by_key(|u| u.span.start);
+        uses
     }
 
     /// Log macros that `Debug`-format a variable of a known type, complete for the types in

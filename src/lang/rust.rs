@@ -36,6 +36,8 @@ pub struct RustFile {
     pub is_test_file: bool,
     /// The insides of function bodies that were cut out, not parsed (see `rust_scan`).
     pub idle: Vec<Range<usize>>,
+    /// Those of them that are test code, which is never walked.
+    pub idle_tests: Vec<Range<usize>>,
     /// Those of them that hold a log macro formatting with `Debug` (`rust_scan::LOGS_DEBUG`).
     pub debug_logs: Vec<crate::lang::rust_logging::UnreadDebugLogs>,
     /// `const NAME: &str = "..";` anywhere in the file, gathered on first use.
@@ -99,6 +101,11 @@ impl RustFile {
             is_test_file,
             idle: idle
                 .ranges
+                .iter()
+                .map(|r| base + r.start..base + r.end)
+                .collect(),
+            idle_tests: idle
+                .tests
                 .iter()
                 .map(|r| base + r.start..base + r.end)
                 .collect(),
@@ -1662,7 +1669,11 @@ impl<'f> FactsVisitor<'f> {
     }
 
     pub fn finish(mut self) -> RustFacts {
-        self.facts.idle_bodies = self.file.idle.clone();
+        // Test code is not walked whether cut or not: a lookup never needs it read again.
+        self.facts.idle_bodies = (self.file.idle.iter())
+            .filter(|r| !self.file.idle_tests.contains(r))
+            .cloned()
+            .collect();
         self.facts.logging.unread = self.file.debug_logs.clone();
         self.facts.service = self.service.finish();
         self.facts.runtime = self.runtime.finish();

@@ -12,13 +12,14 @@
 //! `Check::RustFacts`); fact extractors declare theirs beside them (`rust::FACT_TRIGGERS`). The
 //! fixture harness checks every case with and without cutting and requires identical output.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Range;
 
-/// A set of short strings hashed with the Fx function (rustc's): every identifier of a body is
-/// looked up, and SipHash would cost more than the lookup saves.
+/// Sets and maps of short strings hashed with the Fx function (rustc's): every identifier of a
+/// body is looked up, and SipHash would cost more than the lookup saves.
 type FastSet<T> = HashSet<T, BuildHasherDefault<FxHasher>>;
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 #[derive(Default)]
 struct FxHasher(u64);
@@ -68,31 +69,82 @@ const ITEM_KEYWORDS: &[&str] = &[
 ///   for a path, any one segment will do, because imports are followed (a `use` whose path
 ///   holds a wanted identifier makes the names it binds wanted in that file);
 /// - `"info!"`: the identifier invoked as a macro;
-/// - [`STATIC_USE`]: an upper-case identifier followed by `.` (a method called on a static);
 /// - `"*timeout"`, `"register_*_vec!"`: any identifier (macro) starting and ending so;
-/// - [`LOGS_SECRET`]: a log macro that writes a secret-named value;
+/// - [`LOGS_SECRET`]: a log macro that writes a secret-like value;
 /// - [`LOGS_DEBUG`]: a log macro that formats a value with `Debug` — noted, not kept: a body it
 ///   is the only reason for is cut, and [`Idle::debug_logs`] keeps where its function is and
 ///   the type names it mentions (a reader that needs one parses that function; see
 ///   `RustFileFacts::debug_logged`);
-/// - `"loop|while|for & await & Ok|is_ok"`: every `&`-part present, each part being one of its
-///   `|`-alternatives (plain identifiers);
+/// - `"fs & async"`, `"*timeout & MAX|INFINITY"`: every `&`-part present, each part being one of
+///   its `|`-alternatives (identifiers or globs); the `async` of an `async fn` counts as in its
+///   body;
+/// - `"loop|while|for { await & Ok|is_ok }"`: every part inside the block of one of the
+///   keywords (with a `while`/`for` condition: a superset of the loop body);
 /// - `"warp:path"`: the trigger only in packages that depend on `warp` (files outside a package
 ///   take every gated trigger).
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct Wanted {
-    names: FastSet<Box<str>>,
-    macros: FastSet<Box<str>>,
-    /// Prefix, suffix, and whether only as a macro.
-    globs: Vec<(Box<str>, Box<str>, bool)>,
+    /// Every identifier that means something to the scan, so a body's identifier costs one
+    /// lookup: wanted names and macros, item keywords, log macros, the words of conjunctions.
+    words: FastMap<Box<[u8]>, Word>,
+    globs: Vec<Glob>,
+    /// Globs that are alternatives of a conjunction, with the bit they set.
+    conjunction_globs: Vec<(Glob, u128)>,
+    conjunctions: Vec<Conjunction>,
+    /// How many conjunction words have a bit (at most 128).
+    bits: u32,
+    /// The bit of `async`, when a conjunction names it (set by an `async fn` header).
+    async_bit: u128,
     logs_secret: bool,
     logs_debug: bool,
-    all_of: Vec<Vec<Vec<Box<str>>>>,
-    static_use: bool,
 }
 
-/// The trigger for a method called on an upper-case static (`SEEN.lock().insert(..)`).
-pub const STATIC_USE: &str = "UPPER_CASE.";
+/// What an identifier is to the scan.
+#[derive(Debug, Default, Clone, Copy)]
+struct Word {
+    /// Wanted anywhere.
+    name: bool,
+    /// Wanted when invoked as a macro.
+    as_macro: bool,
+    /// An item keyword ([`ITEM_KEYWORDS`]).
+    item: bool,
+    /// A log macro (`rust_logging::LOG_MACROS`).
+    log: bool,
+    /// Its bit among the words of conjunctions, if it is one.
+    bit: u128,
+}
+
+#[derive(Debug, Clone)]
+struct Glob {
+    prefix: Box<[u8]>,
+    suffix: Box<[u8]>,
+    /// Only when invoked as a macro.
+    as_macro: bool,
+}
+
+impl Glob {
+    fn matches(&self, text: &[u8]) -> bool {
+        text.len() >= self.prefix.len() + self.suffix.len()
+            && text.starts_with(&self.prefix)
+            && text.ends_with(&self.suffix)
+    }
+}
+
+/// `a|b & c`: holds when every part has one of its alternatives; a scoped one only inside the
+/// block of one of its keywords.
+#[derive(Debug, Clone)]
+struct Conjunction {
+    /// The keywords' bits (`loop|while|for { .. }`); 0 for a conjunction over the whole body.
+    scope: u128,
+    /// Each part's alternatives, as bits.
+    parts: Vec<u128>,
+}
+
+impl Conjunction {
+    fn holds(&self, hits: u128) -> bool {
+        self.parts.iter().all(|p| hits & p != 0)
+    }
+}
 
 /// The trigger for a log macro (`rust_logging::LOG_MACROS`) whose arguments hold a secret-like
 /// name (an identifier, or a word of its format string).
@@ -111,7 +163,22 @@ impl Wanted {
         triggers: impl IntoIterator<Item = &'a str>,
         depends_on: impl Fn(&str) -> bool,
     ) -> Wanted {
-        let mut w = Wanted::default();
+        let mut w = Wanted {
+            words: FastMap::default(),
+            globs: Vec::new(),
+            conjunction_globs: Vec::new(),
+            conjunctions: Vec::new(),
+            bits: 0,
+            async_bit: 0,
+            logs_secret: false,
+            logs_debug: false,
+        };
+        for k in ITEM_KEYWORDS {
+            w.word(k).item = true;
+        }
+        for m in crate::lang::rust_logging::LOG_MACROS {
+            w.word(m).log = true;
+        }
         for t in triggers {
             match t.split_once(':') {
                 Some((krate, rest)) if !rest.starts_with(':') && !krate.is_empty() => {
@@ -122,95 +189,215 @@ impl Wanted {
                 _ => w.add(t),
             }
         }
+        w.async_bit = w.words.get(&b"async"[..]).map_or(0, |a| a.bit);
         w
     }
 
+    fn word(&mut self, text: &str) -> &mut Word {
+        self.words.entry(text.as_bytes().into()).or_default()
+    }
+
     fn add(&mut self, t: &str) {
-        if t == STATIC_USE {
-            self.static_use = true;
-        } else if t == LOGS_SECRET {
+        if t == LOGS_SECRET {
             self.logs_secret = true;
         } else if t == LOGS_DEBUG {
             self.logs_debug = true;
-        } else if t.contains('&') {
-            let parts = t
-                .split('&')
-                .map(|part| part.split('|').map(|a| a.trim().into()).collect())
-                .collect();
-            self.all_of.push(parts);
+        } else if t.contains('&') || t.contains('{') {
+            let (scope, inner) = match t.split_once('{') {
+                Some((scope, inner)) => (Some(scope), inner.trim_end().trim_end_matches('}')),
+                None => (None, t),
+            };
+            let scope = scope.map_or(Some(0), |s| self.alternatives(s));
+            let parts: Option<Vec<u128>> = inner.split('&').map(|p| self.alternatives(p)).collect();
+            match (scope, parts) {
+                (Some(scope), Some(parts)) => self.conjunctions.push(Conjunction { scope, parts }),
+                // More than 128 distinct words: a conjunction that always holds keeps more
+                // bodies, never fewer.
+                _ => self.conjunctions.push(Conjunction {
+                    scope: 0,
+                    parts: Vec::new(),
+                }),
+            }
         } else if let Some((prefix, suffix)) = t.split_once('*') {
             let (suffix, as_macro) = match suffix.strip_suffix('!') {
                 Some(s) => (s, true),
                 None => (suffix, false),
             };
-            self.globs.push((prefix.into(), suffix.into(), as_macro));
+            self.globs.push(Glob {
+                prefix: prefix.as_bytes().into(),
+                suffix: suffix.as_bytes().into(),
+                as_macro,
+            });
         } else if let Some(name) = t.strip_suffix('!') {
-            self.macros.insert(name.into());
+            self.word(name).as_macro = true;
         } else {
-            self.names.insert(t.into());
+            self.word(t).name = true;
         }
+    }
+
+    /// The bits of `a|b|*c`, giving each new word (or glob) one; `None` past 128 of them.
+    fn alternatives(&mut self, part: &str) -> Option<u128> {
+        let mut mask = 0;
+        for a in part.split('|').map(str::trim).filter(|a| !a.is_empty()) {
+            if let Some((prefix, suffix)) = a.split_once('*') {
+                let glob = Glob {
+                    prefix: prefix.as_bytes().into(),
+                    suffix: suffix.as_bytes().into(),
+                    as_macro: false,
+                };
+                let bit = self.next_bit()?;
+                self.conjunction_globs.push((glob, bit));
+                mask |= bit;
+                continue;
+            }
+            let known = self.word(a).bit;
+            let bit = match known {
+                0 => {
+                    let bit = self.next_bit()?;
+                    self.word(a).bit = bit;
+                    bit
+                }
+                bit => bit,
+            };
+            mask |= bit;
+        }
+        Some(mask)
+    }
+
+    fn next_bit(&mut self) -> Option<u128> {
+        let bit = 1u128.checked_shl(self.bits)?;
+        self.bits += 1;
+        Some(bit)
     }
 
     /// Adds plain identifiers (a dependency's local name).
     pub fn add_names<'a>(&mut self, names: impl IntoIterator<Item = &'a str>) {
-        self.names.extend(names.into_iter().map(Box::from));
+        for n in names {
+            self.word(n).name = true;
+        }
     }
 
     pub fn contains(&self, ident: &str) -> bool {
-        self.names.contains(ident)
+        self.words.get(ident.as_bytes()).is_some_and(|w| w.name)
     }
 
     /// Whether the tokens of a body (`tokens[body]`) hold something wanted, or a name the file
-    /// binds to a wanted path (`bound`). Sets `debug_log` when it meets a noted [`LOGS_DEBUG`]
-    /// on the way (a body that is kept may not be read to its end).
+    /// binds to a wanted path (`bound`); `header` are conjunction bits the function's header
+    /// sets (`async`). Sets `debug_log` when it meets a noted [`LOGS_DEBUG`] on the way (a body
+    /// that is kept may not be read to its end).
     fn wants(
         &self,
         bytes: &[u8],
-        bound: &FastSet<&str>,
+        bound: &FastSet<&[u8]>,
         tokens: &[Token],
         body: Range<usize>,
+        header: u128,
         debug_log: &mut bool,
     ) -> bool {
         let logs = self.logs_secret || self.logs_debug;
-        let simple = tokens[body.clone()].iter().enumerate().any(|(k, t)| {
+        let mut hits = header;
+        for i in body.clone() {
+            let t = &tokens[i];
+            if t.kind != Kind::Ident {
+                continue;
+            }
+            let text = t.bytes(bytes);
+            let next_is = |c| tokens.get(i + 1).is_some_and(|n| n.is_punct(bytes, c));
+            if let Some(w) = self.words.get(text) {
+                if w.name || w.item || (w.as_macro && next_is(b'!')) {
+                    return true;
+                }
+                if w.log && logs && next_is(b'!') {
+                    let l = what_logs(bytes, tokens, i);
+                    *debug_log |= self.logs_debug && l.debug;
+                    if self.logs_secret && l.secret {
+                        return true;
+                    }
+                }
+                hits |= w.bit;
+            }
+            if !bound.is_empty() && bound.contains(text) {
+                return true;
+            }
+            if self
+                .globs
+                .iter()
+                .any(|g| g.matches(text) && (!g.as_macro || next_is(b'!')))
+            {
+                return true;
+            }
+            for (g, bit) in &self.conjunction_globs {
+                if g.matches(text) {
+                    hits |= bit;
+                }
+            }
+        }
+        if self
+            .conjunctions
+            .iter()
+            .any(|c| c.scope == 0 && c.holds(hits))
+        {
+            return true;
+        }
+        let scopes = self
+            .conjunctions
+            .iter()
+            .filter(|c| c.scope & hits != 0)
+            .fold(0, |m, c| m | c.scope);
+        scopes != 0 && self.holds_in_scope(bytes, tokens, body, scopes)
+    }
+
+    /// Whether a scoped conjunction holds inside the block of one of the `scopes` keywords in
+    /// `tokens[body]`.
+    fn holds_in_scope(
+        &self,
+        bytes: &[u8],
+        tokens: &[Token],
+        body: Range<usize>,
+        scopes: u128,
+    ) -> bool {
+        body.clone().any(|k| {
+            let t = &tokens[k];
             if t.kind != Kind::Ident {
                 return false;
             }
-            let i = body.start + k;
-            let text = t.text(bytes);
-            let next_is = |c| tokens.get(i + 1).is_some_and(|n| n.is_punct(bytes, c));
-            self.names.contains(text)
-                || bound.contains(text)
-                || ITEM_KEYWORDS.contains(&text)
-                || (!self.macros.is_empty() && self.macros.contains(text) && next_is(b'!'))
-                || (self.static_use && is_upper_case(text) && next_is(b'.'))
-                || self.globs.iter().any(|(prefix, suffix, as_macro)| {
-                    text.len() >= prefix.len() + suffix.len()
-                        && text.starts_with(&**prefix)
-                        && text.ends_with(&**suffix)
-                        && (!as_macro || next_is(b'!'))
-                })
-                || (logs && next_is(b'!') && {
-                    let l = what_logs(bytes, tokens, i);
-                    *debug_log |= self.logs_debug && l.debug;
-                    self.logs_secret && l.secret
-                })
-        });
-        simple
-            || self.all_of.iter().any(|parts| {
-                parts.iter().all(|alternatives| {
-                    tokens[body.clone()].iter().any(|t| {
-                        t.kind == Kind::Ident && alternatives.iter().any(|a| **a == *t.text(bytes))
-                    })
-                })
-            })
+            let bit = self.words.get(t.bytes(bytes)).map_or(0, |w| w.bit);
+            if bit & scopes == 0 {
+                return false;
+            }
+            let Some(block) = keyword_block(bytes, tokens, k, body.end) else {
+                return false;
+            };
+            let hits = self.hits(bytes, tokens, block);
+            self.conjunctions
+                .iter()
+                .any(|c| c.scope & bit != 0 && c.holds(hits))
+        })
+    }
+
+    /// The conjunction bits of the identifiers of `tokens[range]`.
+    fn hits(&self, bytes: &[u8], tokens: &[Token], range: Range<usize>) -> u128 {
+        let mut hits = 0;
+        for t in &tokens[range] {
+            if t.kind != Kind::Ident {
+                continue;
+            }
+            let text = t.bytes(bytes);
+            hits |= self.words.get(text).map_or(0, |w| w.bit);
+            for (g, bit) in &self.conjunction_globs {
+                if g.matches(text) {
+                    hits |= bit;
+                }
+            }
+        }
+        hits
     }
 
     /// The names the file's `use` items bind to paths through a wanted identifier (`use
     /// reqwest::Client;` binds `Client`, `use reqwest::Client as Http;` `Http`), so a body that
     /// names a wanted path by an imported name is kept. `None` when a glob import goes through a
     /// wanted identifier (any name could then be one of its items): keep every body.
-    fn bound_in<'t>(&self, bytes: &'t [u8], tokens: &[Token]) -> Option<FastSet<&'t str>> {
+    fn bound_in<'t>(&self, bytes: &'t [u8], tokens: &[Token]) -> Option<FastSet<&'t [u8]>> {
         let mut bound = FastSet::default();
         for (i, t) in tokens.iter().enumerate() {
             let is_use = t.is_ident(bytes, "use")
@@ -224,7 +411,7 @@ impl Wanted {
                         match (glob, name) {
                             (true, _) => return false,
                             (false, Some(n)) => {
-                                bound.insert(n);
+                                bound.insert(n.as_bytes());
                             }
                             (false, None) => {}
                         }
@@ -242,13 +429,42 @@ impl Wanted {
                     (tokens.get(i + 1), tokens.get(i + 2), tokens.get(i + 3))
                 {
                     if a.is_ident(bytes, "as") && self.contains(k.text(bytes)) {
-                        bound.insert(n.text(bytes));
+                        bound.insert(n.bytes(bytes));
                     }
                 }
             }
         }
         Some(bound)
     }
+}
+
+/// The tokens from a loop keyword at `k` to the end of its block: up to the first `{..}`
+/// outside brackets, and on through a `{..}` or `else {..}` right after it (a block in the
+/// condition: `while { .. } {`, `for x in if a { b } else { c } {`). `None` when a `;` or the
+/// end of the enclosing group comes first (`for<'a>` in a type).
+fn keyword_block(bytes: &[u8], tokens: &[Token], k: usize, end: usize) -> Option<Range<usize>> {
+    let mut j = k + 1;
+    let mut last = None;
+    while j < end {
+        let t = &tokens[j];
+        match t.kind {
+            Kind::Open(b'{') => {
+                let close = t.partner()?;
+                last = Some(close);
+                let goes_on = tokens
+                    .get(close + 1)
+                    .is_some_and(|n| n.kind == Kind::Open(b'{') || n.is_ident(bytes, "else"));
+                if !goes_on {
+                    break;
+                }
+                j = close + 1;
+            }
+            Kind::Open(_) => j = t.partner()? + 1,
+            Kind::Semi | Kind::Close(_) => break,
+            _ => j += 1,
+        }
+    }
+    last.map(|close| k..close + 1)
 }
 
 /// Called with an import's path, the name it binds and whether it is a glob; `false` stops.
@@ -333,8 +549,11 @@ fn use_tree<'a>(
 /// What the scan found to cut.
 #[derive(Debug, Default)]
 pub struct Idle {
-    /// The insides (between the braces) of function bodies that hold nothing wanted, in order.
+    /// The insides (between the braces) of function bodies that hold nothing wanted, and of
+    /// test code whatever it holds, in order.
     pub ranges: Vec<Range<usize>>,
+    /// Those of `ranges` that are test code (never walked).
+    pub tests: Vec<Range<usize>>,
     /// The parameters and the return type (with `where`) of functions whose bodies are idle,
     /// when nothing reads them either, in order: `fn name(..) -> T {..}` is parsed as
     /// `fn name() {}`.
@@ -355,6 +574,7 @@ pub fn idle_bodies(text: &str, wanted: &Wanted) -> Idle {
         return Idle::default();
     };
     let mut idle = Vec::new();
+    let mut tests = Vec::new();
     let mut signatures = Vec::new();
     let mut debug_logs = Vec::new();
     let mut i = 0;
@@ -365,7 +585,8 @@ pub fn idle_bodies(text: &str, wanted: &Wanted) -> Idle {
             if let Some((open, close)) = test_item_braces(bytes, &tokens, i, test) {
                 let inside = tokens[open].end()..tokens[close].start();
                 if !inside.is_empty() {
-                    idle.push(inside);
+                    idle.push(inside.clone());
+                    tests.push(inside);
                 }
                 i = close + 1;
                 continue;
@@ -379,8 +600,18 @@ pub fn idle_bodies(text: &str, wanted: &Wanted) -> Idle {
                 Some((open, close)) => {
                     let inside = tokens[open].end()..tokens[close].start();
                     let mut debug_log = false;
-                    let used =
-                        wanted.wants(bytes, &bound, &tokens, open + 1..close, &mut debug_log);
+                    let header = match is_async_fn(bytes, &tokens, i) {
+                        true => wanted.async_bit,
+                        false => 0,
+                    };
+                    let used = wanted.wants(
+                        bytes,
+                        &bound,
+                        &tokens,
+                        open + 1..close,
+                        header,
+                        &mut debug_log,
+                    );
                     if used {
                         // Nested functions are judged on their own.
                         i = open + 1;
@@ -408,7 +639,7 @@ pub fn idle_bodies(text: &str, wanted: &Wanted) -> Idle {
                         let params = tokens.get(i + 2).filter(|t| t.kind == Kind::Open(b'('));
                         if let Some(params_close) = params.and_then(|t| t.partner()) {
                             let read = has_outer_attributes(bytes, &tokens, i)
-                                || wanted.wants(bytes, &bound, &tokens, i + 2..open, &mut false);
+                                || wanted.wants(bytes, &bound, &tokens, i + 2..open, 0, &mut false);
                             if !read {
                                 for cut in [
                                     tokens[i + 2].end()..tokens[params_close].start(),
@@ -437,6 +668,7 @@ pub fn idle_bodies(text: &str, wanted: &Wanted) -> Idle {
     }
     Idle {
         ranges: idle,
+        tests,
         signatures,
         debug_logs,
     }
@@ -451,28 +683,44 @@ const QUALIFIERS: &[&str] = &[
 /// Whether the item whose keyword is token `fn_at` has an outer attribute: qualifiers
 /// (`pub(crate) async unsafe extern "C"`) are stepped over backwards to a `]`.
 fn has_outer_attributes(bytes: &[u8], tokens: &[Token], fn_at: usize) -> bool {
-    let mut j = fn_at;
+    let before = qualifiers_start(bytes, tokens, fn_at);
+    before
+        .checked_sub(1)
+        .and_then(|p| tokens.get(p))
+        .is_some_and(|t| t.kind == Kind::Close(b']') || t.kind == Kind::Close(b')'))
+}
+
+/// Whether the function whose `fn` is token `fn_at` is an `async fn`.
+fn is_async_fn(bytes: &[u8], tokens: &[Token], fn_at: usize) -> bool {
+    let from = qualifiers_start(bytes, tokens, fn_at);
+    tokens[from..fn_at]
+        .iter()
+        .any(|t| t.is_ident(bytes, "async"))
+}
+
+/// The first token of the qualifiers before the item keyword at `at` (`pub(crate) async unsafe
+/// extern "C"`); `at` itself when there are none.
+fn qualifiers_start(bytes: &[u8], tokens: &[Token], at: usize) -> usize {
+    let mut j = at;
     while let Some(prev) = j.checked_sub(1).and_then(|p| tokens.get(p).map(|t| (p, t))) {
         let (p, t) = prev;
         let qualifier = QUALIFIERS.iter().any(|q| t.is_ident(bytes, q))
-            || (t.kind == Kind::Other && t.text(bytes).starts_with('"'));
+            || (t.kind == Kind::Other && t.bytes(bytes).starts_with(b"\""));
         if qualifier {
             j = p;
             continue;
         }
         // `pub(crate)`: its group, then `pub`.
-        if t.kind == Kind::Close(b')') {
-            match t.partner() {
-                Some(open) => {
-                    j = open;
-                    continue;
-                }
-                None => return true,
-            }
+        let group = (t.kind == Kind::Close(b')'))
+            .then(|| t.partner())
+            .flatten()
+            .filter(|&open| open > 0 && tokens[open - 1].is_ident(bytes, "pub"));
+        match group {
+            Some(open) => j = open - 1,
+            None => break,
         }
-        return t.kind == Kind::Close(b']');
     }
-    false
+    j
 }
 
 /// What a test attribute makes of the item it is on.
@@ -699,13 +947,10 @@ struct Logs {
     debug: bool,
 }
 
-/// What `tokens[at]`, followed by `!`, logs, when it is a log macro.
+/// What the log macro `tokens[at]` (followed by `!`) logs.
 fn what_logs(bytes: &[u8], tokens: &[Token], at: usize) -> Logs {
-    use crate::lang::rust_logging::{is_secret_name, LOG_MACROS};
+    use crate::lang::rust_logging::is_secret_name;
     let mut logs = Logs::default();
-    if !LOG_MACROS.contains(&tokens[at].text(bytes)) {
-        return logs;
-    }
     let Some((open, close)) = tokens
         .get(at + 2)
         .filter(|t| matches!(t.kind, Kind::Open(_)))
@@ -1004,12 +1249,56 @@ mod tests {
             idle("fn a() { let info = 1; }", &["info!"]),
             ["let info = 1;"]
         );
-        assert!(idle("fn a() { SEEN.lock() }", &[STATIC_USE]).is_empty());
-        assert_eq!(idle("fn a() { SEEN::x() }", &[STATIC_USE]).len(), 1);
         assert!(idle("fn a() { b.read_timeout(d) }", &["*timeout"]).is_empty());
         let conj = ["loop|while & await & Ok"];
         assert!(idle("fn a() { loop { if let Ok(x) = f().await {} } }", &conj).is_empty());
         assert_eq!(idle("fn a() { loop { f().await } }", &conj).len(), 1);
+        // A glob among the alternatives.
+        let conj = ["*timeout & MAX|INFINITY"];
+        assert!(idle("fn a() { b.read_timeout(Duration::MAX) }", &conj).is_empty());
+        assert_eq!(
+            idle("fn a() { b.read_timeout(d); u64::MIN }", &conj).len(),
+            1
+        );
+        assert_eq!(idle("fn a() { b.timeouts(d); u64::MAX }", &conj).len(), 1);
+        // The `async` of an `async fn` is in its body; a nested plain `fn` is judged alone.
+        let conj = ["fs & async"];
+        assert!(idle("pub(crate) async fn a() { fs::read(p) }", &conj).is_empty());
+        assert!(idle("fn a() { spawn(async move { fs::read(p) }) }", &conj).is_empty());
+        assert_eq!(idle("fn a() { fs::read(p) }", &conj).len(), 1);
+        assert_eq!(
+            idle("async fn a() { fn b() { fs::read(p) } }", &conj),
+            ["fs::read(p)"]
+        );
+    }
+
+    #[test]
+    fn scoped_conjunctions_look_inside_the_keywords_block() {
+        let retry = ["loop|while|for { await & Ok|is_ok & break|return }"];
+        let kept = [
+            "loop { if let Ok(v) = f().await { break v; } }",
+            "'a: loop { match f().await { Ok(v) => return Ok(v), Err(_) => {} } }",
+            "for _ in 0..3 { if f().await.is_ok() { break; } }",
+            "while n < 3 { if f().await.is_ok() { return; } n += 1; }",
+            // A block in the condition: the loop's block comes after it.
+            "while { n += 1; n < 3 } { if f().await.is_ok() { break } }",
+            "select! { _ = t => {}, } loop { if let Ok(_) = f().await { break } }",
+        ];
+        for body in kept {
+            let src = format!("fn a() {{ {body} }}");
+            assert!(idle(&src, &retry).is_empty(), "{body}");
+        }
+        let cut = [
+            // Everything there, but not all inside one loop.
+            "loop { f().await; break; } Ok(())",
+            "for x in xs { g(x) } let v = f().await; if v.is_ok() { return; }",
+            "let f: Box<dyn for<'a> Fn(&'a u8)> = h; f().await; Ok(())",
+            "loop { f().await; if x.is_ok() { continue } }",
+        ];
+        for body in cut {
+            let src = format!("fn a() {{ {body} }}");
+            assert_eq!(idle(&src, &retry).len(), 1, "{body}");
+        }
         let glob = ["register_*_vec!"];
         assert!(idle("fn a() { register_int_counter_vec!(o, &[\"k\"]) }", &glob).is_empty());
         assert_eq!(

@@ -30,7 +30,7 @@ pub struct ServiceFacts {
     /// `static` maps (`static SEEN: LazyLock<Mutex<HashMap<..>>>`, `lazy_static!`): name and span.
     pub static_maps: Vec<(String, Range<usize>)>,
     /// Methods called on an upper-case static by name (`SEEN.lock().insert(..)` → `SEEN`, the
-    /// methods, where).
+    /// methods, where), in the bodies that were parsed: see `RustFileFacts::service_in`.
     pub static_uses: Vec<StaticUse>,
     /// axum `.nest(prefix, router)` calls.
     pub nests: Vec<Nest>,
@@ -170,10 +170,10 @@ pub struct ClientCreation {
 }
 
 /// Function bodies the service facts need parsed (`RustTriggers`): routes and nests (axum,
-/// aide, actix scopes and resources, warp), `merge`, reqwest clients, unbounded channels and sends, methods called
-/// on upper-case statics. Dependency calls and call sites are only looked up inside given
-/// handler and helper bodies, so they are read from the text on demand instead
-/// (`RustFileFacts::service_in`).
+/// aide, actix scopes and resources, warp), `merge`, reqwest clients, unbounded channels and
+/// sends. Dependency calls and call sites are only looked up inside given handler and helper
+/// bodies, and methods called on statics only for statics that hold a map, so they are read
+/// from the text on demand instead (`RustFileFacts::service_in`).
 pub const TRIGGERS: &[&str] = &[
     "route",
     "api_route",
@@ -202,7 +202,6 @@ pub const TRIGGERS: &[&str] = &[
     "try_send",
     "send_async",
     "send_blocking",
-    crate::lang::rust_scan::STATIC_USE,
 ];
 
 /// `.route(path, ..)`, and aide's documented-route variants.
@@ -850,7 +849,6 @@ impl Extract<'_> {
         let Some(name) = p.path.get_ident().map(|i| i.to_string()) else {
             return;
         };
-        // The same test as the `STATIC_USE` trigger's, so the bodies it keeps are these.
         let is_const_name = crate::lang::rust_scan::is_upper_case(&name);
         let methods: Vec<String> = chain.methods().map(|m| m.method.to_string()).collect();
         if !is_const_name || methods.is_empty() {

@@ -14,15 +14,17 @@ pub static RULE: Rule = Rule {
 };
 
 /// Function bodies this rule reads (see `RustTriggers`).
+/// Only in async code (every check starts with `Cx::in_async`): the body of an `async fn`, or
+/// one that holds an async block or closure.
 const TRIGGERS: RustTriggers = &[
-    "sleep",
-    "reqwest:blocking",
-    "block_on",
-    "fs",
-    "TcpStream",
-    "postgres:postgres",
-    "Command",
-    "to_socket_addrs",
+    "sleep & async",
+    "reqwest:blocking & async",
+    "block_on & async",
+    "fs & async",
+    "TcpStream & async",
+    "postgres:postgres & async",
+    "Command & async",
+    "to_socket_addrs & async",
 ];
 
 /// Calls that block (or panic) in any async code, by resolved path prefix, with what they do.

@@ -11,8 +11,9 @@ pub static RULE: Rule = Rule {
 };
 
 /// Function bodies this rule reads (see `RustTriggers`).
+/// `is_infinite_duration` needs `MAX` or `INFINITY` in the argument.
 const TRIGGERS: RustTriggers = &[
-    "*timeout",
+    "*timeout & MAX|INFINITY",
     "reqwest:blocking",
     "awc:Client",
     "awc:ClientBuilder",

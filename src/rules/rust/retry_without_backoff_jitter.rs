@@ -13,14 +13,15 @@ pub static RULE: Rule = Rule {
 };
 
 /// Function bodies this rule reads (see `RustTriggers`).
-/// Backoff builders, and a loop that awaits and tests for `Ok` (the retry loop's shape).
+/// Backoff builders, and a loop whose block awaits, tests for `Ok` and exits (the retry loop's
+/// shape, `is_retry_loop`).
 const TRIGGERS: RustTriggers = &[
     "backon:ExponentialBuilder",
     "backon:FibonacciBuilder",
     "backon:ConstantBuilder",
     "tokio_retry:strategy",
     "tokio_retry2:strategy",
-    "loop|while|for & await & Ok|is_ok",
+    "loop|while|for { await & Ok|is_ok & break|return }",
 ];
 
 fn check<'a>(file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisitor + 'a>> {

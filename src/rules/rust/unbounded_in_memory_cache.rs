@@ -151,14 +151,9 @@ fn check_static_maps(project: &Project, cx: &mut Ctx) {
         let handlers = handler_bodies(&package);
         for f in &package {
             for (name, span) in &f.facts.service.static_maps {
-                let uses = package.iter().flat_map(|g| {
-                    g.facts
-                        .service
-                        .static_uses
-                        .iter()
-                        .filter(move |u| u.name == *name)
-                        .map(move |u| (g.file, u))
-                });
+                let uses = package
+                    .iter()
+                    .flat_map(|g| g.static_uses(name).into_iter().map(move |u| (g.file, u)));
                 let mut removed = false;
                 let mut filled_in_handler = None;
                 for (file, u) in uses {
