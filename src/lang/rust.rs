@@ -83,6 +83,7 @@ impl RustFile {
             .ranges
             .iter()
             .chain(&idle.signatures)
+            .chain(&idle.docs)
             .cloned()
             .collect();
         cut_ranges.sort_unstable_by_key(|r| r.start);

@@ -554,6 +554,9 @@ pub struct Idle {
     pub ranges: Vec<Range<usize>>,
     /// Those of `ranges` that are test code (never walked).
     pub tests: Vec<Range<usize>>,
+    /// Doc comments (`///`, `//!`, `/** */`, `/*! */`) outside the cut bodies and signatures:
+    /// `syn` turns each into a `#[doc = ".."]` attribute, and nothing reads those.
+    pub docs: Vec<Range<usize>>,
     /// The parameters and the return type (with `where`) of functions whose bodies are idle,
     /// when nothing reads them either, in order: `fn name(..) -> T {..}` is parsed as
     /// `fn name() {}`.
@@ -567,7 +570,7 @@ pub struct Idle {
 /// signatures nothing reads, and which cut functions log with `Debug` (see [`Idle`]).
 pub fn idle_bodies(text: &str, wanted: &Wanted) -> Idle {
     let bytes = text.as_bytes();
-    let Some(tokens) = tokenize(bytes) else {
+    let Some((tokens, docs)) = tokenize(bytes) else {
         return Idle::default();
     };
     let Some(bound) = wanted.bound_in(bytes, &tokens) else {
@@ -666,12 +669,26 @@ pub fn idle_bodies(text: &str, wanted: &Wanted) -> Idle {
         }
         i += 1;
     }
+    let docs = outside(docs, &idle, &signatures);
     Idle {
         ranges: idle,
         tests,
         signatures,
+        docs,
         debug_logs,
     }
+}
+
+/// The ranges of `docs` that lie outside every range of `a` and `b` (each sorted and disjoint).
+fn outside(docs: Vec<Range<usize>>, a: &[Range<usize>], b: &[Range<usize>]) -> Vec<Range<usize>> {
+    let inside = |cuts: &[Range<usize>], d: &Range<usize>| {
+        // The last cut starting at or before the doc comment is the only one that can hold it.
+        let k = cuts.partition_point(|c| c.start <= d.start);
+        k > 0 && cuts[k - 1].end >= d.end
+    };
+    docs.into_iter()
+        .filter(|d| !inside(a, d) && !inside(b, d))
+        .collect()
 }
 
 /// What may stand between an item's attributes and its keyword (with `pub(..)` and an
@@ -998,18 +1015,19 @@ fn is_ident_continue(b: u8) -> bool {
 }
 
 /// Splits the text into identifiers, brackets (paired up), `;` and everything else, skipping
-/// comments and the insides of literals. `None` when brackets do not pair up or a literal or
-/// comment is not closed: nothing is then cut.
-fn tokenize(b: &[u8]) -> Option<Vec<Token>> {
+/// comments and the insides of literals; also returns where the doc comments are. `None` when
+/// brackets do not pair up or a literal or comment is not closed: nothing is then cut.
+fn tokenize(b: &[u8]) -> Option<(Vec<Token>, Vec<Range<usize>>)> {
     if u32::try_from(b.len()).is_err() {
         return None;
     }
     let mut tokens: Vec<Token> = Vec::with_capacity(b.len() / 6);
-    lex(b, &mut tokens)?;
-    Some(tokens)
+    let mut docs = Vec::new();
+    lex(b, &mut tokens, &mut docs)?;
+    Some((tokens, docs))
 }
 
-fn lex(b: &[u8], tokens: &mut Vec<Token>) -> Option<()> {
+fn lex(b: &[u8], tokens: &mut Vec<Token>, docs: &mut Vec<Range<usize>>) -> Option<()> {
     let mut open: Vec<usize> = Vec::new();
     let mut i = 0;
     let n = b.len();
@@ -1022,8 +1040,23 @@ fn lex(b: &[u8], tokens: &mut Vec<Token>) -> Option<()> {
             b' ' | b'\t' | b'\n' | b'\r' => i += 1,
             b'/' if b.get(i + 1) == Some(&b'/') => {
                 i = memchr(b'\n', &b[i..]).map_or(n, |p| i + p);
+                // `///` (not `////`) and `//!`.
+                let doc = match (b.get(start + 2), b.get(start + 3)) {
+                    (Some(b'/'), Some(b'/')) => false,
+                    (Some(b'/' | b'!'), _) => true,
+                    _ => false,
+                };
+                if doc {
+                    docs.push(start..i);
+                }
             }
             b'/' if b.get(i + 1) == Some(&b'*') => {
+                // `/**` (not `/***` or `/**/`) and `/*!`.
+                let doc = match (b.get(i + 2), b.get(i + 3)) {
+                    (Some(b'*'), Some(b'*' | b'/')) => false,
+                    (Some(b'*' | b'!'), _) => true,
+                    _ => false,
+                };
                 let mut depth = 1;
                 i += 2;
                 while depth > 0 {
@@ -1039,6 +1072,9 @@ fn lex(b: &[u8], tokens: &mut Vec<Token>) -> Option<()> {
                         (Some(_), _) => i += 1,
                         (None, _) => return None,
                     }
+                }
+                if doc {
+                    docs.push(start..i);
                 }
             }
             b'"' => {
@@ -1395,6 +1431,17 @@ fn c() -> u8 { reqwest }"##;
                 "fn d() { reqwest::get(u) }"
             ]
         );
+    }
+
+    #[test]
+    fn doc_comments_outside_cut_code_are_found() {
+        let src = "//! crate\n/// a\n//// not doc\n/** b */ /*** not */ /**/ /*! c */\nfn f() {\n/// inside\n}\n";
+        let found = idle_bodies(src, &wanted(&[]));
+        let docs: Vec<&str> = found.docs.iter().map(|r| &src[r.clone()]).collect();
+        assert_eq!(docs, ["//! crate", "/// a", "/** b */", "/*! c */"]);
+        // Kept bodies keep theirs found, so they are cut too.
+        let kept = idle_bodies("fn f() {\n/// x\nreqwest }", &wanted(&["reqwest"]));
+        assert_eq!(kept.docs.len(), 1);
     }
 
     #[test]
