@@ -922,14 +922,26 @@ pub struct Cx<'w> {
     cfgs: &'w [String],
     lets: &'w [(*const Expr, String)],
     frames: &'w [Frame],
+    /// Paths resolved during this callback: every rule and fact extractor is called with the
+    /// same `Cx` for a node, and most of them resolve the same callee.
+    resolved: std::cell::RefCell<Vec<Resolved>>,
 }
+
+/// A path (by address: the tree outlives the callback) and what it resolves to.
+type Resolved = (*const syn::Path, Rc<[String]>);
 
 impl<'w> Cx<'w> {
     /// Full paths a path may refer to (`Client::new` → `reqwest::Client::new` after
     /// `use reqwest::Client`), with crate renames undone and `-` spelled `_`.
-    pub fn resolve(&self, path: &syn::Path) -> Vec<String> {
+    pub fn resolve(&self, path: &syn::Path) -> Rc<[String]> {
+        let key: *const syn::Path = path;
+        if let Some((_, hit)) = self.resolved.borrow().iter().find(|(k, _)| *k == key) {
+            return Rc::clone(hit);
+        }
         let segs = path_segments(path);
-        self.resolve_segments(&segs)
+        let paths: Rc<[String]> = self.resolve_segments(&segs).into();
+        self.resolved.borrow_mut().push((key, Rc::clone(&paths)));
+        paths
     }
 
     pub fn resolve_segments(&self, segs: &[String]) -> Vec<String> {
@@ -937,10 +949,10 @@ impl<'w> Cx<'w> {
     }
 
     /// Resolved paths of a call's callee, when it is a plain path.
-    pub fn call_paths(&self, call: &syn::ExprCall) -> Vec<String> {
+    pub fn call_paths(&self, call: &syn::ExprCall) -> Rc<[String]> {
         match &*call.func {
             Expr::Path(p) if p.qself.is_none() => self.resolve(&p.path),
-            _ => Vec::new(),
+            _ => Rc::new([]),
         }
     }
 
@@ -1189,6 +1201,7 @@ impl<'a> Walker<'a, '_> {
             cfgs: &self.cfgs,
             lets: &self.lets,
             frames: &self.frames,
+            resolved: Default::default(),
         };
         f(&mut *self.visitor, &cx);
     }
@@ -1702,12 +1715,12 @@ impl RustVisitor for FactsVisitor<'_> {
         if let Some(call) = chain.base_call() {
             let paths = cx.call_paths(call);
             self.path(&paths);
-            for p in &paths {
+            for p in paths.iter() {
                 for m in chain.methods() {
                     self.facts.references.insert(format!("{p}.{}", m.method));
                 }
             }
-            for p in &paths {
+            for p in paths.iter() {
                 match p.as_str() {
                     "tokio::signal::ctrl_c" => {
                         self.facts.ctrl_c_calls.push(call_span(self.file, call))

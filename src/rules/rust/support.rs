@@ -214,7 +214,7 @@ pub fn param_type(cx: &Cx<'_>, name: &str) -> Option<(String, Vec<String>)> {
             return None;
         };
         let last = p.path.segments.last()?.ident.to_string();
-        Some((last, cx.resolve(&p.path)))
+        Some((last, cx.resolve(&p.path).to_vec()))
     })
 }
 
