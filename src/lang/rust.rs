@@ -15,12 +15,12 @@ use syn::punctuated::Punctuated;
 use syn::visit::Visit;
 use syn::{Expr, Token};
 
-use crate::lang::rust_scan::Wanted;
+use crate::lang::rust_scan::{Nesting, Wanted};
 use crate::project::{normalize_crate, Package, RustFacts};
 
 /// Bracket nesting beyond this is refused before parsing: `syn` is recursive and real code never
 /// nests this deep.
-const MAX_NESTING: usize = 256;
+pub const MAX_NESTING: usize = 256;
 
 pub struct RustFile {
     pub ast: syn::File,
@@ -61,7 +61,19 @@ impl RustFile {
     ) -> Result<RustFile, RustParseError> {
         let base = if text.starts_with('\u{feff}') { 3 } else { 0 };
         let body = &text[base..];
-        if let Some(offset) = too_deep(body) {
+        // Brackets in literals and comments do not nest; when the scan cannot pair them up,
+        // every bracket counts.
+        let idle = wanted.map(|w| crate::lang::rust_scan::idle_bodies(body, w));
+        let nesting = match &idle {
+            Some(i) => i.nesting,
+            None => crate::lang::rust_scan::nesting(body),
+        };
+        let deep = match nesting {
+            Nesting::Within => None,
+            Nesting::TooDeep(offset) => Some(offset),
+            Nesting::Unknown => too_deep(body),
+        };
+        if let Some(offset) = deep {
             return Err(RustParseError {
                 message: format!("brackets nest deeper than {MAX_NESTING} levels; not parsed"),
                 span: base + offset..base + offset + 1,
@@ -76,9 +88,7 @@ impl RustFile {
         } else {
             body
         };
-        let idle = wanted
-            .map(|w| crate::lang::rust_scan::idle_bodies(body, w))
-            .unwrap_or_default();
+        let idle = idle.unwrap_or_default();
         let mut cut_ranges: Vec<Range<usize>> = idle
             .ranges
             .iter()
@@ -2079,6 +2089,24 @@ mod tests {
             .err()
             .unwrap();
         assert_eq!(&broken[e.span.start..], "}");
+    }
+
+    #[test]
+    fn nesting_is_refused_past_the_limit_but_not_inside_literals() {
+        let wanted = Wanted::new(["reqwest"], |_| true);
+        let deep = format!("fn f() {{ {}{} }}", "(".repeat(300), ")".repeat(300));
+        let in_string = format!("fn f() {{ \"{}\" }}", "(".repeat(300));
+        // The body's brace is the first level: the 256th parenthesis goes past the limit.
+        let limit = "fn f() { ".len() + MAX_NESTING - 1;
+        for w in [Some(&wanted), None] {
+            let err = RustFile::parse(&deep, None, false, w).err();
+            assert_eq!(err.map(|e| e.span.start), Some(limit), "{}", w.is_some());
+            assert!(RustFile::parse(&in_string, None, false, w).is_ok());
+        }
+        // Brackets that do not pair up: every one counts.
+        let open = format!("fn f() {{ \"{}\"", "(".repeat(300));
+        let err = RustFile::parse(&open, None, false, Some(&wanted)).err();
+        assert!(err.is_some_and(|e| e.message.contains("nest deeper")));
     }
 
     #[test]

@@ -554,6 +554,8 @@ pub struct Idle {
     pub ranges: Vec<Range<usize>>,
     /// Those of `ranges` that are test code (never walked).
     pub tests: Vec<Range<usize>>,
+    /// How deep brackets nest (`RustFile::parse` refuses files past `rust::MAX_NESTING`).
+    pub nesting: Nesting,
     /// Doc comments (`///`, `//!`, `/** */`, `/*! */`) outside the cut bodies and signatures:
     /// `syn` turns each into a `#[doc = ".."]` attribute, and nothing reads those.
     pub docs: Vec<Range<usize>>,
@@ -566,15 +568,45 @@ pub struct Idle {
     pub debug_logs: Vec<crate::lang::rust_logging::UnreadDebugLogs>,
 }
 
+/// Whether brackets nest deeper than `rust::MAX_NESTING`, as the scan found them (brackets in
+/// literals and comments do not count).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum Nesting {
+    /// The text was not scanned to its end (brackets that do not pair up).
+    #[default]
+    Unknown,
+    Within,
+    /// Deeper, first at this offset: nothing is cut (the scan's own walks recurse on nesting).
+    TooDeep(usize),
+}
+
+/// How deep the text's brackets nest (what [`idle_bodies`] reports, without looking for bodies).
+pub fn nesting(text: &str) -> Nesting {
+    match tokenize(text.as_bytes()) {
+        Some((_, _, Some(offset))) => Nesting::TooDeep(offset),
+        Some((_, _, None)) => Nesting::Within,
+        None => Nesting::Unknown,
+    }
+}
+
 /// What to cut from the text: the insides of function bodies that hold nothing wanted, the
 /// signatures nothing reads, and which cut functions log with `Debug` (see [`Idle`]).
 pub fn idle_bodies(text: &str, wanted: &Wanted) -> Idle {
     let bytes = text.as_bytes();
-    let Some((tokens, docs)) = tokenize(bytes) else {
+    let Some((tokens, docs, deepest)) = tokenize(bytes) else {
         return Idle::default();
     };
+    if let Some(offset) = deepest {
+        return Idle {
+            nesting: Nesting::TooDeep(offset),
+            ..Idle::default()
+        };
+    }
     let Some(bound) = wanted.bound_in(bytes, &tokens) else {
-        return Idle::default();
+        return Idle {
+            nesting: Nesting::Within,
+            ..Idle::default()
+        };
     };
     let mut idle = Vec::new();
     let mut tests = Vec::new();
@@ -674,6 +706,7 @@ pub fn idle_bodies(text: &str, wanted: &Wanted) -> Idle {
         ranges: idle,
         tests,
         signatures,
+        nesting: Nesting::Within,
         docs,
         debug_logs,
     }
@@ -1014,20 +1047,26 @@ fn is_ident_continue(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
 }
 
+/// The tokens of a text, where its doc comments are, and where brackets first nest deeper than
+/// `rust::MAX_NESTING` (if they do).
+type Lexed = (Vec<Token>, Vec<Range<usize>>, Option<usize>);
+
 /// Splits the text into identifiers, brackets (paired up), `;` and everything else, skipping
-/// comments and the insides of literals; also returns where the doc comments are. `None` when
-/// brackets do not pair up or a literal or comment is not closed: nothing is then cut.
-fn tokenize(b: &[u8]) -> Option<(Vec<Token>, Vec<Range<usize>>)> {
+/// comments and the insides of literals. `None` when brackets do not pair up or a literal or
+/// comment is not closed: nothing is then cut.
+fn tokenize(b: &[u8]) -> Option<Lexed> {
     if u32::try_from(b.len()).is_err() {
         return None;
     }
     let mut tokens: Vec<Token> = Vec::with_capacity(b.len() / 6);
     let mut docs = Vec::new();
-    lex(b, &mut tokens, &mut docs)?;
-    Some((tokens, docs))
+    let deepest = lex(b, &mut tokens, &mut docs)?;
+    Some((tokens, docs, deepest))
 }
 
-fn lex(b: &[u8], tokens: &mut Vec<Token>, docs: &mut Vec<Range<usize>>) -> Option<()> {
+/// Fills `tokens` and `docs`; returns where brackets first nest too deep, if they do.
+fn lex(b: &[u8], tokens: &mut Vec<Token>, docs: &mut Vec<Range<usize>>) -> Option<Option<usize>> {
+    let mut deepest = None;
     let mut open: Vec<usize> = Vec::new();
     let mut i = 0;
     let n = b.len();
@@ -1086,6 +1125,9 @@ fn lex(b: &[u8], tokens: &mut Vec<Token>, docs: &mut Vec<Range<usize>>) -> Optio
                 push(tokens, Kind::Other, start, i);
             }
             b'(' | b'[' | b'{' => {
+                if open.len() == crate::lang::rust::MAX_NESTING && deepest.is_none() {
+                    deepest = Some(i);
+                }
                 open.push(tokens.len());
                 push(tokens, Kind::Open(c), start, i + 1);
                 i += 1;
@@ -1146,7 +1188,7 @@ fn lex(b: &[u8], tokens: &mut Vec<Token>, docs: &mut Vec<Range<usize>>) -> Optio
     if !open.is_empty() {
         return None;
     }
-    Some(())
+    Some(deepest)
 }
 
 fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
