@@ -1044,8 +1044,20 @@ fn is_ident_start(b: u8) -> bool {
 }
 
 fn is_ident_continue(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+    IDENT_CONTINUE[usize::from(b)]
 }
+
+/// `is_ident_continue` as a table: the lexer asks for every byte of every identifier.
+static IDENT_CONTINUE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80;
+        b += 1;
+    }
+    t
+};
 
 /// The tokens of a text, where its doc comments are, and where brackets first nest deeper than
 /// `rust::MAX_NESTING` (if they do).
@@ -1076,7 +1088,13 @@ fn lex(b: &[u8], tokens: &mut Vec<Token>, docs: &mut Vec<Range<usize>>) -> Optio
         let c = b[i];
         let start = i;
         match c {
-            b' ' | b'\t' | b'\n' | b'\r' => i += 1,
+            b' ' | b'\t' | b'\n' | b'\r' => {
+                // Indentation comes in runs.
+                i += 1;
+                while i < n && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r') {
+                    i += 1;
+                }
+            }
             b'/' if b.get(i + 1) == Some(&b'/') => {
                 i = memchr(b'\n', &b[i..]).map_or(n, |p| i + p);
                 // `///` (not `////`) and `//!`.
@@ -1191,17 +1209,15 @@ fn lex(b: &[u8], tokens: &mut Vec<Token>, docs: &mut Vec<Range<usize>>) -> Optio
     Some(deepest)
 }
 
-fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
-    hay.iter().position(|&x| x == needle)
-}
+use memchr::memchr;
 
 /// The end of a `"`-string whose contents start at `i` (escapes honoured).
 fn string_end(b: &[u8], mut i: usize) -> Option<usize> {
     while i < b.len() {
+        i += memchr::memchr2(b'"', b'\\', &b[i..])?;
         match b[i] {
             b'\\' => i += 2,
-            b'"' => return Some(i + 1),
-            _ => i += 1,
+            _ => return Some(i + 1),
         }
     }
     None
