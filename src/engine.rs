@@ -307,6 +307,39 @@ struct Outcome {
     script_end: Option<script::ScriptEnd>,
 }
 
+/// `f` of every item, on up to `threads` threads (this one among them), in the items' order.
+fn in_parallel<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let next = AtomicUsize::new(0);
+    let done: Mutex<Vec<(usize, R)>> = Mutex::new(Vec::with_capacity(items.len()));
+    let work = || loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(item) = items.get(i) else { break };
+        let r = f(item);
+        done.lock().unwrap_or_else(|e| e.into_inner()).push((i, r));
+    };
+    std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..threads.min(items.len()))
+            .filter_map(|_| {
+                std::thread::Builder::new()
+                    .stack_size(WORKER_STACK)
+                    .spawn_scoped(scope, work)
+                    .ok()
+            })
+            .collect();
+        work();
+        for h in helpers {
+            let _ = h.join();
+        }
+    });
+    let mut done = done.into_inner().unwrap_or_else(|e| e.into_inner());
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
+}
+
 /// Stack size of the threads that parse Rust (syn recurses once per nesting level).
 pub const WORKER_STACK: usize = 64 << 20;
 
@@ -517,22 +550,36 @@ pub fn check(options: Options) -> Report {
         .then(|| crate::services::explain(&project, &project.services, &sources));
 
     // Cross-file rules run once, over the facts; their findings are filtered per file below.
-    for info in rules::registry() {
-        for check in info.rule.checks {
-            if let Check::Project(f) = check {
-                let mut out = Vec::new();
-                let panicked = guarded(|| {
-                    f(
-                        &project,
-                        &mut Ctx::new(info.name(), 0, &mut out, config.options(info.name())),
-                    )
-                });
-                findings.extend(out);
-                if let Some(msg) = panicked {
-                    if !sources.is_empty() {
-                        internal.push((0, format!("rule `{}` panicked: {msg}", info.name()), 0..0));
-                    }
-                }
+    // They run side by side (some read unparsed bodies on demand), and their results are taken
+    // in registry order.
+    let project_checks: Vec<(&RuleInfo, rules::ProjectCheck)> = rules::registry()
+        .iter()
+        .flat_map(|info| {
+            info.rule.checks.iter().filter_map(move |c| match c {
+                Check::Project(f) => Some((info, *f)),
+                _ => None,
+            })
+        })
+        .collect();
+    let run = |(info, f): &(&RuleInfo, rules::ProjectCheck)| {
+        let mut out = Vec::new();
+        let panicked = guarded(|| {
+            f(
+                &project,
+                &mut Ctx::new(info.name(), 0, &mut out, config.options(info.name())),
+            )
+        });
+        (out, panicked)
+    };
+    for ((info, _), (out, panicked)) in
+        project_checks
+            .iter()
+            .zip(in_parallel(&project_checks, threads, run))
+    {
+        findings.extend(out);
+        if let Some(msg) = panicked {
+            if !sources.is_empty() {
+                internal.push((0, format!("rule `{}` panicked: {msg}", info.name()), 0..0));
             }
         }
     }

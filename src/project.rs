@@ -535,10 +535,24 @@ pub struct RustFacts {
 
 /// Whether `text` holds `name` as a whole identifier followed by `.` (a method call on it).
 fn names_static(text: &str, name: &str) -> bool {
+    words_at(text, name).any(|end| text[end..].trim_start().starts_with('.'))
+}
+
+/// Whether `text` holds `word` as a whole identifier.
+fn has_word(text: &str, word: &str) -> bool {
+    words_at(text, word).next().is_some()
+}
+
+/// Where each occurrence of `word` as a whole identifier in `text` ends.
+fn words_at<'t>(text: &'t str, word: &'t str) -> impl Iterator<Item = usize> + 't {
     let ident = |c: char| c.is_alphanumeric() || c == '_';
-    text.match_indices(name).any(|(i, _)| {
-        !text[..i].ends_with(ident) && text[i + name.len()..].trim_start().starts_with('.')
-    })
+    text.match_indices(word)
+        .filter(move |(i, _)| {
+            !word.is_empty()
+                && !text[..*i].ends_with(ident)
+                && !text[i + word.len()..].starts_with(ident)
+        })
+        .map(move |(i, _)| i + word.len())
 }
 
 #[cfg(test)]
@@ -661,38 +675,79 @@ impl RustFileFacts {
 
     /// Methods called on the static `name` (`SEEN.lock().insert(..)`) anywhere in the file's
     /// code. No trigger keeps bodies for statics (they matter only for the rare static map), so
-    /// each unparsed body that names `name` is parsed here, on its own: a static use is read from
-    /// the chain alone and needs no import resolved.
+    /// the unparsed bodies that name it are read here (`unread_service`).
     pub fn static_uses(&self, name: &str) -> Vec<crate::lang::rust_service::StaticUse> {
         let mut uses: Vec<_> = (self.facts.service.static_uses.iter())
             .filter(|u| u.name == name)
             .cloned()
             .collect();
+        let unread = self.unread_service(|text| names_static(text, name));
+        for (at, facts) in unread {
+            uses.extend(facts.static_uses.into_iter().map(|mut u| {
+                u.span = at(u.span);
+                u
+            }));
+        }
+        uses.retain(|u| u.name == name);
+        uses.sort_by_key(|u| u.span.start);
+        uses
+    }
+
+    /// Sends into a channel (`tx.send(..)`) through a value or field named one of `names`,
+    /// anywhere in the file's code. No trigger keeps bodies for sends (every `.send(` of every
+    /// HTTP request would be one; they matter only next to an unbounded channel), so the unparsed
+    /// bodies that name one are read here (`unread_service`).
+    pub fn sends_to(&self, names: &[&str]) -> Vec<crate::lang::rust_service::ChannelSend> {
+        let mut sends: Vec<_> = self.facts.service.sends.clone();
+        let unread = self.unread_service(|text| {
+            text.contains("send") && names.iter().any(|n| has_word(text, n))
+        });
+        for (at, facts) in unread {
+            sends.extend(facts.sends.into_iter().map(|mut s| {
+                s.span = at(s.span);
+                s
+            }));
+        }
+        sends.retain(|s| names.contains(&s.name.as_str()));
+        sends.sort_by_key(|s| s.span.start);
+        sends
+    }
+
+    /// The service facts of each body that was not parsed (test code aside) and whose text
+    /// `wanted` accepts, each parsed on its own as `fn f() { .. }`, with the function that moves
+    /// their spans into the file. Only what a body says by itself is right there: paths are not
+    /// resolved against the file's imports, and the function around it is not known.
+    fn unread_service(
+        &self,
+        wanted: impl Fn(&str) -> bool,
+    ) -> Vec<(
+        impl Fn(Range<usize>) -> Range<usize>,
+        crate::lang::rust_service::ServiceFacts,
+    )> {
+        const HEAD: &str = "fn f() {";
         // A test file's bodies are not production code (none of them was parsed).
         let unread = if self.is_test {
             &[][..]
         } else {
             &self.facts.idle_bodies[..]
         };
+        let mut found = Vec::new();
         for body in unread {
-            let Some(text) = self.text.get(body.clone()) else {
+            let Some(text) = self.text.get(body.clone()).filter(|t| wanted(t)) else {
                 continue;
             };
-            if !names_static(text, name) {
-                continue;
-            }
-            const HEAD: &str = "fn f() {";
             let wrapped = format!("{HEAD}{text}}}");
-            let facts = crate::lang::rust::facts_of_every_body(&wrapped, None, false);
-            let found = facts.into_iter().flat_map(|f| f.service.static_uses);
-            uses.extend(found.filter(|u| u.name == name).map(|mut u| {
-                let shift = |at: usize| (at + body.start).saturating_sub(HEAD.len());
-                u.span = shift(u.span.start)..shift(u.span.end);
-                u
-            }));
+            let Some(facts) = crate::lang::rust::facts_of_every_body(&wrapped, None, false) else {
+                continue;
+            };
+            let start = body.start;
+            let at = move |r: Range<usize>| {
+                let shift = |x: usize| (x + start).saturating_sub(HEAD.len());
+                shift(r.start)..shift(r.end)
+            };
+            found.push((at, facts.service));
         }
-        uses.sort_by_key(|u| u.span.start);
-        uses
+        found
     }
 
     /// Log macros that `Debug`-format a variable of a known type, complete for the types in

@@ -170,10 +170,11 @@ pub struct ClientCreation {
 }
 
 /// Function bodies the service facts need parsed (`RustTriggers`): routes and nests (axum,
-/// aide, actix scopes and resources, warp), `merge`, reqwest clients, unbounded channels and
-/// sends. Dependency calls and call sites are only looked up inside given handler and helper
-/// bodies, and methods called on statics only for statics that hold a map, so they are read
-/// from the text on demand instead (`RustFileFacts::service_in`).
+/// aide, actix scopes and resources, warp), `merge`, reqwest clients, unbounded channels.
+/// Dependency calls and call sites are only looked up inside given handler and helper bodies,
+/// sends only to the senders of unbounded channels, and methods called on statics only for
+/// statics that hold a map, so they are read from the text on demand instead
+/// (`RustFileFacts::service_in`, `sends_to`, `static_uses`).
 pub const TRIGGERS: &[&str] = &[
     "route",
     "api_route",
@@ -197,11 +198,6 @@ pub const TRIGGERS: &[&str] = &[
     "unbounded",
     // `std::sync::mpsc::channel`: by its module, as `channel` alone is every bounded one too.
     "mpsc",
-    "send",
-    "unbounded_send",
-    "try_send",
-    "send_async",
-    "send_blocking",
 ];
 
 /// `.route(path, ..)`, and aide's documented-route variants.

@@ -63,6 +63,8 @@ pub fn validate_options<T: DeserializeOwned>(table: &toml::Table) -> Result<(), 
 /// A check of one shell script; the second argument maps the script's spans to the file's.
 pub type ShellCheck = fn(&Script, &dyn Fn(Range<usize>) -> Range<usize>, &mut Ctx);
 
+pub type ProjectCheck = fn(&Project, &mut Ctx);
+
 pub type RustCheck =
     for<'a, 'o> fn(&'a RustFile, &'a mut Ctx<'o>) -> Option<Box<dyn RustVisitor + 'a>>;
 
@@ -86,7 +88,7 @@ pub enum Check {
     /// scripts and recipes (for the kinds the rule's docs list); `to_source` maps its spans.
     Shell(ShellCheck),
     /// Runs once per run over facts exported by the front ends (cross-file rules).
-    Project(fn(&Project, &mut Ctx)),
+    Project(ProjectCheck),
 }
 
 /// Diagnostics the engine itself emits. They have docs and can be configured like any rule.

@@ -17,17 +17,11 @@ pub static RULE: Rule = Rule {
 };
 
 /// Function bodies this rule reads (see `RustTriggers`).
-/// A finding needs a publish in the function; the writes before it are in the same body.
+/// A finding needs a publish and a database write before it, in the same body (`Sites`).
 const TRIGGERS: RustTriggers = &[
-    "send",
-    "publish",
-    "basic_publish",
-    "send_message",
-    "send_result",
-    "publish_with_headers",
-    "xadd",
-    "xadd_map",
-    "cmd",
+    "send|publish|basic_publish|send_message|send_result|publish_with_headers|xadd|xadd_map|cmd \
+     & commit|execute|execute_many|exec|exec_with_returning|transaction|insert|update|save|delete\
+     |insert_into|replace_into",
 ];
 
 const DATABASES: &[&str] = &[

@@ -18,9 +18,9 @@ const GENERIC_FIELDS: &[&str] = &[
 ];
 
 /// Where a channel is fed from per request or per message.
-struct Hot<'p> {
+struct Hot {
     file: FileId,
-    send: &'p ChannelSend,
+    send: ChannelSend,
     why: String,
 }
 
@@ -65,11 +65,11 @@ fn hot_send<'p>(
     handlers: &[HandlerBody<'p>],
     file: &'p RustFileFacts,
     site: &ChannelSite,
-) -> Option<Hot<'p>> {
+) -> Option<Hot> {
     // The sender, in the function that made it, sent to from a message loop.
     if let Some(sender) = &site.sender {
         let home = innermost_fn(file, site.span.start).map(|x| x.body.clone());
-        for send in &file.facts.service.sends {
+        for send in file.sends_to(&[sender.as_str()]) {
             let same_fn = innermost_fn(file, send.span.start).map(|x| x.body.clone()) == home;
             if send.name == *sender && send.in_consumer_loop && same_fn {
                 return Some(Hot {
@@ -81,11 +81,9 @@ fn hot_send<'p>(
         }
     }
     // The sender stored in a struct field, and that field sent to per request or per message.
+    let fields: Vec<&str> = site.fields.iter().map(String::as_str).collect();
     for f in package {
-        for send in &f.facts.service.sends {
-            if !site.fields.contains(&send.name) {
-                continue;
-            }
+        for send in f.sends_to(&fields) {
             // A generic field name (`sender`, `tx`) names many structs' fields: only trust it in
             // the file that made the channel.
             if GENERIC_FIELDS.contains(&send.name.as_str()) && f.file != file.file {
