@@ -78,8 +78,9 @@ const ITEM_KEYWORDS: &[&str] = &[
 /// - `"fs & async"`, `"*timeout & MAX|INFINITY"`: every `&`-part present, each part being one of
 ///   its `|`-alternatives (identifiers or globs); the `async` of an `async fn` counts as in its
 ///   body;
-/// - `"loop|while|for { await & Ok|is_ok }"`: every part inside the block of one of the
-///   keywords (with a `while`/`for` condition: a superset of the loop body);
+/// - `"loop|while(!let)|for(..) { await & Ok|is_ok }"`: every part inside the block of one of
+///   the keywords (with a `while`/`for` condition: a superset of the loop body); `(!let)`: not
+///   followed by `let`, `(..)`: with `..` before the block;
 /// - `"warp:path"`: the trigger only in packages that depend on `warp` (files outside a package
 ///   take every gated trigger).
 #[derive(Debug, Clone)]
@@ -136,6 +137,8 @@ impl Glob {
 struct Conjunction {
     /// The keywords' bits (`loop|while|for { .. }`); 0 for a conjunction over the whole body.
     scope: u128,
+    /// What must stand between a keyword (by its bit) and its block: `while(!let)`, `for(..)`.
+    heads: Vec<(u128, Head)>,
     /// Each part's alternatives, as bits.
     parts: Vec<u128>,
 }
@@ -143,6 +146,42 @@ struct Conjunction {
 impl Conjunction {
     fn holds(&self, hits: u128) -> bool {
         self.parts.iter().all(|p| hits & p != 0)
+    }
+
+    /// Whether the head `tokens[head]` after the keyword whose bit is `keyword` qualifies.
+    fn head_fits(&self, bytes: &[u8], tokens: &[Token], keyword: u128, head: Range<usize>) -> bool {
+        (self.heads.iter())
+            .filter(|(bit, _)| bit & keyword != 0)
+            .all(|(_, h)| h.fits(bytes, &tokens[head.clone()]))
+    }
+}
+
+/// A condition on the tokens between a scope keyword and its block.
+#[derive(Debug, Clone)]
+enum Head {
+    /// `while(!let)`: they do not start with this identifier.
+    NotFirst(Box<[u8]>),
+    /// `for(..)`: they hold this punctuation, one character per token.
+    Holds(Box<[u8]>),
+}
+
+impl Head {
+    fn parse(cond: &str) -> Head {
+        match cond.strip_prefix('!') {
+            Some(word) => Head::NotFirst(word.as_bytes().into()),
+            None => Head::Holds(cond.as_bytes().into()),
+        }
+    }
+
+    fn fits(&self, bytes: &[u8], head: &[Token]) -> bool {
+        match self {
+            Head::NotFirst(word) => head.first().is_none_or(|t| t.bytes(bytes) != &**word),
+            Head::Holds(punct) => head.windows(punct.len().max(1)).any(|w| {
+                w.iter()
+                    .zip(punct.iter())
+                    .all(|(t, &c)| t.is_punct(bytes, c))
+            }),
+        }
     }
 }
 
@@ -207,14 +246,34 @@ impl Wanted {
                 Some((scope, inner)) => (Some(scope), inner.trim_end().trim_end_matches('}')),
                 None => (None, t),
             };
-            let scope = scope.map_or(Some(0), |s| self.alternatives(s));
+            // `while(!let)`: the keyword, and a condition on what follows it.
+            let mut heads = Vec::new();
+            let scope = match scope {
+                None => Some(0),
+                Some(s) => s.split('|').try_fold(0, |mask, alt| {
+                    let (word, cond) = match alt.trim().split_once('(') {
+                        Some((word, cond)) => (word, Some(cond.trim_end_matches(')'))),
+                        None => (alt, None),
+                    };
+                    let bit = self.alternatives(word)?;
+                    if let Some(cond) = cond {
+                        heads.push((bit, Head::parse(cond)));
+                    }
+                    Some(mask | bit)
+                }),
+            };
             let parts: Option<Vec<u128>> = inner.split('&').map(|p| self.alternatives(p)).collect();
             match (scope, parts) {
-                (Some(scope), Some(parts)) => self.conjunctions.push(Conjunction { scope, parts }),
+                (Some(scope), Some(parts)) => self.conjunctions.push(Conjunction {
+                    scope,
+                    heads,
+                    parts,
+                }),
                 // More than 128 distinct words: a conjunction that always holds keeps more
                 // bodies, never fewer.
                 _ => self.conjunctions.push(Conjunction {
                     scope: 0,
+                    heads: Vec::new(),
                     parts: Vec::new(),
                 }),
             }
@@ -365,13 +424,13 @@ impl Wanted {
             if bit & scopes == 0 {
                 return false;
             }
-            let Some(block) = keyword_block(bytes, tokens, k, body.end) else {
+            let Some((block, open)) = keyword_block(bytes, tokens, k, body.end) else {
                 return false;
             };
             let hits = self.hits(bytes, tokens, block);
-            self.conjunctions
-                .iter()
-                .any(|c| c.scope & bit != 0 && c.holds(hits))
+            self.conjunctions.iter().any(|c| {
+                c.scope & bit != 0 && c.holds(hits) && c.head_fits(bytes, tokens, bit, k + 1..open)
+            })
         })
     }
 
@@ -440,16 +499,23 @@ impl Wanted {
 
 /// The tokens from a loop keyword at `k` to the end of its block: up to the first `{..}`
 /// outside brackets, and on through a `{..}` or `else {..}` right after it (a block in the
-/// condition: `while { .. } {`, `for x in if a { b } else { c } {`). `None` when a `;` or the
-/// end of the enclosing group comes first (`for<'a>` in a type).
-fn keyword_block(bytes: &[u8], tokens: &[Token], k: usize, end: usize) -> Option<Range<usize>> {
+/// condition: `while { .. } {`, `for x in if a { b } else { c } {`), and where the first `{`
+/// is. `None` when a `;` or the end of the enclosing group comes first (`for<'a>` in a type).
+fn keyword_block(
+    bytes: &[u8],
+    tokens: &[Token],
+    k: usize,
+    end: usize,
+) -> Option<(Range<usize>, usize)> {
     let mut j = k + 1;
+    let mut first = None;
     let mut last = None;
     while j < end {
         let t = &tokens[j];
         match t.kind {
             Kind::Open(b'{') => {
                 let close = t.partner()?;
+                first.get_or_insert(j);
                 last = Some(close);
                 let goes_on = tokens
                     .get(close + 1)
@@ -464,7 +530,7 @@ fn keyword_block(bytes: &[u8], tokens: &[Token], k: usize, end: usize) -> Option
             _ => j += 1,
         }
     }
-    last.map(|close| k..close + 1)
+    Some((k..last? + 1, first?))
 }
 
 /// Called with an import's path, the name it binds and whether it is a glob; `false` stops.
@@ -1392,6 +1458,21 @@ mod tests {
         for body in cut {
             let src = format!("fn a() {{ {body} }}");
             assert_eq!(idle(&src, &retry).len(), 1, "{body}");
+        }
+        // Conditions on what comes between the keyword and its block.
+        let retry = ["loop|while(!let)|for(..) { await & Ok|is_ok & break|return }"];
+        let in_loop = "{ if f().await.is_ok() { break } }";
+        let heads = [
+            ("while n < 3", true),
+            ("while let Some(x) = it.next()", false),
+            ("for i in 0..3", true),
+            ("for i in 1..=n", true),
+            ("for x in xs", false),
+            ("for x in xs.iter().map(|x| x..y)", true),
+        ];
+        for (head, kept) in heads {
+            let src = format!("fn a() {{ {head} {in_loop} }}");
+            assert_eq!(idle(&src, &retry).is_empty(), kept, "{head}");
         }
         let glob = ["register_*_vec!"];
         assert!(idle("fn a() { register_int_counter_vec!(o, &[\"k\"]) }", &glob).is_empty());

@@ -45,8 +45,8 @@ pub struct Rule {
 /// Identifiers one of which a Rust function body must hold for a rule to find anything in it;
 /// bodies that hold none are not parsed. Syntax in `crate::lang::rust_scan::Wanted`: `"reqwest"`
 /// (any segment of a matched path will do, as imports are followed), `"info!"` (a macro),
-/// `"*timeout"` (a glob), `"fs & async"` (all parts), `"loop { await & Ok }"` (all parts inside
-/// the keyword's block), `"warp:path"` (only in packages that depend on `warp`). Prefer the
+/// `"*timeout"` (a glob), `"fs & async"` (all parts), `"loop|while(!let) { await & Ok }"` (all
+/// parts inside the keyword's block), `"warp:path"` (only in packages that depend on `warp`). Prefer the
 /// most specific segment: a crate name keeps every body that names anything imported from it.
 pub type RustTriggers = &'static [&'static str];
 

@@ -14,14 +14,14 @@ pub static RULE: Rule = Rule {
 
 /// Function bodies this rule reads (see `RustTriggers`).
 /// Backoff builders, and a loop whose block awaits, tests for `Ok` and exits (the retry loop's
-/// shape, `is_retry_loop`).
+/// shape, `is_retry_loop`: not `while let`, and `for` only over a range).
 const TRIGGERS: RustTriggers = &[
     "backon:ExponentialBuilder",
     "backon:FibonacciBuilder",
     "backon:ConstantBuilder",
     "tokio_retry:strategy",
     "tokio_retry2:strategy",
-    "loop|while|for { await & Ok|is_ok & break|return }",
+    "loop|while(!let)|for(..) { await & Ok|is_ok & break|return }",
 ];
 
 fn check<'a>(file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisitor + 'a>> {
