@@ -23,7 +23,7 @@ use crate::project::RustFacts;
 use crate::rules::{self, Evidence, Finding};
 
 /// Bumped whenever the entry layout, or what the facts in it hold, changes.
-const FORMAT: u32 = 7;
+const FORMAT: u32 = 8;
 
 pub struct Cache {
     dir: PathBuf,

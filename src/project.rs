@@ -531,11 +531,21 @@ pub struct RustFacts {
     /// or fact needs (test code left out: it is never walked): what `service` says about them
     /// comes from [`RustFileFacts::service_in`] and [`RustFileFacts::static_uses`].
     pub idle_bodies: Vec<Range<usize>>,
+    /// Upper-case names methods are called on in those bodies (statics, for
+    /// [`RustFileFacts::static_uses`]).
+    pub unread_statics: Vec<String>,
+    /// Names channel sends are called on in those bodies (for [`RustFileFacts::sends_to`]).
+    pub unread_senders: Vec<String>,
 }
 
 /// Whether `text` holds `name` as a whole identifier followed by `.` (a method call on it).
 fn names_static(text: &str, name: &str) -> bool {
     words_at(text, name).any(|end| text[end..].trim_start().starts_with('.'))
+}
+
+/// Whether `text` holds `needle` anywhere (SIMD search: these run over whole packages).
+fn contains(text: &str, needle: &str) -> bool {
+    memchr::memmem::find(text.as_bytes(), needle.as_bytes()).is_some()
 }
 
 /// Whether `text` holds `word` as a whole identifier.
@@ -681,7 +691,11 @@ impl RustFileFacts {
             .filter(|u| u.name == name)
             .cloned()
             .collect();
-        let unread = self.unread_service(|text| names_static(text, name));
+        let noted = self.facts.unread_statics.iter().any(|s| s == name);
+        let unread = match noted {
+            true => self.unread_service(|text| names_static(text, name)),
+            false => Vec::new(),
+        };
         for (at, facts) in unread {
             uses.extend(facts.static_uses.into_iter().map(|mut u| {
                 u.span = at(u.span);
@@ -699,9 +713,13 @@ impl RustFileFacts {
     /// bodies that name one are read here (`unread_service`).
     pub fn sends_to(&self, names: &[&str]) -> Vec<crate::lang::rust_service::ChannelSend> {
         let mut sends: Vec<_> = self.facts.service.sends.clone();
-        let unread = self.unread_service(|text| {
-            text.contains("send") && names.iter().any(|n| has_word(text, n))
-        });
+        let noted = (self.facts.unread_senders.iter()).any(|s| names.contains(&s.as_str()));
+        let unread = match noted {
+            true => self.unread_service(|text| {
+                contains(text, "send") && names.iter().any(|n| has_word(text, n))
+            }),
+            false => Vec::new(),
+        };
         for (at, facts) in unread {
             sends.extend(facts.sends.into_iter().map(|mut s| {
                 s.span = at(s.span);
@@ -731,23 +749,26 @@ impl RustFileFacts {
         } else {
             &self.facts.idle_bodies[..]
         };
-        let mut found = Vec::new();
-        for body in unread {
-            let Some(text) = self.text.get(body.clone()).filter(|t| wanted(t)) else {
-                continue;
-            };
-            let wrapped = format!("{HEAD}{text}}}");
-            let Some(facts) = crate::lang::rust::facts_of_every_body(&wrapped, None, false) else {
-                continue;
-            };
-            let start = body.start;
-            let at = move |r: Range<usize>| {
-                let shift = |x: usize| (x + start).saturating_sub(HEAD.len());
-                shift(r.start)..shift(r.end)
-            };
-            found.push((at, facts.service));
-        }
-        found
+        let (starts, wrapped): (Vec<usize>, Vec<String>) = unread
+            .iter()
+            .filter_map(|body| {
+                let text = self.text.get(body.clone()).filter(|t| wanted(t))?;
+                Some((body.start, format!("{HEAD}{text}}}")))
+            })
+            .unzip();
+        let texts: Vec<&str> = wrapped.iter().map(String::as_str).collect();
+        let facts = crate::lang::rust::facts_of_each(&texts, None, false);
+        starts
+            .into_iter()
+            .zip(facts)
+            .filter_map(|(start, facts)| {
+                let at = move |r: Range<usize>| {
+                    let shift = |x: usize| (x + start).saturating_sub(HEAD.len());
+                    shift(r.start)..shift(r.end)
+                };
+                Some((at, facts?.service))
+            })
+            .collect()
     }
 
     /// Log macros that `Debug`-format a variable of a known type, complete for the types in

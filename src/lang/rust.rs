@@ -38,6 +38,9 @@ pub struct RustFile {
     pub idle: Vec<Range<usize>>,
     /// Those of them that are test code, which is never walked.
     pub idle_tests: Vec<Range<usize>>,
+    /// What the other cut bodies call methods on: statics and channel senders (`rust_scan::Idle`).
+    pub idle_statics: Vec<String>,
+    pub idle_senders: Vec<String>,
     /// Those of them that hold a log macro formatting with `Debug` (`rust_scan::LOGS_DEBUG`).
     pub debug_logs: Vec<crate::lang::rust_logging::UnreadDebugLogs>,
     /// `const NAME: &str = "..";` anywhere in the file, gathered on first use.
@@ -120,6 +123,8 @@ impl RustFile {
                 .iter()
                 .map(|r| base + r.start..base + r.end)
                 .collect(),
+            idle_statics: idle.statics,
+            idle_senders: idle.senders,
             debug_logs: idle
                 .debug_logs
                 .into_iter()
@@ -1632,24 +1637,37 @@ pub fn facts_of_every_body(
     package: Option<Arc<Package>>,
     is_test: bool,
 ) -> Option<RustFacts> {
-    std::thread::scope(|scope| {
+    facts_of_each(&[text], package, is_test).pop().flatten()
+}
+
+/// [`facts_of_every_body`] of each text, on one thread.
+pub fn facts_of_each(
+    texts: &[&str],
+    package: Option<Arc<Package>>,
+    is_test: bool,
+) -> Vec<Option<RustFacts>> {
+    if texts.is_empty() {
+        return Vec::new();
+    }
+    let one = |text: &str| {
+        let facts = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let file = RustFile::parse(text, package.clone(), is_test, None).ok()?;
+            let mut facts = FactsVisitor::new(&file);
+            walk(&file, &mut facts);
+            Some(facts.finish())
+        }));
+        proc_macro2::extra::invalidate_current_thread_spans();
+        facts.ok().flatten()
+    };
+    let all = std::thread::scope(|scope| {
         std::thread::Builder::new()
             .stack_size(crate::engine::WORKER_STACK)
-            .spawn_scoped(scope, || {
-                let facts = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    let file = RustFile::parse(text, package, is_test, None).ok()?;
-                    let mut facts = FactsVisitor::new(&file);
-                    walk(&file, &mut facts);
-                    Some(facts.finish())
-                }));
-                proc_macro2::extra::invalidate_current_thread_spans();
-                facts.ok().flatten()
-            })
+            .spawn_scoped(scope, || texts.iter().map(|t| one(t)).collect::<Vec<_>>())
             .ok()?
             .join()
             .ok()
-            .flatten()
-    })
+    });
+    all.unwrap_or_else(|| texts.iter().map(|_| None).collect())
 }
 
 /// What the signal facts need parsed: `ctrl_c()`, SIGTERM handling, actix servers and their
@@ -1699,6 +1717,8 @@ impl<'f> FactsVisitor<'f> {
             .cloned()
             .collect();
         self.facts.logging.unread = self.file.debug_logs.clone();
+        self.facts.unread_statics = self.file.idle_statics.clone();
+        self.facts.unread_senders = self.file.idle_senders.clone();
         self.facts.service = self.service.finish();
         self.facts.runtime = self.runtime.finish();
         self.facts

@@ -111,8 +111,21 @@ struct Word {
     item: bool,
     /// A log macro (`rust_logging::LOG_MACROS`).
     log: bool,
+    /// A channel's send method (`rust_service::SEND_METHODS`).
+    send: bool,
     /// Its bit among the words of conjunctions, if it is one.
     bit: u128,
+}
+
+/// What a body holds that is read on demand when the body is cut (see [`Idle`]).
+#[derive(Default)]
+struct Notes<'t> {
+    /// A log macro formatting with `Debug` ([`LOGS_DEBUG`]).
+    debug_log: bool,
+    /// Upper-case names followed by `.`: methods called on a static.
+    statics: Vec<&'t str>,
+    /// Names a send method is called on (`tx.send(..)`, `self.tx.clone().send(..)` → `tx`).
+    senders: Vec<&'t str>,
 }
 
 #[derive(Debug, Clone)]
@@ -217,6 +230,9 @@ impl Wanted {
         }
         for m in crate::lang::rust_logging::LOG_MACROS {
             w.word(m).log = true;
+        }
+        for m in crate::lang::rust_service::SEND_METHODS {
+            w.word(m).send = true;
         }
         for t in triggers {
             match t.split_once(':') {
@@ -342,16 +358,16 @@ impl Wanted {
 
     /// Whether the tokens of a body (`tokens[body]`) hold something wanted, or a name the file
     /// binds to a wanted path (`bound`); `header` are conjunction bits the function's header
-    /// sets (`async`). Sets `debug_log` when it meets a noted [`LOGS_DEBUG`] on the way (a body
-    /// that is kept may not be read to its end).
-    fn wants(
+    /// sets (`async`). Fills `notes` on the way (complete only when the answer is no: a body
+    /// that is kept is not read to its end).
+    fn wants<'t>(
         &self,
-        bytes: &[u8],
+        bytes: &'t [u8],
         bound: &FastSet<&[u8]>,
         tokens: &[Token],
         body: Range<usize>,
         header: u128,
-        debug_log: &mut bool,
+        notes: &mut Notes<'t>,
     ) -> bool {
         let logs = self.logs_secret || self.logs_debug;
         let mut hits = header;
@@ -368,12 +384,21 @@ impl Wanted {
                 }
                 if w.log && logs && next_is(b'!') {
                     let l = what_logs(bytes, tokens, i);
-                    *debug_log |= self.logs_debug && l.debug;
+                    notes.debug_log |= self.logs_debug && l.debug;
                     if self.logs_secret && l.secret {
                         return true;
                     }
                 }
+                if w.send {
+                    notes.senders.extend(receiver_before(bytes, tokens, i));
+                }
                 hits |= w.bit;
+            }
+            if text.first().is_some_and(u8::is_ascii_uppercase) && next_is(b'.') {
+                let name = t.text(bytes);
+                if is_upper_case(name) {
+                    notes.statics.push(name);
+                }
             }
             if !bound.is_empty() && bound.contains(text) {
                 return true;
@@ -494,6 +519,31 @@ impl Wanted {
             }
         }
         Some(bound)
+    }
+}
+
+/// The name a send method at token `at` is called on, as `rust::value_name` takes it:
+/// `tx.send`, `self.tx.send`, through `.clone()` and `.as_ref()` (`tx.clone().send`).
+fn receiver_before<'t>(bytes: &'t [u8], tokens: &[Token], at: usize) -> Option<&'t str> {
+    let mut dot = at
+        .checked_sub(1)
+        .filter(|&d| tokens[d].is_punct(bytes, b'.'))?;
+    loop {
+        let before = tokens.get(dot.checked_sub(1)?)?;
+        if before.kind == Kind::Ident {
+            return Some(before.text(bytes));
+        }
+        // `.clone()` / `.as_ref()`: the value before them.
+        let open = before
+            .partner()
+            .filter(|_| before.kind == Kind::Close(b')'))?;
+        let method = tokens.get(open.checked_sub(1)?)?;
+        if !(method.is_ident(bytes, "clone") || method.is_ident(bytes, "as_ref")) {
+            return None;
+        }
+        dot = open
+            .checked_sub(2)
+            .filter(|&d| tokens[d].is_punct(bytes, b'.'))?;
     }
 }
 
@@ -620,6 +670,12 @@ pub struct Idle {
     pub ranges: Vec<Range<usize>>,
     /// Those of `ranges` that are test code (never walked).
     pub tests: Vec<Range<usize>>,
+    /// Upper-case names a method is called on (`SEEN.lock()`) in the other cut bodies: the
+    /// statics whose uses `RustFileFacts::static_uses` reads on demand.
+    pub statics: Vec<String>,
+    /// Names a channel send is called on (`tx.send(..)`) in the other cut bodies: the senders
+    /// `RustFileFacts::sends_to` reads on demand.
+    pub senders: Vec<String>,
     /// How deep brackets nest (`RustFile::parse` refuses files past `rust::MAX_NESTING`).
     pub nesting: Nesting,
     /// Doc comments (`///`, `//!`, `/** */`, `/*! */`) outside the cut bodies and signatures:
@@ -676,6 +732,8 @@ pub fn idle_bodies(text: &str, wanted: &Wanted) -> Idle {
     };
     let mut idle = Vec::new();
     let mut tests = Vec::new();
+    let mut statics = Vec::new();
+    let mut senders = Vec::new();
     let mut signatures = Vec::new();
     let mut debug_logs = Vec::new();
     let mut i = 0;
@@ -700,24 +758,20 @@ pub fn idle_bodies(text: &str, wanted: &Wanted) -> Idle {
             match body_of(bytes, &tokens, i + 2) {
                 Some((open, close)) => {
                     let inside = tokens[open].end()..tokens[close].start();
-                    let mut debug_log = false;
+                    let mut notes = Notes::default();
                     let header = match is_async_fn(bytes, &tokens, i) {
                         true => wanted.async_bit,
                         false => 0,
                     };
-                    let used = wanted.wants(
-                        bytes,
-                        &bound,
-                        &tokens,
-                        open + 1..close,
-                        header,
-                        &mut debug_log,
-                    );
+                    let used =
+                        wanted.wants(bytes, &bound, &tokens, open + 1..close, header, &mut notes);
                     if used {
                         // Nested functions are judged on their own.
                         i = open + 1;
                     } else {
-                        if debug_log {
+                        statics.extend(notes.statics);
+                        senders.extend(notes.senders);
+                        if notes.debug_log {
                             // The signature too: a parameter's type.
                             let mut types: Vec<String> = tokens[i..close]
                                 .iter()
@@ -740,7 +794,14 @@ pub fn idle_bodies(text: &str, wanted: &Wanted) -> Idle {
                         let params = tokens.get(i + 2).filter(|t| t.kind == Kind::Open(b'('));
                         if let Some(params_close) = params.and_then(|t| t.partner()) {
                             let read = has_outer_attributes(bytes, &tokens, i)
-                                || wanted.wants(bytes, &bound, &tokens, i + 2..open, 0, &mut false);
+                                || wanted.wants(
+                                    bytes,
+                                    &bound,
+                                    &tokens,
+                                    i + 2..open,
+                                    0,
+                                    &mut Notes::default(),
+                                );
                             if !read {
                                 for cut in [
                                     tokens[i + 2].end()..tokens[params_close].start(),
@@ -768,9 +829,16 @@ pub fn idle_bodies(text: &str, wanted: &Wanted) -> Idle {
         i += 1;
     }
     let docs = outside(docs, &idle, &signatures);
+    let names = |mut v: Vec<&str>| {
+        v.sort_unstable();
+        v.dedup();
+        v.into_iter().map(String::from).collect()
+    };
     Idle {
         ranges: idle,
         tests,
+        statics: names(statics),
+        senders: names(senders),
         signatures,
         nesting: Nesting::Within,
         docs,
@@ -1581,6 +1649,16 @@ fn c() -> u8 { reqwest }"##;
         // Kept bodies keep theirs found, so they are cut too.
         let kept = idle_bodies("fn f() {\n/// x\nreqwest }", &wanted(&["reqwest"]));
         assert_eq!(kept.docs.len(), 1);
+    }
+
+    #[test]
+    fn cut_bodies_note_statics_and_senders() {
+        let src = "fn a() { SEEN.lock().insert(k); self.events_tx.clone().send(e); }\n\
+                   fn b() { tx.as_ref().try_send(e); OTHER.get(); X.get(); (t).send(e); S::new() }\n\
+                   fn c() { KEPT.lock(); kept_tx.send(e); reqwest }";
+        let found = idle_bodies(src, &wanted(&["reqwest"]));
+        assert_eq!(found.statics, ["OTHER", "SEEN"]);
+        assert_eq!(found.senders, ["events_tx", "tx"]);
     }
 
     #[test]

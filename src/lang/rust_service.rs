@@ -737,7 +737,7 @@ pub const UNBOUNDED_CHANNELS: &[&str] = &[
     "std::sync::mpsc::channel",
 ];
 
-const SEND_METHODS: &[&str] = &[
+pub const SEND_METHODS: &[&str] = &[
     "send",
     "unbounded_send",
     "try_send",
