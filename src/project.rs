@@ -316,24 +316,32 @@ pub struct PackageCache {
     /// The test-only modules each module file (`mod.rs`, `lib.rs`, ...) declares; every file of
     /// a directory asks about the same ones.
     test_modules: Mutex<HashMap<PathBuf, Arc<HashSet<String>>>>,
+    /// Directory → the nearest directory at or above it with a `Cargo.toml`.
+    manifest_dirs: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
 }
 
 impl PackageCache {
     pub fn package_of(&self, file: &Path) -> Option<Arc<Package>> {
         let abs = std::path::absolute(file).ok()?;
-        let mut dir = abs.parent()?;
-        loop {
+        let dir = self.manifest_dir(abs.parent()?)?;
+        let pkg = self.load(&dir)?;
+        let rel = abs.strip_prefix(&pkg.root).ok()?;
+        let first = rel.components().next()?.as_os_str().to_str()?;
+        let standard = matches!(first, "src" | "tests" | "benches" | "examples" | "build.rs");
+        let named = || pkg.target_paths.contains(&crate::engine::normalized(&abs));
+        (standard || named()).then_some(pkg)
+    }
+
+    /// The nearest directory from `dir` up that holds a `Cargo.toml`, remembered per directory
+    /// (every file of a directory asks, and each step up is a `stat`).
+    fn manifest_dir(&self, dir: &Path) -> Option<PathBuf> {
+        memo(&self.manifest_dirs, dir, || {
             if dir.join("Cargo.toml").is_file() {
-                let pkg = self.load(dir)?;
-                let rel = abs.strip_prefix(&pkg.root).ok()?;
-                let first = rel.components().next()?.as_os_str().to_str()?;
-                let standard =
-                    matches!(first, "src" | "tests" | "benches" | "examples" | "build.rs");
-                let named = || pkg.target_paths.contains(&crate::engine::normalized(&abs));
-                return (standard || named()).then_some(pkg);
+                Some(dir.to_path_buf())
+            } else {
+                self.manifest_dir(dir.parent()?)
             }
-            dir = dir.parent()?;
-        }
+        })
     }
 
     /// Every package loaded so far (those the run's Rust files belong to), by directory.
