@@ -307,22 +307,24 @@ struct Outcome {
     script_end: Option<script::ScriptEnd>,
 }
 
-/// `f` of every item, on up to `threads` threads (this one among them), in the items' order.
+/// `f(index, item)` of every item, on `threads` worker threads with the large stack (syn and serde
+/// recurse; a deep but accepted input stays safe), in the items' order. If a worker cannot be
+/// started the others take its share; if none can, this thread does the work.
 fn in_parallel<T: Sync, R: Send>(
     items: &[T],
     threads: usize,
-    f: impl Fn(&T) -> R + Sync,
+    f: impl Fn(usize, &T) -> R + Sync,
 ) -> Vec<R> {
     let next = AtomicUsize::new(0);
     let done: Mutex<Vec<(usize, R)>> = Mutex::new(Vec::with_capacity(items.len()));
     let work = || loop {
         let i = next.fetch_add(1, Ordering::Relaxed);
         let Some(item) = items.get(i) else { break };
-        let r = f(item);
+        let r = f(i, item);
         done.lock().unwrap_or_else(|e| e.into_inner()).push((i, r));
     };
-    std::thread::scope(|scope| {
-        let helpers: Vec<_> = (1..threads.min(items.len()))
+    let started = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads.clamp(1, items.len().max(1)))
             .filter_map(|_| {
                 std::thread::Builder::new()
                     .stack_size(WORKER_STACK)
@@ -330,11 +332,18 @@ fn in_parallel<T: Sync, R: Send>(
                     .ok()
             })
             .collect();
-        work();
-        for h in helpers {
-            let _ = h.join();
+        let started = !workers.is_empty();
+        // Joined one by one, each worker has fully exited (its thread-local destructors have
+        // run) when this returns; the scope alone only waits for the closures. A panic cannot
+        // reach here: every check runs guarded.
+        for worker in workers {
+            let _ = worker.join();
         }
+        started
     });
+    if !started {
+        work();
+    }
     let mut done = done.into_inner().unwrap_or_else(|e| e.into_inner());
     done.sort_by_key(|(i, _)| *i);
     done.into_iter().map(|(_, r)| r).collect()
@@ -438,52 +447,11 @@ pub fn check(options: Options) -> Report {
             }
         }
     };
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<(usize, FileResult)>> = Mutex::new(Vec::new());
     let threads = options
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .clamp(1, inputs.len().max(1));
-    std::thread::scope(|scope| {
-        let mut workers = Vec::new();
-        for _ in 0..threads {
-            let work = || loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(input) = inputs.get(i) else { break };
-                let result = one(i, input);
-                results
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push((i, result));
-            };
-            // syn and serde recurse; a large stack keeps deep (but accepted) input safe. If a
-            // worker cannot be started, the others take its share.
-            if let Ok(worker) = std::thread::Builder::new()
-                .stack_size(WORKER_STACK)
-                .spawn_scoped(scope, work)
-            {
-                workers.push(worker);
-            }
-        }
-        // Joined one by one, each worker has fully exited (its thread-local destructors have run)
-        // when `check` returns; the scope alone only waits for the closures. A panic cannot reach
-        // here: every check runs guarded.
-        for worker in workers {
-            let _ = worker.join();
-        }
-    });
-    // No worker could be started at all: do the work on this thread.
-    if next.load(Ordering::Relaxed) == 0 {
-        for (i, input) in inputs.iter().enumerate() {
-            let result = one(i, input);
-            results
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push((i, result));
-        }
-    }
-    let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
-    results.sort_by_key(|(i, _)| *i);
+    let results = in_parallel(&inputs, threads, |i, input| one(i, input));
 
     let mut sources = SourceDb::default();
     let mut per_file: Vec<(Vec<(&'static str, Severity)>, Suppressions)> = Vec::new();
@@ -492,7 +460,7 @@ pub fn check(options: Options) -> Report {
     let mut project = Project::default();
     // Per source file: whether findings in it are reported (everything, without a focus).
     let mut reported: Vec<bool> = Vec::new();
-    for (i, result) in results {
+    for (i, result) in results.into_iter().enumerate() {
         let outcome = match result {
             Ok(Some(o)) => o,
             Ok(None) => continue,
@@ -561,7 +529,7 @@ pub fn check(options: Options) -> Report {
             })
         })
         .collect();
-    let run = |(info, f): &(&RuleInfo, rules::ProjectCheck)| {
+    let run = |_, (info, f): &(&RuleInfo, rules::ProjectCheck)| {
         let mut out = Vec::new();
         let panicked = guarded(|| {
             f(

@@ -784,18 +784,12 @@ impl RustFileFacts {
     /// function names one of `types`, that function is parsed from the text here.
     pub fn debug_logged(&self, types: &[&str]) -> Vec<crate::lang::rust_logging::DebugLogged> {
         let mut logged = self.facts.logging.debug_logged.clone();
-        let unread = self
-            .facts
-            .logging
-            .unread
-            .iter()
-            .filter(|u| u.types.iter().any(|t| types.contains(&t.as_str())));
-        for u in unread {
-            let Some(text) = self.text.get(u.function.clone()) else {
-                continue;
-            };
-            let facts = crate::lang::rust::facts_of_every_body(text, self.package.clone(), false);
-            let at = u.function.start;
+        let (starts, texts): (Vec<usize>, Vec<&str>) = (self.facts.logging.unread.iter())
+            .filter(|u| u.types.iter().any(|t| types.contains(&t.as_str())))
+            .filter_map(|u| Some((u.function.start, self.text.get(u.function.clone())?)))
+            .unzip();
+        let facts = crate::lang::rust::facts_of_each(&texts, self.package.clone(), false);
+        for (at, facts) in starts.into_iter().zip(facts) {
             logged.extend(
                 facts
                     .into_iter()

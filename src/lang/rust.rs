@@ -102,6 +102,12 @@ impl RustFile {
         cut_ranges.sort_unstable_by_key(|r| r.start);
         let (cut, cuts) = cut_out(body, &cut_ranges);
         let body = cut.as_deref().unwrap_or(body);
+        let after_base = |ranges: &[Range<usize>]| -> Vec<Range<usize>> {
+            ranges
+                .iter()
+                .map(|r| base + r.start..base + r.end)
+                .collect()
+        };
         let mut file = RustFile {
             ast: syn::File {
                 shebang: None,
@@ -113,16 +119,8 @@ impl RustFile {
             package,
             text: text.into(),
             is_test_file,
-            idle: idle
-                .ranges
-                .iter()
-                .map(|r| base + r.start..base + r.end)
-                .collect(),
-            idle_tests: idle
-                .tests
-                .iter()
-                .map(|r| base + r.start..base + r.end)
-                .collect(),
+            idle: after_base(&idle.ranges),
+            idle_tests: after_base(&idle.tests),
             idle_statics: idle.statics,
             idle_senders: idle.senders,
             debug_logs: idle

@@ -137,6 +137,20 @@ struct Glob {
 }
 
 impl Glob {
+    /// `prefix*suffix`, `prefix*suffix!` (a macro); `None` without a `*`.
+    fn parse(pattern: &str) -> Option<Glob> {
+        let (prefix, suffix) = pattern.split_once('*')?;
+        let (suffix, as_macro) = match suffix.strip_suffix('!') {
+            Some(s) => (s, true),
+            None => (suffix, false),
+        };
+        Some(Glob {
+            prefix: prefix.as_bytes().into(),
+            suffix: suffix.as_bytes().into(),
+            as_macro,
+        })
+    }
+
     fn matches(&self, text: &[u8]) -> bool {
         text.len() >= self.prefix.len() + self.suffix.len()
             && text.starts_with(&self.prefix)
@@ -293,16 +307,8 @@ impl Wanted {
                     parts: Vec::new(),
                 }),
             }
-        } else if let Some((prefix, suffix)) = t.split_once('*') {
-            let (suffix, as_macro) = match suffix.strip_suffix('!') {
-                Some(s) => (s, true),
-                None => (suffix, false),
-            };
-            self.globs.push(Glob {
-                prefix: prefix.as_bytes().into(),
-                suffix: suffix.as_bytes().into(),
-                as_macro,
-            });
+        } else if let Some(glob) = Glob::parse(t) {
+            self.globs.push(glob);
         } else if let Some(name) = t.strip_suffix('!') {
             self.word(name).as_macro = true;
         } else {
@@ -314,12 +320,7 @@ impl Wanted {
     fn alternatives(&mut self, part: &str) -> Option<u128> {
         let mut mask = 0;
         for a in part.split('|').map(str::trim).filter(|a| !a.is_empty()) {
-            if let Some((prefix, suffix)) = a.split_once('*') {
-                let glob = Glob {
-                    prefix: prefix.as_bytes().into(),
-                    suffix: suffix.as_bytes().into(),
-                    as_macro: false,
-                };
+            if let Some(glob) = Glob::parse(a) {
                 let bit = self.next_bit()?;
                 self.conjunction_globs.push((glob, bit));
                 mask |= bit;
@@ -410,11 +411,7 @@ impl Wanted {
             {
                 return true;
             }
-            for (g, bit) in &self.conjunction_globs {
-                if g.matches(text) {
-                    hits |= bit;
-                }
-            }
+            hits |= self.glob_bits(text);
         }
         if self
             .conjunctions
@@ -467,14 +464,16 @@ impl Wanted {
                 continue;
             }
             let text = t.bytes(bytes);
-            hits |= self.words.get(text).map_or(0, |w| w.bit);
-            for (g, bit) in &self.conjunction_globs {
-                if g.matches(text) {
-                    hits |= bit;
-                }
-            }
+            hits |= self.words.get(text).map_or(0, |w| w.bit) | self.glob_bits(text);
         }
         hits
+    }
+
+    /// The bits of the conjunction globs an identifier matches.
+    fn glob_bits(&self, text: &[u8]) -> u128 {
+        (self.conjunction_globs.iter())
+            .filter(|(g, _)| g.matches(text))
+            .fold(0, |m, (_, bit)| m | bit)
     }
 
     /// The names the file's `use` items bind to paths through a wanted identifier (`use
@@ -865,7 +864,8 @@ const QUALIFIERS: &[&str] = &[
 ];
 
 /// Whether the item whose keyword is token `fn_at` has an outer attribute: qualifiers
-/// (`pub(crate) async unsafe extern "C"`) are stepped over backwards to a `]`.
+/// (`pub(crate) async unsafe extern "C"`) are stepped over backwards to a `]`. A `)` there (a
+/// macro call before the item) counts too, so its signature is read.
 fn has_outer_attributes(bytes: &[u8], tokens: &[Token], fn_at: usize) -> bool {
     let before = qualifiers_start(bytes, tokens, fn_at);
     before
