@@ -318,6 +318,7 @@ fn in_parallel<T: Sync, R: Send>(
     let next = AtomicUsize::new(0);
     let done: Mutex<Vec<(usize, R)>> = Mutex::new(Vec::with_capacity(items.len()));
     let work = || loop {
+        ON_WORKER.with(|w| w.set(true));
         let i = next.fetch_add(1, Ordering::Relaxed);
         let Some(item) = items.get(i) else { break };
         let r = f(i, item);
@@ -351,6 +352,17 @@ fn in_parallel<T: Sync, R: Send>(
 
 /// Stack size of the threads that parse Rust (syn recurses once per nesting level).
 pub const WORKER_STACK: usize = 64 << 20;
+
+thread_local! {
+    /// Set on the worker threads of [`in_parallel`], whose stack is [`WORKER_STACK`].
+    static ON_WORKER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this thread is a worker with the large stack, where Rust can be parsed without
+/// starting a thread for it.
+pub fn on_worker_stack() -> bool {
+    ON_WORKER.with(|w| w.get())
+}
 
 /// What a Rust file leaves for the project checks.
 struct RustOutcome {

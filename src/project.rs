@@ -633,9 +633,56 @@ pub struct Project {
     pub packages: Vec<Arc<Package>>,
     /// Which Dockerfile and source each Kubernetes container comes from.
     pub services: crate::services::ServiceMap,
+    /// `packages` by root, and the indices in `rust` of each package's files: built on first use
+    /// (service mapping and several rules look up the files of each of hundreds of containers).
+    by_root: OnceLock<RootIndex>,
+}
+
+#[derive(Debug, Default)]
+struct RootIndex {
+    packages: HashMap<PathBuf, usize>,
+    files: HashMap<PathBuf, Vec<usize>>,
 }
 
 impl Project {
+    fn root_index(&self) -> &RootIndex {
+        self.by_root.get_or_init(|| {
+            let mut index = RootIndex::default();
+            for (i, p) in self.packages.iter().enumerate() {
+                index.packages.entry(p.root.clone()).or_insert(i);
+            }
+            for (i, f) in self.rust.iter().enumerate() {
+                if let Some(p) = &f.package {
+                    index.files.entry(p.root.clone()).or_default().push(i);
+                }
+            }
+            index
+        })
+    }
+
+    /// The package whose root is `root`.
+    pub fn package_at(&self, root: &Path) -> Option<&Arc<Package>> {
+        let i = *self.root_index().packages.get(root)?;
+        self.packages.get(i)
+    }
+
+    /// The Rust files of the packages with these roots, in file order.
+    pub fn files_of_packages<'p>(
+        &'p self,
+        roots: impl IntoIterator<Item = &'p Path>,
+    ) -> Vec<&'p RustFileFacts> {
+        let index = &self.root_index().files;
+        let mut files: Vec<usize> = roots
+            .into_iter()
+            .filter_map(|r| index.get(r))
+            .flatten()
+            .copied()
+            .collect();
+        files.sort_unstable();
+        files.dedup();
+        files.iter().filter_map(|&i| self.rust.get(i)).collect()
+    }
+
     /// Rust files grouped by package; a file outside any package is a package of its own.
     /// In the order of their roots (files outside packages last, by id).
     pub fn rust_packages(&self) -> Vec<Vec<&RustFileFacts>> {

@@ -1638,7 +1638,8 @@ pub fn facts_of_every_body(
     facts_of_each(&[text], package, is_test).pop().flatten()
 }
 
-/// [`facts_of_every_body`] of each text, on one thread.
+/// [`facts_of_every_body`] of each text, on one thread with the large stack. It forgets the
+/// thread's spans afterwards: no parsed file may be alive on the calling thread.
 pub fn facts_of_each(
     texts: &[&str],
     package: Option<Arc<Package>>,
@@ -1657,6 +1658,11 @@ pub fn facts_of_each(
         proc_macro2::extra::invalidate_current_thread_spans();
         facts.ok().flatten()
     };
+    // A project check already runs on a worker with the large stack: starting a thread per
+    // file there cost more than the parse (each also strands its allocator pages).
+    if crate::engine::on_worker_stack() {
+        return texts.iter().map(|t| one(t)).collect();
+    }
     let all = std::thread::scope(|scope| {
         std::thread::Builder::new()
             .stack_size(crate::engine::WORKER_STACK)

@@ -12,7 +12,7 @@
 
 pub mod builds;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -461,17 +461,12 @@ impl Source {
 /// A Cargo package and the path dependencies it links, transitively: a service's routes and
 /// handlers are often in a library crate of the same workspace.
 pub fn service_packages<'p>(project: &'p Project, root: &Path) -> Vec<&'p Arc<Package>> {
-    // Called per service and rule on workspaces of a hundred packages: look roots up by hash.
-    let mut by_root: HashMap<&Path, &Arc<Package>> = HashMap::new();
-    for p in &project.packages {
-        by_root.entry(p.root.as_path()).or_insert(p);
-    }
     let mut roots: Vec<&Path> = vec![root];
     let mut seen: HashSet<&Path> = roots.iter().copied().collect();
     let mut i = 0;
     while let Some(&r) = roots.get(i) {
         i += 1;
-        if let Some(p) = by_root.get(r) {
+        if let Some(p) = project.package_at(r) {
             for dep in &p.path_deps {
                 if seen.insert(dep.as_path()) {
                     roots.push(dep.as_path());
@@ -489,20 +484,11 @@ pub fn service_packages<'p>(project: &'p Project, root: &Path) -> Vec<&'p Arc<Pa
 /// The Rust files of a Cargo package and of the path dependencies it links (see
 /// [`service_packages`]).
 pub fn rust_files<'p>(project: &'p Project, root: &Path) -> Vec<&'p RustFileFacts> {
-    // A workspace service links a hundred packages: look roots up, do not scan them per file.
-    let roots: std::collections::HashSet<&Path> = service_packages(project, root)
-        .into_iter()
-        .map(|p| p.root.as_path())
-        .collect();
-    project
-        .rust
-        .iter()
-        .filter(|f| {
-            f.package
-                .as_ref()
-                .is_some_and(|p| roots.contains(p.root.as_path()))
-        })
-        .collect()
+    project.files_of_packages(
+        service_packages(project, root)
+            .into_iter()
+            .map(|p| p.root.as_path()),
+    )
 }
 
 /// The text `--explain-services` prints.

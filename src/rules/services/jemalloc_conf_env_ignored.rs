@@ -153,11 +153,15 @@ fn check(project: &Project, cx: &mut Ctx) {
         let Some(Source::Cargo(root)) = s.source.as_ref().map(|l| &l.to) else {
             continue;
         };
+        let set = |name: &str| env_setting(project, c, name).is_some();
+        // Looking for the allocator reads the service's files: only where a variable is set.
+        if !set("MALLOC_CONF") && !set("_RJEM_MALLOC_CONF") {
+            continue;
+        }
         let image = image_of(project, c).map(|(file, _, i)| (*file, i));
         let Some(jemalloc) = jemalloc(project, root, image) else {
             continue;
         };
-        let set = |name: &str| env_setting(project, c, name).is_some();
         let Some((ignored, read)) = misnamed(&jemalloc, &set) else {
             continue;
         };
@@ -189,10 +193,13 @@ fn check(project: &Project, cx: &mut Ctx) {
         let Some(Source::Cargo(root)) = source.map(|l| &l.to) else {
             continue;
         };
+        let set = |name: &str| image.env.iter().any(|(n, _, _)| n == name);
+        if !set("MALLOC_CONF") && !set("_RJEM_MALLOC_CONF") {
+            continue;
+        }
         let Some(jemalloc) = jemalloc(project, root, Some((*file, image))) else {
             continue;
         };
-        let set = |name: &str| image.env.iter().any(|(n, _, _)| n == name);
         let Some((ignored, read)) = misnamed(&jemalloc, &set) else {
             continue;
         };
