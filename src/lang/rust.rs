@@ -97,6 +97,7 @@ impl RustFile {
             .iter()
             .chain(&idle.signatures)
             .chain(&idle.docs)
+            .chain(&idle.types)
             .cloned()
             .collect();
         cut_ranges.sort_unstable_by_key(|r| r.start);
@@ -2108,11 +2109,11 @@ mod tests {
         assert_eq!(file.slice(open), "{");
         assert!(!file.is_idle(&b.block));
         // A parse error after a cut points into the original text.
-        let broken = "fn a(n: u8) -> u8 { 1 }\nstruct S { x: }";
+        let broken = "fn a(n: u8) -> u8 { 1 }\nconst C: u8 = ;";
         let e = RustFile::parse(broken, None, false, Some(&wanted))
             .err()
             .unwrap();
-        assert_eq!(&broken[e.span.start..], "}");
+        assert_eq!(&broken[e.span.start..], ";");
     }
 
     #[test]

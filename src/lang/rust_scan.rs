@@ -687,6 +687,11 @@ pub struct Idle {
     /// The functions whose bodies were cut and hold a [`LOGS_DEBUG`] log macro (when that
     /// trigger is wanted), with the type-like names (upper-case first letter) they mention.
     pub debug_logs: Vec<crate::lang::rust_logging::UnreadDebugLogs>,
+    /// The insides of enum bodies and of struct field lists nothing reads, in order: no rule
+    /// looks into an enum, and a struct's fields are read only for a `Debug` derive with a
+    /// secret-like field, an `EncodeLabelSet` derive, or clap's `#[arg(..)]` (see
+    /// [`fields_read`]).
+    pub types: Vec<Range<usize>>,
 }
 
 /// Whether brackets nest deeper than `rust::MAX_NESTING`, as the scan found them (brackets in
@@ -735,6 +740,7 @@ pub fn idle_bodies(text: &str, wanted: &Wanted) -> Idle {
     let mut senders = Vec::new();
     let mut signatures = Vec::new();
     let mut debug_logs = Vec::new();
+    let mut types = Vec::new();
     let mut i = 0;
     while i < tokens.len() {
         // Test code is never walked (`rust::is_test_fn`, `rust::is_test_only`): cut its insides
@@ -745,6 +751,20 @@ pub fn idle_bodies(text: &str, wanted: &Wanted) -> Idle {
                 if !inside.is_empty() {
                     idle.push(inside.clone());
                     tests.push(inside);
+                }
+                i = close + 1;
+                continue;
+            }
+        }
+        // `struct Name<..> where .. {` and `enum Name .. {`; a tuple or unit struct is left alone.
+        let is_enum = tokens[i].is_ident(bytes, "enum");
+        if (is_enum || tokens[i].is_ident(bytes, "struct"))
+            && tokens.get(i + 1).is_some_and(|t| t.kind == Kind::Ident)
+        {
+            if let Some((open, close)) = type_body(&tokens, i + 2) {
+                let inside = tokens[open].end()..tokens[close].start();
+                if !inside.is_empty() && (is_enum || !fields_read(bytes, &tokens, i, open, close)) {
+                    types.push(inside);
                 }
                 i = close + 1;
                 continue;
@@ -827,7 +847,7 @@ pub fn idle_bodies(text: &str, wanted: &Wanted) -> Idle {
         }
         i += 1;
     }
-    let docs = outside(docs, &idle, &signatures);
+    let docs = outside(docs, &[&idle, &signatures, &types]);
     let names = |mut v: Vec<&str>| {
         v.sort_unstable();
         v.dedup();
@@ -842,19 +862,72 @@ pub fn idle_bodies(text: &str, wanted: &Wanted) -> Idle {
         nesting: Nesting::Within,
         docs,
         debug_logs,
+        types,
     }
 }
 
-/// The ranges of `docs` that lie outside every range of `a` and `b` (each sorted and disjoint).
-fn outside(docs: Vec<Range<usize>>, a: &[Range<usize>], b: &[Range<usize>]) -> Vec<Range<usize>> {
+/// The ranges of `docs` that lie outside every range of each of `cuts` (each sorted and
+/// disjoint).
+fn outside(docs: Vec<Range<usize>>, cuts: &[&[Range<usize>]]) -> Vec<Range<usize>> {
     let inside = |cuts: &[Range<usize>], d: &Range<usize>| {
         // The last cut starting at or before the doc comment is the only one that can hold it.
         let k = cuts.partition_point(|c| c.start <= d.start);
         k > 0 && cuts[k - 1].end >= d.end
     };
     docs.into_iter()
-        .filter(|d| !inside(a, d) && !inside(b, d))
+        .filter(|d| !cuts.iter().any(|c| inside(c, d)))
         .collect()
+}
+
+/// The braces of a struct's or enum's body, searched from token `from` (past the name): the
+/// first `{`, unless a `(` (a tuple struct) or `;` (a unit struct) comes first. Brackets of the
+/// generics are stepped over.
+fn type_body(tokens: &[Token], from: usize) -> Option<(usize, usize)> {
+    let mut j = from;
+    while let Some(t) = tokens.get(j) {
+        match t.kind {
+            Kind::Open(b'{') => return Some((j, t.partner()?)),
+            Kind::Open(b'(') | Kind::Semi | Kind::Close(_) => return None,
+            Kind::Open(_) => j = t.partner()? + 1,
+            _ => j += 1,
+        }
+    }
+    None
+}
+
+/// Whether rules read the fields of the struct whose keyword is token `at` and whose body is
+/// tokens `open..=close`: its attributes derive `EncodeLabelSet` (each field is a metric label),
+/// or mention `Debug` while a name in the body is secret-like (`secret-logged`), or a field has
+/// clap's `#[arg(..)]`/`#[clap(..)]` (`required-config-with-silent-default`).
+fn fields_read(bytes: &[u8], tokens: &[Token], at: usize, open: usize, close: usize) -> bool {
+    use crate::lang::rust_logging::is_secret_name;
+    // Attributes: `#[..]` groups (and `#![..]` ones) before the qualifiers.
+    let mut from = qualifiers_start(bytes, tokens, at);
+    while let Some(attr_open) = from
+        .checked_sub(1)
+        .and_then(|p| tokens.get(p))
+        .filter(|t| t.kind == Kind::Close(b']'))
+        .and_then(|t| t.partner())
+    {
+        let hash = (1..=2).find_map(|back| {
+            let p = attr_open.checked_sub(back)?;
+            tokens.get(p).filter(|t| t.is_punct(bytes, b'#')).map(|_| p)
+        });
+        match hash {
+            Some(p) => from = p,
+            None => break,
+        }
+    }
+    let attrs = &tokens[from..at];
+    let body = &tokens[open + 1..close];
+    let names = |ts: &[Token], word: &str| ts.iter().any(|t| t.is_ident(bytes, word));
+    names(attrs, "EncodeLabelSet")
+        || names(body, "arg")
+        || names(body, "clap")
+        || (names(attrs, "Debug")
+            && body
+                .iter()
+                .any(|t| t.kind == Kind::Ident && is_secret_name(t.text(bytes))))
 }
 
 /// What may stand between an item's attributes and its keyword (with `pub(..)` and an
@@ -1461,6 +1534,54 @@ mod tests {
         assert!(idle(glob, &["reqwest"]).is_empty());
         let krate = "extern crate reqwest as http;\nfn a() { http::get(u) }";
         assert!(idle(krate, &["reqwest"]).is_empty());
+    }
+
+    #[test]
+    fn cuts_enum_bodies_and_the_struct_fields_nothing_reads() {
+        let types = |src: &str| -> Vec<String> {
+            let idle = idle_bodies(src, &wanted(&["reqwest"]));
+            idle.types
+                .iter()
+                .map(|r| src[r.clone()].trim().to_string())
+                .collect()
+        };
+        assert_eq!(
+            types(
+                "pub enum E<T> where T: Copy { A(T), B { x: u8 } }
+struct S<'a> { x: &'a str }"
+            ),
+            ["A(T), B { x: u8 }", "x: &'a str"]
+        );
+        // Tuple and unit structs, and fields a rule reads, stay.
+        assert!(types(
+            "struct T(String);
+struct U;
+struct V<F: Fn(u8)>(F);"
+        )
+        .is_empty());
+        let read = [
+            "#[derive(Clone, Debug)]
+/// doc
+#[serde(default)]
+pub(crate) struct C { db_password: String }",
+            "#[derive(EncodeLabelSet)] struct L { path: String }",
+            "struct A { #[arg(long, env = \"URL\", default_value = \"x\")] url: String }",
+        ];
+        for src in read {
+            assert!(types(src).is_empty(), "{src}");
+        }
+        // `Debug` without a secret-like name, and a secret-like name without `Debug`.
+        assert_eq!(
+            types(
+                "#[derive(Debug)] struct D { user: String }
+struct P { password: String }"
+            ),
+            ["user: String", "password: String"]
+        );
+        // The file parses the same, items and all, once cut.
+        let src = "/// A.\n#[derive(Debug)]\nenum E {\n    /// a\n    A = 1,\n}\nstruct S { x: u8 }\nfn f() {}";
+        let file = crate::lang::rust::RustFile::parse(src, None, false, Some(&wanted(&[])));
+        assert_eq!(file.map(|f| f.ast.items.len()).ok(), Some(3));
     }
 
     #[test]
