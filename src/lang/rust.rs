@@ -2139,7 +2139,8 @@ mod tests {
         let src = "/// Doc.\npub(crate) async fn a(s: &str, n: u8) -> Result<u8, E> where E: Debug { 1 }\n\
                    #[instrument]\nfn b(password: &str) { 2 }\n\
                    fn c<T>(t: T) -> T { t }\n\
-                   fn d(c: reqwest::Client) { 3 }\n";
+                   fn d(c: reqwest::Client) { 3 }\n\
+                   fn e<F: Fn(u8) -> Vec<u8>, const N: usize>(f: F) -> [u8; N] { 4 }\n";
         let wanted = Wanted::new(["reqwest"], |_| true);
         let file = RustFile::parse(src, None, false, Some(&wanted)).unwrap();
         let sigs: Vec<String> = file
@@ -2159,12 +2160,22 @@ mod tests {
                 )
             })
             .collect();
-        // `a` lost its parameters (kept `async`); attributes, generics and wanted types keep them.
-        assert_eq!(sigs, ["a:0:true", "b:1:false", "c:1:false", "d:1:false"]);
+        // `a`, `c` and `e` lost their parameters (generics and `async` stay); attributes and
+        // wanted types keep them.
+        assert_eq!(
+            sigs,
+            [
+                "a:0:true",
+                "b:1:false",
+                "c:0:false",
+                "d:1:false",
+                "e:0:false"
+            ]
+        );
         let syn::Item::Fn(a) = &file.ast.items[0] else {
             panic!("not a function")
         };
         assert_eq!(file.slice(file.block_range(&a.block)), "{ 1 }");
-        assert_eq!(file.idle.len(), 4);
+        assert_eq!(file.idle.len(), 5);
     }
 }

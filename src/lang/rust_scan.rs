@@ -807,11 +807,13 @@ pub fn idle_bodies(text: &str, wanted: &Wanted) -> Idle {
                             });
                         }
                         // An idle function's signature goes too, when nothing reads it: no
-                        // attribute (`#[instrument]`, routes, `#[tokio::main]`), no generics
-                        // (not paired up here) and nothing wanted in it (`tonic::Request`).
-                        // `fn name(..) -> T where .. {..}` becomes `fn name() {}`.
-                        let params = tokens.get(i + 2).filter(|t| t.kind == Kind::Open(b'('));
-                        if let Some(params_close) = params.and_then(|t| t.partner()) {
+                        // attribute (`#[instrument]`, routes, `#[tokio::main]`) and nothing wanted
+                        // in it (`tonic::Request`). `fn name<T: B>(..) -> T where .. {..}`
+                        // becomes `fn name<T: B>() {}`.
+                        let params = params_open(bytes, &tokens, i + 2);
+                        if let Some((p, params_close)) =
+                            params.and_then(|p| Some((p, tokens[p].partner()?)))
+                        {
                             let read = has_outer_attributes(bytes, &tokens, i)
                                 || wanted.wants(
                                     bytes,
@@ -823,7 +825,7 @@ pub fn idle_bodies(text: &str, wanted: &Wanted) -> Idle {
                                 );
                             if !read {
                                 for cut in [
-                                    tokens[i + 2].end()..tokens[params_close].start(),
+                                    tokens[p].end()..tokens[params_close].start(),
                                     tokens[params_close].end()..tokens[open].start(),
                                 ] {
                                     if !cut.is_empty() {
@@ -877,6 +879,47 @@ fn outside(docs: Vec<Range<usize>>, cuts: &[&[Range<usize>]]) -> Vec<Range<usize
     docs.into_iter()
         .filter(|d| !cuts.iter().any(|c| inside(c, d)))
         .collect()
+}
+
+/// The `(` of a function's parameters, looked for from token `at` (just past the name): there,
+/// or past generics `<..>`, whose angle brackets are counted (the `>` of the `->` in an
+/// `Fn(..) -> T` bound closes nothing; brackets are stepped over).
+fn params_open(bytes: &[u8], tokens: &[Token], at: usize) -> Option<usize> {
+    let first = tokens.get(at)?;
+    if first.kind == Kind::Open(b'(') {
+        return Some(at);
+    }
+    if !first.is_punct(bytes, b'<') {
+        return None;
+    }
+    let mut depth = 0usize;
+    let mut j = at;
+    while let Some(t) = tokens.get(j) {
+        match t.kind {
+            Kind::Open(_) => {
+                j = t.partner()? + 1;
+                continue;
+            }
+            Kind::Close(_) | Kind::Semi => return None,
+            _ if t.is_punct(bytes, b'<') => depth += 1,
+            _ if t.is_punct(bytes, b'>') => {
+                let arrow = j
+                    .checked_sub(1)
+                    .and_then(|p| tokens.get(p))
+                    .is_some_and(|p| p.is_punct(bytes, b'-') && p.end() == t.start());
+                if !arrow {
+                    depth = depth.checked_sub(1)?;
+                    if depth == 0 {
+                        let next = tokens.get(j + 1)?;
+                        return (next.kind == Kind::Open(b'(')).then_some(j + 1);
+                    }
+                }
+            }
+            _ => {}
+        }
+        j += 1;
+    }
+    None
 }
 
 /// The braces of a struct's or enum's body, searched from token `from` (past the name): the
