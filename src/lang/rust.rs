@@ -2140,7 +2140,9 @@ mod tests {
                    #[instrument]\nfn b(password: &str) { 2 }\n\
                    fn c<T>(t: T) -> T { t }\n\
                    fn d(c: reqwest::Client) { 3 }\n\
-                   fn e<F: Fn(u8) -> Vec<u8>, const N: usize>(f: F) -> [u8; N] { 4 }\n";
+                   fn e<F: Fn(u8) -> Vec<u8>, const N: usize>(f: F) -> [u8; N] { 4 }\n\
+                   #[inline]\n#[allow(unused)]\nfn f(x: u8) { 5 }\n\
+                   #[inline]\n#[tracing::instrument]\nfn g(x: u8) { 6 }\n";
         let wanted = Wanted::new(["reqwest"], |_| true);
         let file = RustFile::parse(src, None, false, Some(&wanted)).unwrap();
         let sigs: Vec<String> = file
@@ -2160,8 +2162,8 @@ mod tests {
                 )
             })
             .collect();
-        // `a`, `c` and `e` lost their parameters (generics and `async` stay); attributes and
-        // wanted types keep them.
+        // `a`, `c`, `e` and `f` lost their parameters (generics and `async` stay); attributes
+        // other than lint and inlining ones, and wanted types, keep them.
         assert_eq!(
             sigs,
             [
@@ -2169,13 +2171,15 @@ mod tests {
                 "b:1:false",
                 "c:0:false",
                 "d:1:false",
-                "e:0:false"
+                "e:0:false",
+                "f:0:false",
+                "g:1:false"
             ]
         );
         let syn::Item::Fn(a) = &file.ast.items[0] else {
             panic!("not a function")
         };
         assert_eq!(file.slice(file.block_range(&a.block)), "{ 1 }");
-        assert_eq!(file.idle.len(), 5);
+        assert_eq!(file.idle.len(), 7);
     }
 }

@@ -979,15 +979,56 @@ const QUALIFIERS: &[&str] = &[
     "pub", "async", "unsafe", "const", "extern", "default", "safe",
 ];
 
-/// Whether the item whose keyword is token `fn_at` has an outer attribute: qualifiers
-/// (`pub(crate) async unsafe extern "C"`) are stepped over backwards to a `]`. A `)` there (a
-/// macro call before the item) counts too, so its signature is read.
+/// Attributes that say nothing to a rule about a function's parameters: with only these, an
+/// idle function's signature is cut as if it had none.
+const SILENT_ATTRIBUTES: &[&str] = &[
+    "inline",
+    "must_use",
+    "allow",
+    "warn",
+    "deny",
+    "forbid",
+    "expect",
+    "cold",
+    "track_caller",
+    "deprecated",
+    "doc",
+    "cfg",
+    "rustfmt",
+    "clippy",
+];
+
+/// Whether the item whose keyword is token `fn_at` has an outer attribute a rule may read with
+/// its signature (`#[instrument]`, routes, `#[tokio::main]`; not [`SILENT_ATTRIBUTES`]):
+/// qualifiers (`pub(crate) async unsafe extern "C"`) are stepped over backwards to the `]`s. A
+/// `)` there (a macro call before the item) counts too, so its signature is read.
 fn has_outer_attributes(bytes: &[u8], tokens: &[Token], fn_at: usize) -> bool {
-    let before = qualifiers_start(bytes, tokens, fn_at);
-    before
-        .checked_sub(1)
-        .and_then(|p| tokens.get(p))
-        .is_some_and(|t| t.kind == Kind::Close(b']') || t.kind == Kind::Close(b')'))
+    let mut before = qualifiers_start(bytes, tokens, fn_at);
+    loop {
+        let Some(last) = before.checked_sub(1).and_then(|p| tokens.get(p)) else {
+            return false;
+        };
+        if last.kind == Kind::Close(b')') {
+            return true;
+        }
+        if last.kind != Kind::Close(b']') {
+            return false;
+        }
+        // `#[name ..]`: the name, and the `#` before the bracket.
+        let Some(open) = last.partner() else {
+            return true;
+        };
+        let silent = tokens
+            .get(open + 1)
+            .is_some_and(|name| SILENT_ATTRIBUTES.iter().any(|a| name.is_ident(bytes, a)));
+        let hash = open
+            .checked_sub(1)
+            .filter(|&p| tokens.get(p).is_some_and(|t| t.is_punct(bytes, b'#')));
+        match (silent, hash) {
+            (true, Some(p)) => before = p,
+            _ => return true,
+        }
+    }
 }
 
 /// Whether the function whose `fn` is token `fn_at` is an `async fn`.
