@@ -98,6 +98,7 @@ impl RustFile {
             .chain(&idle.signatures)
             .chain(&idle.docs)
             .chain(&idle.types)
+            .chain(&idle.uses)
             .cloned()
             .collect();
         cut_ranges.sort_unstable_by_key(|r| r.start);

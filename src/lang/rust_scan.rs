@@ -692,6 +692,9 @@ pub struct Idle {
     /// secret-like field, an `EncodeLabelSet` derive, or clap's `#[arg(..)]` (see
     /// [`fields_read`]).
     pub types: Vec<Range<usize>>,
+    /// `use` items (with their attributes) that bind only names the text left to parse never
+    /// mentions, in order (see [`unread_uses`]).
+    pub uses: Vec<Range<usize>>,
 }
 
 /// Whether brackets nest deeper than `rust::MAX_NESTING`, as the scan found them (brackets in
@@ -849,7 +852,8 @@ pub fn idle_bodies(text: &str, wanted: &Wanted) -> Idle {
         }
         i += 1;
     }
-    let docs = outside(docs, &[&idle, &signatures, &types]);
+    let uses = unread_uses(bytes, &tokens, &[&idle, &signatures, &types]);
+    let docs = outside(docs, &[&idle, &signatures, &types, &uses]);
     let names = |mut v: Vec<&str>| {
         v.sort_unstable();
         v.dedup();
@@ -865,7 +869,97 @@ pub fn idle_bodies(text: &str, wanted: &Wanted) -> Idle {
         docs,
         debug_logs,
         types,
+        uses,
     }
+}
+
+/// The `use` items nothing left to parse needs: every name such an item binds is missing from the
+/// text outside `cuts` (and from the first segment of every import, which may name another one:
+/// `use opentelemetry_sdk::trace as sdktrace; use sdktrace::Sampler;`). Imports serve only to
+/// resolve names in parsed code (`rust::Imports`), so cutting these changes no resolution. Kept
+/// whatever they bind: `pub use` (a re-export), globs, `as _` and imports the scan cannot read.
+/// Each range runs from the item's first attribute to its `;`, so no attribute is left to fall
+/// on the next item.
+fn unread_uses(bytes: &[u8], tokens: &[Token], cuts: &[&[Range<usize>]]) -> Vec<Range<usize>> {
+    let mut cut: Vec<&Range<usize>> = cuts.iter().flat_map(|c| c.iter()).collect();
+    cut.sort_unstable_by_key(|r| r.start);
+    let mut mentioned: FastSet<&[u8]> = FastSet::default();
+    // Each readable, private import: its range and the names it binds.
+    let mut imports: Vec<(Range<usize>, Vec<&[u8]>)> = Vec::new();
+    let mut k = 0;
+    let mut i = 0;
+    while let Some(t) = tokens.get(i) {
+        while cut.get(k).is_some_and(|c| c.end <= t.start()) {
+            k += 1;
+        }
+        if cut.get(k).is_some_and(|c| c.start <= t.start()) {
+            i += 1;
+            continue;
+        }
+        let is_use = t.is_ident(bytes, "use")
+            && tokens.get(i + 1).is_some_and(|n| {
+                n.kind == Kind::Ident || n.is_punct(bytes, b':') || n.kind == Kind::Open(b'{')
+            });
+        if is_use {
+            let mut names = Vec::new();
+            let mut firsts = Vec::new();
+            let mut readable = true;
+            let end = use_tree(
+                bytes,
+                tokens,
+                i + 1,
+                &mut Vec::new(),
+                &mut |path, name, glob| {
+                    firsts.extend(path.first().map(|f| f.as_bytes()));
+                    match (glob, name) {
+                        (false, Some(n)) => names.push(n.as_bytes()),
+                        _ => readable = false,
+                    }
+                    true
+                },
+            );
+            let semi = end.filter(|&e| tokens.get(e).is_some_and(|t| t.kind == Kind::Semi));
+            let from = qualifiers_start(bytes, tokens, i);
+            let public = tokens[from..i].iter().any(|t| t.is_ident(bytes, "pub"));
+            if let (Some(semi), true, false) = (semi, readable, public) {
+                mentioned.extend(firsts);
+                let start = attributes_start(bytes, tokens, from);
+                imports.push((tokens[start].start()..tokens[semi].end(), names));
+                i = semi + 1;
+                continue;
+            }
+        }
+        if t.kind == Kind::Ident {
+            mentioned.insert(t.bytes(bytes));
+        }
+        i += 1;
+    }
+    imports
+        .into_iter()
+        .filter(|(_, names)| !names.is_empty() && !names.iter().any(|n| mentioned.contains(n)))
+        .map(|(range, _)| range)
+        .collect()
+}
+
+/// The first token of the outer attributes (`#[..]`) that end just before token `at`; `at`
+/// itself when there are none.
+fn attributes_start(bytes: &[u8], tokens: &[Token], at: usize) -> usize {
+    let mut from = at;
+    while let Some(open) = from
+        .checked_sub(1)
+        .and_then(|p| tokens.get(p))
+        .filter(|t| t.kind == Kind::Close(b']'))
+        .and_then(|t| t.partner())
+    {
+        match open
+            .checked_sub(1)
+            .filter(|&p| tokens.get(p).is_some_and(|t| t.is_punct(bytes, b'#')))
+        {
+            Some(p) => from = p,
+            None => break,
+        }
+    }
+    from
 }
 
 /// The ranges of `docs` that lie outside every range of each of `cuts` (each sorted and
@@ -944,23 +1038,7 @@ fn type_body(tokens: &[Token], from: usize) -> Option<(usize, usize)> {
 /// clap's `#[arg(..)]`/`#[clap(..)]` (`required-config-with-silent-default`).
 fn fields_read(bytes: &[u8], tokens: &[Token], at: usize, open: usize, close: usize) -> bool {
     use crate::lang::rust_logging::is_secret_name;
-    // Attributes: `#[..]` groups (and `#![..]` ones) before the qualifiers.
-    let mut from = qualifiers_start(bytes, tokens, at);
-    while let Some(attr_open) = from
-        .checked_sub(1)
-        .and_then(|p| tokens.get(p))
-        .filter(|t| t.kind == Kind::Close(b']'))
-        .and_then(|t| t.partner())
-    {
-        let hash = (1..=2).find_map(|back| {
-            let p = attr_open.checked_sub(back)?;
-            tokens.get(p).filter(|t| t.is_punct(bytes, b'#')).map(|_| p)
-        });
-        match hash {
-            Some(p) => from = p,
-            None => break,
-        }
-    }
+    let from = attributes_start(bytes, tokens, qualifiers_start(bytes, tokens, at));
     let attrs = &tokens[from..at];
     let body = &tokens[open + 1..close];
     let names = |ts: &[Token], word: &str| ts.iter().any(|t| t.is_ident(bytes, word));
@@ -1666,6 +1744,38 @@ struct P { password: String }"
         let src = "/// A.\n#[derive(Debug)]\nenum E {\n    /// a\n    A = 1,\n}\nstruct S { x: u8 }\nfn f() {}";
         let file = crate::lang::rust::RustFile::parse(src, None, false, Some(&wanted(&[])));
         assert_eq!(file.map(|f| f.ast.items.len()).ok(), Some(3));
+    }
+
+    #[test]
+    fn cuts_the_imports_nothing_parsed_names() {
+        let src = "use std::io::Write;\n\
+                   use reqwest::Client;\n\
+                   use opentelemetry_sdk::trace as sdktrace;\n\
+                   use sdktrace::Sampler;\n\
+                   pub use x::Reexported;\n\
+                   use y::*;\n\
+                   use z::Ext as _;\n\
+                   #[cfg(feature = \"f\")]\n\
+                   use only::InIdle;\n\
+                   fn a() { Client::new(Sampler::AlwaysOn) }\n\
+                   fn b() { InIdle::x(); }\n";
+        let idle = idle_bodies(src, &wanted(&["reqwest"]));
+        let cut: Vec<&str> = idle.uses.iter().map(|r| &src[r.clone()]).collect();
+        assert_eq!(
+            cut,
+            [
+                "use std::io::Write;",
+                "#[cfg(feature = \"f\")]\nuse only::InIdle;"
+            ]
+        );
+        // The attribute went with its import: `b` is not compiled out.
+        let file =
+            crate::lang::rust::RustFile::parse(src, None, false, Some(&wanted(&["reqwest"])));
+        let attrs = file.ok().and_then(|f| match f.ast.items.last() {
+            Some(syn::Item::Fn(b)) => Some(b.attrs.len()),
+            _ => None,
+        });
+        assert_eq!(attrs, Some(0));
     }
 
     #[test]
