@@ -10,10 +10,18 @@
 //! place); a cache that cannot be read or written only costs speed, never results.
 //!
 //! Only Rust files are cached: Dockerfiles and manifests are checked faster than an entry loads.
+//!
+//! A warm run opens one file instead of one per entry: when nearly every entry a run used was
+//! found, but not all of them in the group's *pack*, the run writes the pack anew with every entry
+//! it used ([`Cache::finish`]); the next run reads it whole, on a thread of its own, while it
+//! walks the tree. Entries stay in their own files too, for runs over other files.
 
+use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::thread::JoinHandle;
 
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::Xxh3;
@@ -31,6 +39,58 @@ pub struct Cache {
     run_key: u128,
     /// Set after the first failed write, so a read-only cache directory warns once.
     write_failed: AtomicBool,
+    /// The group's pack, being read by `loading` until the first lookup needs it.
+    pack: OnceLock<Option<Pack>>,
+    loading: Mutex<Option<JoinHandle<Option<Pack>>>>,
+    /// Every entry this run used, for writing the pack.
+    used: Mutex<Usage>,
+}
+
+/// The entries of a run in one file: [`PACK_MAGIC`], then for each entry its key (16 bytes),
+/// its length (8 bytes, both little-endian) and its bytes.
+struct Pack {
+    bytes: Vec<u8>,
+    index: HashMap<u128, Range<usize>>,
+}
+
+const PACK_MAGIC: &[u8] = b"prodlint-pack-1\n";
+const PACK_FILE: &str = "pack";
+
+impl Pack {
+    /// `None` when there is no pack or it is not one (a corrupt pack costs speed only).
+    fn read(path: &Path) -> Option<Pack> {
+        let bytes = std::fs::read(path).ok()?;
+        let mut at = PACK_MAGIC.len();
+        if !bytes.starts_with(PACK_MAGIC) {
+            return None;
+        }
+        let mut index = HashMap::new();
+        while at < bytes.len() {
+            let key = u128::from_le_bytes(bytes.get(at..at + 16)?.try_into().ok()?);
+            let len = u64::from_le_bytes(bytes.get(at + 16..at + 24)?.try_into().ok()?);
+            let start = at + 24;
+            let end = start.checked_add(usize::try_from(len).ok()?)?;
+            bytes.get(start..end)?;
+            index.insert(key, start..end);
+            at = end;
+        }
+        Some(Pack { bytes, index })
+    }
+}
+
+#[derive(Default)]
+struct Usage {
+    entries: Vec<(u128, Held)>,
+    /// Entries stored by this run (not found).
+    misses: usize,
+    /// Entries found in their own file rather than in the pack.
+    unpacked: usize,
+}
+
+/// Where a used entry's bytes are.
+enum Held {
+    Packed(Range<usize>),
+    Own(Vec<u8>),
 }
 
 /// Everything checking one Rust file produced, except what is cheap to redo (the source, the
@@ -143,11 +203,62 @@ impl Cache {
         let root = dir;
         let dir = root.join(format!("{:016x}", run_key as u64));
         prune(&root, &dir);
+        let pack_path = dir.join(PACK_FILE);
+        let loading = std::thread::Builder::new()
+            .spawn(move || Pack::read(&pack_path))
+            .ok();
         Some(Cache {
             dir,
             run_key,
             write_failed: AtomicBool::new(false),
+            pack: OnceLock::new(),
+            loading: Mutex::new(loading),
+            used: Mutex::new(Usage::default()),
         })
+    }
+
+    fn pack(&self) -> Option<&Pack> {
+        self.pack
+            .get_or_init(|| {
+                let loading = lock(&self.loading).take();
+                loading.and_then(|h| h.join().ok()).flatten()
+            })
+            .as_ref()
+    }
+
+    /// Writes the pack anew when nearly every entry of the run was found (at most 1 in 50 stored
+    /// afresh: the project is not changing under it) and more than 1 in 50 was found outside the
+    /// pack. Best effort: a pack that cannot be written only costs the next run speed.
+    pub fn finish(&self) {
+        let usage = std::mem::take(&mut *lock(&self.used));
+        let total = usage.entries.len();
+        let pack = self.pack();
+        let stale = pack.is_none() || usage.unpacked * 50 > total;
+        if total == 0 || usage.misses * 50 > total || !stale {
+            return;
+        }
+        let mut out = PACK_MAGIC.to_vec();
+        for (key, held) in &usage.entries {
+            let bytes = match held {
+                Held::Own(b) => b.as_slice(),
+                Held::Packed(r) => match pack.and_then(|p| p.bytes.get(r.clone())) {
+                    Some(b) => b,
+                    None => continue,
+                },
+            };
+            out.extend_from_slice(&key.to_le_bytes());
+            out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+            out.extend_from_slice(bytes);
+        }
+        let tmp = self
+            .dir
+            .join(format!(".{PACK_FILE}.{}.tmp", std::process::id()));
+        let written = std::fs::create_dir_all(&self.dir)
+            .and_then(|()| std::fs::write(&tmp, out))
+            .and_then(|()| std::fs::rename(&tmp, self.dir.join(PACK_FILE)));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
     }
 
     pub fn key(&self, file: &FileKey<'_>) -> u128 {
@@ -176,8 +287,26 @@ impl Cache {
 
     /// The entry stored under `key`; `None` when there is none or it cannot be read.
     pub fn get(&self, key: u128) -> Option<Entry> {
+        if let Some(pack) = self.pack() {
+            if let Some(range) = pack.index.get(&key) {
+                let entry = pack
+                    .bytes
+                    .get(range.clone())
+                    .and_then(|b| postcard::from_bytes(b).ok());
+                if entry.is_some() {
+                    lock(&self.used)
+                        .entries
+                        .push((key, Held::Packed(range.clone())));
+                    return entry;
+                }
+            }
+        }
         let bytes = std::fs::read(self.path_of(key)).ok()?;
-        postcard::from_bytes(&bytes).ok()
+        let entry = postcard::from_bytes(&bytes).ok()?;
+        let mut used = lock(&self.used);
+        used.entries.push((key, Held::Own(bytes)));
+        used.unpacked += 1;
+        Some(entry)
     }
 
     /// Stores an entry; a failure is reported once on stderr and otherwise ignored.
@@ -194,10 +323,14 @@ impl Cache {
                 std::process::id(),
                 std::thread::current().id()
             ));
-            std::fs::write(&tmp, bytes)?;
+            std::fs::write(&tmp, &bytes)?;
             std::fs::rename(&tmp, &path).inspect_err(|_| {
                 let _ = std::fs::remove_file(&tmp);
-            })
+            })?;
+            let mut used = lock(&self.used);
+            used.entries.push((key, Held::Own(bytes)));
+            used.misses += 1;
+            Ok(())
         })();
         if let Err(e) = result {
             if !self.write_failed.swap(true, Ordering::Relaxed) {
@@ -208,6 +341,10 @@ impl Cache {
             }
         }
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// How long a build's entries are kept after the last run that used them.
@@ -265,4 +402,46 @@ fn default_dir() -> Option<PathBuf> {
     env("XDG_CACHE_HOME")
         .or_else(|| env("HOME").map(|h| h.join(".cache")))
         .map(|d| d.join("prodlint"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry() -> Entry {
+        Entry {
+            findings: Vec::new(),
+            internal: vec![("note".into(), 0..1)],
+            facts: None,
+        }
+    }
+
+    #[test]
+    fn a_warm_run_writes_the_pack_and_the_next_reads_it() {
+        let dir = std::env::temp_dir().join(format!("prodlint-pack-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let open = || Cache::open(Some(dir.clone()), &[]).expect("a cache");
+        // Cold: the entry is stored on its own, and no pack is written.
+        let cold = open();
+        assert!(cold.get(1).is_none());
+        cold.put(1, &entry());
+        cold.finish();
+        let pack = cold.dir.join(PACK_FILE);
+        assert!(!pack.exists());
+        // Warm: found in its own file, so the pack is written.
+        let warm = open();
+        assert_eq!(warm.get(1).map(|e| e.internal), Some(entry().internal));
+        warm.finish();
+        assert!(pack.exists());
+        // The next run finds it in the pack, even with its own file gone.
+        std::fs::remove_file(warm.path_of(1)).expect("remove the entry");
+        let next = open();
+        assert_eq!(next.get(1).map(|e| e.internal), Some(entry().internal));
+        assert!(next.get(2).is_none());
+        next.finish();
+        // A corrupt pack is ignored.
+        std::fs::write(&pack, b"garbage").expect("corrupt the pack");
+        assert!(open().get(1).is_none());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

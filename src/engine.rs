@@ -393,6 +393,14 @@ pub fn check_text(name: &str, text: &str, config: Config) -> Report {
 pub fn check(options: Options) -> Report {
     let start = Instant::now();
     let config = &options.config;
+    // Opened first: its pack is read while the tree is walked.
+    let cache = match options.cache {
+        // Entries are not keyed by it: a diagnostic run does not share them.
+        _ if options.parse_every_body => None,
+        CacheSetting::Off => None,
+        CacheSetting::Default => Cache::open(None, &config.options_text()),
+        CacheSetting::Dir(dir) => Cache::open(Some(dir), &config.options_text()),
+    };
     let discover::Discovered {
         mut inputs,
         errors: mut io_errors,
@@ -421,13 +429,6 @@ pub fn check(options: Options) -> Report {
         }
     }
 
-    let cache = match options.cache {
-        // Entries are not keyed by it: a diagnostic run does not share them.
-        _ if options.parse_every_body => None,
-        CacheSetting::Off => None,
-        CacheSetting::Default => Cache::open(None, &config.options_text()),
-        CacheSetting::Dir(dir) => Cache::open(Some(dir), &config.options_text()),
-    };
     let triggers = (!options.parse_every_body).then(Triggers::new);
     let too_large: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let one = |i: usize, input: &Input| -> FileResult {
@@ -464,6 +465,9 @@ pub fn check(options: Options) -> Report {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .clamp(1, inputs.len().max(1));
     let results = in_parallel(&inputs, threads, |i, input| one(i, input));
+    if let Some(c) = &cache {
+        c.finish();
+    }
 
     let mut sources = SourceDb::default();
     let mut per_file: Vec<(Vec<(&'static str, Severity)>, Suppressions)> = Vec::new();
