@@ -49,7 +49,8 @@ impl FxHasher {
 }
 
 /// Item keywords: a body that defines items (a nested function, a `static`, a struct that
-/// derives `Debug`) is always kept, so the file's items are the same with and without cutting.
+/// derives `Debug`) is always kept, so every item a rule reads is there with and without cutting
+/// (only imports nothing parsed names are left out, see [`unread_uses`]).
 /// `const` is left out: a constant in a body is visible only there, and rules look constants up
 /// from the body that uses them.
 const ITEM_KEYWORDS: &[&str] = &[
