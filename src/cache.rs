@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::Xxh3;
 
 use crate::diagnostic::{Label, Severity};
-use crate::project::RustFacts;
+use crate::project::{lock, RustFacts};
 use crate::rules::{self, Evidence, Finding};
 
 /// Bumped whenever the entry layout, or what the facts in it hold, changes.
@@ -341,10 +341,6 @@ impl Cache {
             }
         }
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// How long a build's entries are kept after the last run that used them.

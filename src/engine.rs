@@ -318,7 +318,6 @@ fn in_parallel<T: Sync, R: Send>(
     let next = AtomicUsize::new(0);
     let done: Mutex<Vec<(usize, R)>> = Mutex::new(Vec::with_capacity(items.len()));
     let work = || loop {
-        ON_WORKER.with(|w| w.set(true));
         let i = next.fetch_add(1, Ordering::Relaxed);
         let Some(item) = items.get(i) else { break };
         let r = f(i, item);
@@ -329,7 +328,10 @@ fn in_parallel<T: Sync, R: Send>(
             .filter_map(|_| {
                 std::thread::Builder::new()
                     .stack_size(WORKER_STACK)
-                    .spawn_scoped(scope, work)
+                    .spawn_scoped(scope, || {
+                        ON_WORKER.with(|w| w.set(true));
+                        work()
+                    })
                     .ok()
             })
             .collect();

@@ -382,7 +382,9 @@ fn memo<V: Clone>(map: &Mutex<HashMap<PathBuf, V>>, key: &Path, compute: impl Fn
     lock(map).entry(key.to_path_buf()).or_insert(value).clone()
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+/// The guarded value, also after a panic elsewhere (every check runs guarded; a poisoned lock
+/// holds nothing half-written that matters here).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 

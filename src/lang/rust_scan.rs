@@ -484,11 +484,7 @@ impl Wanted {
     fn bound_in<'t>(&self, bytes: &'t [u8], tokens: &[Token]) -> Option<FastSet<&'t [u8]>> {
         let mut bound = FastSet::default();
         for (i, t) in tokens.iter().enumerate() {
-            let is_use = t.is_ident(bytes, "use")
-                && tokens.get(i + 1).is_some_and(|n| {
-                    n.kind == Kind::Ident || n.is_punct(bytes, b':') || n.kind == Kind::Open(b'{')
-                });
-            if is_use {
+            if starts_use(bytes, tokens, i) {
                 let mut segs = Vec::new();
                 use_tree(bytes, tokens, i + 1, &mut segs, &mut |path, name, glob| {
                     if path.iter().any(|s| self.contains(s)) {
@@ -897,11 +893,7 @@ fn unread_uses(bytes: &[u8], tokens: &[Token], cuts: &[&[Range<usize>]]) -> Vec<
             i += 1;
             continue;
         }
-        let is_use = t.is_ident(bytes, "use")
-            && tokens.get(i + 1).is_some_and(|n| {
-                n.kind == Kind::Ident || n.is_punct(bytes, b':') || n.kind == Kind::Open(b'{')
-            });
-        if is_use {
+        if starts_use(bytes, tokens, i) {
             let mut names = Vec::new();
             let mut firsts = Vec::new();
             let mut readable = true;
@@ -920,11 +912,12 @@ fn unread_uses(bytes: &[u8], tokens: &[Token], cuts: &[&[Range<usize>]]) -> Vec<
                 },
             );
             let semi = end.filter(|&e| tokens.get(e).is_some_and(|t| t.kind == Kind::Semi));
-            let from = qualifiers_start(bytes, tokens, i);
-            let public = tokens[from..i].iter().any(|t| t.is_ident(bytes, "pub"));
+            let (start, qualifiers) = item_start(bytes, tokens, i);
+            let public = tokens[qualifiers..i]
+                .iter()
+                .any(|t| t.is_ident(bytes, "pub"));
             if let (Some(semi), true, false) = (semi, readable, public) {
                 mentioned.extend(firsts);
-                let start = attributes_start(bytes, tokens, from);
                 imports.push((tokens[start].start()..tokens[semi].end(), names));
                 i = semi + 1;
                 continue;
@@ -942,10 +935,19 @@ fn unread_uses(bytes: &[u8], tokens: &[Token], cuts: &[&[Range<usize>]]) -> Vec<
         .collect()
 }
 
-/// The first token of the outer attributes (`#[..]`) that end just before token `at`; `at`
-/// itself when there are none.
-fn attributes_start(bytes: &[u8], tokens: &[Token], at: usize) -> usize {
-    let mut from = at;
+/// Whether token `i` is the `use` of an import (`use a::b`, `use ::a`, `use {a, b}`).
+fn starts_use(bytes: &[u8], tokens: &[Token], i: usize) -> bool {
+    tokens[i].is_ident(bytes, "use")
+        && tokens.get(i + 1).is_some_and(|n| {
+            n.kind == Kind::Ident || n.is_punct(bytes, b':') || n.kind == Kind::Open(b'{')
+        })
+}
+
+/// Where the item whose keyword is token `at` starts: its first outer attribute (`#[..]`), or
+/// its qualifiers (`pub(crate) async`), or the keyword; and where its qualifiers start.
+fn item_start(bytes: &[u8], tokens: &[Token], at: usize) -> (usize, usize) {
+    let qualifiers = qualifiers_start(bytes, tokens, at);
+    let mut from = qualifiers;
     while let Some(open) = from
         .checked_sub(1)
         .and_then(|p| tokens.get(p))
@@ -960,7 +962,7 @@ fn attributes_start(bytes: &[u8], tokens: &[Token], at: usize) -> usize {
             None => break,
         }
     }
-    from
+    (from, qualifiers)
 }
 
 /// The ranges of `docs` that lie outside every range of each of `cuts` (each sorted and
@@ -1039,8 +1041,7 @@ fn type_body(tokens: &[Token], from: usize) -> Option<(usize, usize)> {
 /// clap's `#[arg(..)]`/`#[clap(..)]` (`required-config-with-silent-default`).
 fn fields_read(bytes: &[u8], tokens: &[Token], at: usize, open: usize, close: usize) -> bool {
     use crate::lang::rust_logging::is_secret_name;
-    let from = attributes_start(bytes, tokens, qualifiers_start(bytes, tokens, at));
-    let attrs = &tokens[from..at];
+    let attrs = &tokens[item_start(bytes, tokens, at).0..at];
     let body = &tokens[open + 1..close];
     let names = |ts: &[Token], word: &str| ts.iter().any(|t| t.is_ident(bytes, word));
     names(attrs, "EncodeLabelSet")
@@ -1082,32 +1083,27 @@ const SILENT_ATTRIBUTES: &[&str] = &[
 /// qualifiers (`pub(crate) async unsafe extern "C"`) are stepped over backwards to the `]`s. A
 /// `)` there (a macro call before the item) counts too, so its signature is read.
 fn has_outer_attributes(bytes: &[u8], tokens: &[Token], fn_at: usize) -> bool {
-    let mut before = qualifiers_start(bytes, tokens, fn_at);
-    loop {
-        let Some(last) = before.checked_sub(1).and_then(|p| tokens.get(p)) else {
-            return false;
-        };
-        if last.kind == Kind::Close(b')') {
-            return true;
-        }
-        if last.kind != Kind::Close(b']') {
-            return false;
-        }
-        // `#[name ..]`: the name, and the `#` before the bracket.
-        let Some(open) = last.partner() else {
-            return true;
-        };
-        let silent = tokens
-            .get(open + 1)
-            .is_some_and(|name| SILENT_ATTRIBUTES.iter().any(|a| name.is_ident(bytes, a)));
-        let hash = open
-            .checked_sub(1)
-            .filter(|&p| tokens.get(p).is_some_and(|t| t.is_punct(bytes, b'#')));
-        match (silent, hash) {
-            (true, Some(p)) => before = p,
-            _ => return true,
-        }
+    let (from, qualifiers) = item_start(bytes, tokens, fn_at);
+    // What stops the attributes: a macro call, or a bracket that is not an attribute.
+    let before = from.checked_sub(1).and_then(|p| tokens.get(p));
+    if before.is_some_and(|t| matches!(t.kind, Kind::Close(b')') | Kind::Close(b']'))) {
+        return true;
     }
+    // Each `#[name ..]` in turn.
+    let mut j = from;
+    while j < qualifiers {
+        let silent = tokens
+            .get(j + 2)
+            .is_some_and(|name| SILENT_ATTRIBUTES.iter().any(|a| name.is_ident(bytes, a)));
+        if !silent {
+            return true;
+        }
+        j = tokens
+            .get(j + 1)
+            .and_then(|t| t.partner())
+            .map_or(qualifiers, |close| close + 1);
+    }
+    false
 }
 
 /// Whether the function whose `fn` is token `fn_at` is an `async fn`.
