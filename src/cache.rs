@@ -15,6 +15,16 @@
 //! found, but not all of them in the group's *pack*, the run writes the pack anew with every entry
 //! it used ([`Cache::finish`]); the next run reads it whole, on a thread of its own, while it
 //! walks the tree. Entries stay in their own files too, for runs over other files.
+//!
+//! A warm run does not even read the files the pack vouches for. Next to each entry the pack
+//! keeps a second key, of the file's metadata when its text was read (device, inode, size,
+//! modification and status-change times, read before the text) besides the path, package, test
+//! status and rules — as git's index does. A file found under that key is not read; its text is
+//! read later only if something must be shown or looked up in it. Writing a file changes its
+//! status-change time, which no tool can set back, so a changed file never matches its old
+//! metadata — unless it changed within the same clock tick as the write before it: files changed
+//! less than [`RACY`] before the run started are read, and recorded by content only (git's "racily
+//! clean" entries). On systems without inodes (Windows), every file is read.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -29,14 +39,22 @@ use xxhash_rust::xxh3::Xxh3;
 use crate::diagnostic::{Label, Severity};
 use crate::project::{lock, RustFacts};
 use crate::rules::{self, Evidence, Finding};
+use crate::suppress::Suppressions;
 
 /// Bumped whenever the entry layout, or what the facts in it hold, changes.
-const FORMAT: u32 = 8;
+const FORMAT: u32 = 9;
+
+/// How long before a run a file must have last changed for its metadata to stand for its text.
+/// Coarse file systems stamp times to the second (FAT: two), so a write within the same tick as
+/// the one before it would leave the metadata unchanged.
+const RACY: std::time::Duration = std::time::Duration::from_secs(3);
 
 pub struct Cache {
     dir: PathBuf,
     /// Hash of the build and of the rule options, shared by every key of the run.
     run_key: u128,
+    /// When the run opened the cache (see [`RACY`]).
+    started: std::time::SystemTime,
     /// Set after the first failed write, so a read-only cache directory warns once.
     write_failed: AtomicBool,
     /// The group's pack, being read by `loading` until the first lookup needs it.
@@ -46,14 +64,17 @@ pub struct Cache {
     used: Mutex<Usage>,
 }
 
-/// The entries of a run in one file: [`PACK_MAGIC`], then for each entry its key (16 bytes),
-/// its length (8 bytes, both little-endian) and its bytes.
+/// The entries of a run in one file: [`PACK_MAGIC`], then for each entry its key (16 bytes), the
+/// key of its file's metadata (16 bytes, 0 for none), its length (8 bytes, all little-endian)
+/// and its bytes.
 struct Pack {
     bytes: Vec<u8>,
     index: HashMap<u128, Range<usize>>,
+    /// Metadata key to entry key.
+    by_metadata: HashMap<u128, u128>,
 }
 
-const PACK_MAGIC: &[u8] = b"prodlint-pack-1\n";
+const PACK_MAGIC: &[u8] = b"prodlint-pack-2\n";
 const PACK_FILE: &str = "pack";
 
 impl Pack {
@@ -65,25 +86,41 @@ impl Pack {
             return None;
         }
         let mut index = HashMap::new();
+        let mut by_metadata = HashMap::new();
+        let u128_at = |at: usize| {
+            Some(u128::from_le_bytes(
+                bytes.get(at..at + 16)?.try_into().ok()?,
+            ))
+        };
         while at < bytes.len() {
-            let key = u128::from_le_bytes(bytes.get(at..at + 16)?.try_into().ok()?);
-            let len = u64::from_le_bytes(bytes.get(at + 16..at + 24)?.try_into().ok()?);
-            let start = at + 24;
+            let key = u128_at(at)?;
+            let metadata = u128_at(at + 16)?;
+            let len = u64::from_le_bytes(bytes.get(at + 32..at + 40)?.try_into().ok()?);
+            let start = at + 40;
             let end = start.checked_add(usize::try_from(len).ok()?)?;
             bytes.get(start..end)?;
             index.insert(key, start..end);
+            if metadata != 0 {
+                by_metadata.insert(metadata, key);
+            }
             at = end;
         }
-        Some(Pack { bytes, index })
+        Some(Pack {
+            bytes,
+            index,
+            by_metadata,
+        })
     }
 }
 
 #[derive(Default)]
 struct Usage {
-    entries: Vec<(u128, Held)>,
+    /// Key, metadata key, bytes.
+    entries: Vec<(u128, Option<u128>, Held)>,
     /// Entries stored by this run (not found).
     misses: usize,
-    /// Entries found in their own file rather than in the pack.
+    /// Entries found in their own file rather than in the pack, or found by the file's text
+    /// where its metadata could have found it.
     unpacked: usize,
 }
 
@@ -93,13 +130,14 @@ enum Held {
     Own(Vec<u8>),
 }
 
-/// Everything checking one Rust file produced, except what is cheap to redo (the source, the
-/// levels, the suppression comments).
+/// Everything checking one Rust file produced, except what is cheap to redo (the levels).
 #[derive(Serialize, Deserialize)]
 pub struct Entry {
     pub findings: Vec<CachedFinding>,
     pub internal: Vec<(String, Range<usize>)>,
     pub facts: Option<RustFacts>,
+    /// The file's suppression comments, so a file found by its metadata need not be read.
+    pub suppressions: Suppressions,
 }
 
 /// A per-file finding; every location is in the file itself.
@@ -161,10 +199,9 @@ impl CachedFinding {
     }
 }
 
-/// What a file's entry depends on besides the run: see the module docs.
+/// What a file's entry depends on besides the run and the file's text: see the module docs.
 pub struct FileKey<'a> {
     pub path: &'a Path,
-    pub text: &'a str,
     pub package_fingerprint: Option<u64>,
     pub is_test: bool,
     /// The rules enabled for the file (their severities are applied later and do not matter).
@@ -210,6 +247,7 @@ impl Cache {
         Some(Cache {
             dir,
             run_key,
+            started: std::time::SystemTime::now(),
             write_failed: AtomicBool::new(false),
             pack: OnceLock::new(),
             loading: Mutex::new(loading),
@@ -233,12 +271,14 @@ impl Cache {
         let usage = std::mem::take(&mut *lock(&self.used));
         let total = usage.entries.len();
         let pack = self.pack();
+        // Found by text where metadata could have found it, or in its own file: either way the
+        // pack does not hold what the next run needs.
         let stale = pack.is_none() || usage.unpacked * 50 > total;
         if total == 0 || usage.misses * 50 > total || !stale {
             return;
         }
         let mut out = PACK_MAGIC.to_vec();
-        for (key, held) in &usage.entries {
+        for (key, metadata, held) in &usage.entries {
             let bytes = match held {
                 Held::Own(b) => b.as_slice(),
                 Held::Packed(r) => match pack.and_then(|p| p.bytes.get(r.clone())) {
@@ -247,6 +287,7 @@ impl Cache {
                 },
             };
             out.extend_from_slice(&key.to_le_bytes());
+            out.extend_from_slice(&metadata.unwrap_or(0).to_le_bytes());
             out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
             out.extend_from_slice(bytes);
         }
@@ -261,11 +302,56 @@ impl Cache {
         }
     }
 
-    pub fn key(&self, file: &FileKey<'_>) -> u128 {
+    /// The key of an entry by the file's text.
+    pub fn key(&self, file: &FileKey<'_>, text: &str) -> u128 {
+        let mut h = self.hash_of(file);
+        h.update(&[0]);
+        field(&mut h, text.as_bytes());
+        h.digest128()
+    }
+
+    /// The key of an entry by the file's metadata, read before its text; `None` where metadata
+    /// cannot stand for the text (see [`RACY`] and the module docs).
+    pub fn metadata_key(&self, file: &FileKey<'_>, meta: &std::fs::Metadata) -> Option<u128> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let stamp = |secs: i64, nanos: i64| {
+                let secs = u64::try_from(secs).ok()?;
+                let nanos = u32::try_from(nanos).ok()?;
+                std::time::UNIX_EPOCH.checked_add(std::time::Duration::new(secs, nanos))
+            };
+            let changed = stamp(meta.mtime(), meta.mtime_nsec())?
+                .max(stamp(meta.ctime(), meta.ctime_nsec())?);
+            if changed + RACY > self.started {
+                return None;
+            }
+            let mut h = self.hash_of(file);
+            h.update(&[1]);
+            for n in [meta.dev(), meta.ino(), meta.size()] {
+                h.update(&n.to_le_bytes());
+            }
+            for n in [
+                meta.mtime(),
+                meta.mtime_nsec(),
+                meta.ctime(),
+                meta.ctime_nsec(),
+            ] {
+                h.update(&n.to_le_bytes());
+            }
+            Some(h.digest128()).filter(|&k| k != 0)
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = (file, meta);
+            None
+        }
+    }
+
+    fn hash_of(&self, file: &FileKey<'_>) -> Xxh3 {
         let mut h = Xxh3::new();
         h.update(&self.run_key.to_le_bytes());
         field(&mut h, file.path.as_os_str().as_encoded_bytes());
-        field(&mut h, file.text.as_bytes());
         match file.package_fingerprint {
             Some(f) => {
                 h.update(&[1]);
@@ -277,7 +363,7 @@ impl Cache {
         for rule in file.enabled {
             field(&mut h, rule.as_bytes());
         }
-        h.digest128()
+        h
     }
 
     fn path_of(&self, key: u128) -> PathBuf {
@@ -285,8 +371,21 @@ impl Cache {
         self.dir.join(&hex[..2]).join(&hex[2..])
     }
 
-    /// The entry stored under `key`; `None` when there is none or it cannot be read.
-    pub fn get(&self, key: u128) -> Option<Entry> {
+    /// The entry the pack holds for a file's metadata key, without reading the file.
+    pub fn get_by_metadata(&self, metadata: u128) -> Option<Entry> {
+        let pack = self.pack()?;
+        let key = *pack.by_metadata.get(&metadata)?;
+        let range = pack.index.get(&key)?;
+        let entry = postcard::from_bytes(pack.bytes.get(range.clone())?).ok()?;
+        lock(&self.used)
+            .entries
+            .push((key, Some(metadata), Held::Packed(range.clone())));
+        Some(entry)
+    }
+
+    /// The entry stored under `key` (the file's text key; `metadata`, its metadata key, is
+    /// recorded for the pack); `None` when there is none or it cannot be read.
+    pub fn get(&self, key: u128, metadata: Option<u128>) -> Option<Entry> {
         if let Some(pack) = self.pack() {
             if let Some(range) = pack.index.get(&key) {
                 let entry = pack
@@ -294,9 +393,10 @@ impl Cache {
                     .get(range.clone())
                     .and_then(|b| postcard::from_bytes(b).ok());
                 if entry.is_some() {
-                    lock(&self.used)
-                        .entries
-                        .push((key, Held::Packed(range.clone())));
+                    let mut used = lock(&self.used);
+                    used.entries
+                        .push((key, metadata, Held::Packed(range.clone())));
+                    used.unpacked += usize::from(metadata.is_some());
                     return entry;
                 }
             }
@@ -304,13 +404,13 @@ impl Cache {
         let bytes = std::fs::read(self.path_of(key)).ok()?;
         let entry = postcard::from_bytes(&bytes).ok()?;
         let mut used = lock(&self.used);
-        used.entries.push((key, Held::Own(bytes)));
+        used.entries.push((key, metadata, Held::Own(bytes)));
         used.unpacked += 1;
         Some(entry)
     }
 
     /// Stores an entry; a failure is reported once on stderr and otherwise ignored.
-    pub fn put(&self, key: u128, entry: &Entry) {
+    pub fn put(&self, key: u128, metadata: Option<u128>, entry: &Entry) {
         let path = self.path_of(key);
         let result = (|| -> std::io::Result<()> {
             let dir = path.parent().unwrap_or(&self.dir);
@@ -328,7 +428,7 @@ impl Cache {
                 let _ = std::fs::remove_file(&tmp);
             })?;
             let mut used = lock(&self.used);
-            used.entries.push((key, Held::Own(bytes)));
+            used.entries.push((key, metadata, Held::Own(bytes)));
             used.misses += 1;
             Ok(())
         })();
@@ -409,6 +509,7 @@ mod tests {
             findings: Vec::new(),
             internal: vec![("note".into(), 0..1)],
             facts: None,
+            suppressions: Suppressions::default(),
         }
     }
 
@@ -419,25 +520,88 @@ mod tests {
         let open = || Cache::open(Some(dir.clone()), &[]).expect("a cache");
         // Cold: the entry is stored on its own, and no pack is written.
         let cold = open();
-        assert!(cold.get(1).is_none());
-        cold.put(1, &entry());
+        assert!(cold.get(1, Some(11)).is_none());
+        cold.put(1, Some(11), &entry());
         cold.finish();
         let pack = cold.dir.join(PACK_FILE);
         assert!(!pack.exists());
-        // Warm: found in its own file, so the pack is written.
+        // Warm: found in its own file, so the pack is written, with the metadata key.
         let warm = open();
-        assert_eq!(warm.get(1).map(|e| e.internal), Some(entry().internal));
+        assert!(warm.get_by_metadata(11).is_none());
+        assert_eq!(
+            warm.get(1, Some(11)).map(|e| e.internal),
+            Some(entry().internal)
+        );
         warm.finish();
         assert!(pack.exists());
-        // The next run finds it in the pack, even with its own file gone.
+        // The next run finds it in the pack, by its metadata key too, even with its own file
+        // gone.
         std::fs::remove_file(warm.path_of(1)).expect("remove the entry");
         let next = open();
-        assert_eq!(next.get(1).map(|e| e.internal), Some(entry().internal));
-        assert!(next.get(2).is_none());
+        assert_eq!(
+            next.get_by_metadata(11).map(|e| e.internal),
+            Some(entry().internal)
+        );
+        assert_eq!(
+            next.get(1, None).map(|e| e.internal),
+            Some(entry().internal)
+        );
+        assert!(next.get(2, None).is_none());
+        assert!(next.get_by_metadata(12).is_none());
         next.finish();
         // A corrupt pack is ignored.
         std::fs::write(&pack, b"garbage").expect("corrupt the pack");
-        assert!(open().get(1).is_none());
+        assert!(open().get(1, None).is_none());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn metadata_stands_for_the_text_only_of_files_changed_before_the_run() {
+        let dir = std::env::temp_dir().join(format!("prodlint-racy-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a directory");
+        let file = dir.join("a.rs");
+        std::fs::write(&file, "fn main() {}").expect("a file");
+        let key = FileKey {
+            path: &file,
+            package_fingerprint: None,
+            is_test: false,
+            enabled: &[],
+        };
+        let meta = || std::fs::metadata(&file).expect("metadata");
+        let cache = Cache::open(Some(dir.join("cache")), &[]).expect("a cache");
+        // Just written: the same clock tick could hold another write.
+        assert_eq!(cache.metadata_key(&key, &meta()), None);
+        if cfg!(unix) {
+            let old = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+            std::fs::File::options()
+                .write(true)
+                .open(&file)
+                .and_then(|f| f.set_modified(old))
+                .expect("set the time");
+            // The status-change time is now, whatever the modification time says.
+            assert_eq!(cache.metadata_key(&key, &meta()), None);
+            let later = Cache {
+                started: std::time::SystemTime::now() + RACY * 2,
+                ..Cache::open(Some(dir.join("cache")), &[]).expect("a cache")
+            };
+            let first = later.metadata_key(&key, &meta());
+            assert!(first.is_some());
+            // Same size and modification time, different text: the key changes.
+            std::fs::write(&file, "fn mian() {}").expect("rewrite");
+            std::fs::File::options()
+                .write(true)
+                .open(&file)
+                .and_then(|f| f.set_modified(old))
+                .expect("set the time");
+            let later = Cache {
+                started: std::time::SystemTime::now() + RACY * 2,
+                ..Cache::open(Some(dir.join("cache")), &[]).expect("a cache")
+            };
+            let second = later.metadata_key(&key, &meta());
+            assert!(second.is_some());
+            assert_ne!(first, second);
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

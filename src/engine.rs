@@ -18,7 +18,7 @@ use crate::lang::shell::Located;
 use crate::lang::{dockerfile, kubernetes, rust, rust_scan, script, workflow};
 use crate::project::{is_test_path, PackageCache, Project, RustFileFacts};
 use crate::rules::{self, engine_rules, Check, Ctx, Finding, K8sCondition, RuleInfo};
-use crate::source::{FileId, FileKind, SourceDb, SourceFile};
+use crate::source::{FileId, FileKind, SourceDb, SourceFile, Text};
 use crate::suppress::{self, Scope, Suppressions};
 
 /// Name of the diagnostic for a rule that panicked; not a configurable rule.
@@ -233,7 +233,7 @@ fn name_helm_templates(diagnostics: &mut [Diagnostic], sources: &mut SourceDb) {
         if src.kind != FileKind::Kubernetes {
             continue;
         }
-        let text = Arc::clone(&src.text);
+        let text = src.shared_text();
         let list = regions.entry(file).or_insert_with(|| helm_sources(&text));
         let template = |at: usize| {
             list.iter()
@@ -434,16 +434,32 @@ pub fn check(options: Options) -> Report {
     let triggers = (!options.parse_every_body).then(Triggers::new);
     let too_large: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let one = |i: usize, input: &Input| -> FileResult {
-        let read = match &stdin_text {
-            Some((idx, text)) if *idx == i => Read::Text(text.clone()),
-            _ => read_text(&input.path, config.max_file_size)?,
+        let stdin = match &stdin_text {
+            Some((idx, text)) if *idx == i => Some(text.clone()),
+            _ => None,
+        };
+        let levels = levels_of(input, config);
+        let place = (input.kind == FileKind::Rust).then(|| {
+            let on_disk = cache.as_ref().filter(|_| stdin.is_none());
+            rust_place(input, &levels, &packages, on_disk, config.max_file_size)
+        });
+        if let Some(outcome) = (place.as_ref())
+            .zip(cache.as_ref())
+            .and_then(|(place, c)| without_reading(input, place, &levels, c))
+        {
+            return Ok(Some(outcome));
+        }
+        let read = match stdin {
+            Some(text) => Read::Text(text),
+            None => read_text(&input.path, config.max_file_size)?,
         };
         match read {
             Read::Text(text) => Ok(process(
                 input,
                 text,
+                levels,
+                place,
                 config,
-                &packages,
                 cache.as_ref(),
                 triggers.as_ref(),
             )),
@@ -488,7 +504,7 @@ pub fn check(options: Options) -> Report {
             }
         };
         let path = outcome.source.path.clone();
-        let text = Arc::clone(&outcome.source.text);
+        let text = outcome.source.text_handle();
         let id = sources.add(outcome.source);
         reported.push(
             focused
@@ -784,21 +800,123 @@ fn guarded(f: impl FnOnce()) -> Option<String> {
     }
 }
 
-/// Parses one file once and runs every enabled check of its kind.
+/// The rules enabled for a file, with their severity.
+fn levels_of(input: &Input, config: &Config) -> Vec<(&'static str, Severity)> {
+    rules::registry()
+        .iter()
+        .filter(|r| r.applies_to(input.kind) || r.meta.group == "meta")
+        .filter_map(|r| config.level(r, &input.path).map(|l| (r.name(), l)))
+        .collect()
+}
+
+/// What a Rust file's results depend on besides its text, worked out before it is read.
+struct RustPlace {
+    package: Option<Arc<crate::project::Package>>,
+    is_test: bool,
+    enabled: Vec<&'static str>,
+    /// The file's metadata key in the cache (see [`crate::cache`]).
+    metadata: Option<u128>,
+}
+
+impl RustPlace {
+    fn key<'a>(&'a self, input: &'a Input) -> FileKey<'a> {
+        FileKey {
+            path: &input.path,
+            package_fingerprint: self.package.as_ref().map(|p| p.fingerprint),
+            is_test: self.is_test,
+            enabled: &self.enabled,
+        }
+    }
+}
+
+/// `cache` is the cache when the file is to be read from disk (not standard input). Its metadata
+/// is read before its text, so a change in between shows in the next run's metadata.
+fn rust_place(
+    input: &Input,
+    levels: &[(&'static str, Severity)],
+    packages: &PackageCache,
+    cache: Option<&Cache>,
+    max_file_size: u64,
+) -> RustPlace {
+    let package = packages.package_of(&input.path);
+    let is_test = is_test_path(&input.path, package.as_deref(), packages);
+    let mut place = RustPlace {
+        package,
+        is_test,
+        enabled: levels.iter().map(|(r, _)| *r).collect(),
+        metadata: None,
+    };
+    place.metadata = cache.and_then(|c| {
+        let meta = std::fs::metadata(&input.path).ok()?;
+        // Over the size limit: read_text says so.
+        (meta.len() <= max_file_size)
+            .then(|| c.metadata_key(&place.key(input), &meta))
+            .flatten()
+    });
+    place
+}
+
+/// The outcome of a Rust file the cache holds under its metadata, without reading the file.
+fn without_reading(
+    input: &Input,
+    place: &RustPlace,
+    levels: &[(&'static str, Severity)],
+    cache: &Cache,
+) -> Option<Outcome> {
+    let entry = cache.get_by_metadata(place.metadata?)?;
+    let text = Arc::new(Text::unread(input.path.clone()));
+    let source = SourceFile::with_text(input.path.clone(), input.display.clone(), input.kind, text);
+    let mut suppressions = entry.suppressions.clone();
+    if !levels
+        .iter()
+        .any(|(r, _)| *r == engine_rules::INVALID_SUPPRESSION.name)
+    {
+        suppressions.invalid.clear();
+    }
+    let (findings, internal, facts) = from_entry(entry);
+    Some(Outcome {
+        source,
+        levels: levels.to_vec(),
+        findings,
+        internal,
+        suppressions,
+        rust_facts: facts.map(|facts| RustOutcome {
+            package: place.package.clone(),
+            is_test: place.is_test,
+            facts,
+        }),
+        k8s_facts: None,
+        image: None,
+        script_end: None,
+    })
+}
+
+#[allow(clippy::type_complexity)]
+fn from_entry(
+    entry: cache::Entry,
+) -> (
+    Vec<Finding>,
+    Vec<(String, Range<usize>)>,
+    Option<crate::project::RustFacts>,
+) {
+    let findings = (entry.findings.into_iter())
+        .filter_map(CachedFinding::finding)
+        .collect();
+    (findings, entry.internal, entry.facts)
+}
+
+/// Parses one file once and runs every enabled check of its kind. `place` is there for a Rust
+/// file.
 fn process(
     input: &Input,
     text: String,
+    levels: Vec<(&'static str, Severity)>,
+    place: Option<RustPlace>,
     config: &Config,
-    packages: &PackageCache,
     cache: Option<&Cache>,
     triggers: Option<&Triggers>,
 ) -> Option<Outcome> {
     let source = SourceFile::new(input.path.clone(), input.display.clone(), input.kind, text);
-    let levels: Vec<(&'static str, Severity)> = rules::registry()
-        .iter()
-        .filter(|r| r.applies_to(input.kind) || r.meta.group == "meta")
-        .filter_map(|r| config.level(r, &input.path).map(|l| (r.name(), l)))
-        .collect();
     let enabled = |name: &str| levels.iter().any(|(r, _)| *r == name);
     let mut findings = Vec::new();
     let mut internal = Vec::new();
@@ -850,78 +968,26 @@ fn process(
     let parse_error = |findings: &mut Vec<Finding>, message: String, span: Range<usize>| {
         findings.push(parse_error_finding(message, span));
     };
-    let text = &*source.text;
+    let text = source.text();
 
     match input.kind {
-        FileKind::Rust => {
-            let package = packages.package_of(&input.path);
-            let is_test = is_test_path(&input.path, package.as_deref(), packages);
-            let enabled: Vec<&'static str> = levels.iter().map(|(r, _)| *r).collect();
-            let key = cache.map(|c| {
-                c.key(&FileKey {
-                    path: &input.path,
+        FileKind::Rust => match &place {
+            Some(place) => {
+                let rust = RustCheck {
+                    input,
                     text,
-                    package_fingerprint: package.as_ref().map(|p| p.fingerprint),
-                    is_test,
-                    enabled: &enabled,
-                })
-            });
-            let (file_findings, file_internal, facts) =
-                match cache.zip(key).and_then(|(c, k)| c.get(k)) {
-                    Some(entry) => (
-                        entry
-                            .findings
-                            .into_iter()
-                            .filter_map(CachedFinding::finding)
-                            .collect(),
-                        entry.internal,
-                        entry.facts,
-                    ),
-                    None => {
-                        let mut fresh = Vec::new();
-                        let mut fresh_internal = Vec::new();
-                        let wanted = triggers
-                            .map(|t| t.wanted(&input.path, package.as_ref(), is_test, config));
-                        let facts = rust_file(
-                            RustInput {
-                                text,
-                                package: package.clone(),
-                                is_test,
-                                wanted: wanted.as_deref(),
-                            },
-                            &levels,
-                            config,
-                            &mut fresh,
-                            &mut fresh_internal,
-                        );
-                        if let (Some(c), Some(k)) = (cache, key) {
-                            // A finding that cannot be stored keeps the whole file out.
-                            let stored: Option<Vec<CachedFinding>> =
-                                fresh.iter().map(CachedFinding::of).collect();
-                            if let Some(stored) = stored {
-                                c.put(
-                                    k,
-                                    &cache::Entry {
-                                        findings: stored,
-                                        internal: fresh_internal.clone(),
-                                        facts: facts.clone(),
-                                    },
-                                );
-                            }
-                        }
-                        (fresh, fresh_internal, facts)
-                    }
+                    levels: &levels,
+                    place,
+                    config,
                 };
-            findings.extend(file_findings);
-            internal.extend(file_internal);
-            if let Some(facts) = facts {
-                rust_facts = Some(RustOutcome {
-                    package: package.clone(),
-                    is_test,
-                    facts,
-                });
+                let (file_findings, file_internal, facts) =
+                    rust.outcome(cache, triggers, &suppressions);
+                findings.extend(file_findings);
+                internal.extend(file_internal);
+                rust_facts = facts;
             }
-        }
+            None => internal.push(("a Rust file was checked without its package".into(), 0..0)),
+        },
         FileKind::Dockerfile => match guarded_value(|| dockerfile::parse(text)) {
             Ok(mut file) => {
                 file.path = input.path.clone();
@@ -1063,6 +1129,87 @@ fn process(
         image,
         script_end,
     })
+}
+
+/// One Rust file read from disk (or standard input), to check or to find in the cache.
+struct RustCheck<'a> {
+    input: &'a Input,
+    text: &'a str,
+    levels: &'a [(&'static str, Severity)],
+    place: &'a RustPlace,
+    config: &'a Config,
+}
+
+impl RustCheck<'_> {
+    /// The file's findings, rule panics and facts: from the cache under the text's key, or
+    /// checked now (and stored, with `suppressions`).
+    #[allow(clippy::type_complexity)]
+    fn outcome(
+        &self,
+        cache: Option<&Cache>,
+        triggers: Option<&Triggers>,
+        suppressions: &Suppressions,
+    ) -> (
+        Vec<Finding>,
+        Vec<(String, Range<usize>)>,
+        Option<RustOutcome>,
+    ) {
+        let RustCheck {
+            input,
+            text,
+            levels,
+            place,
+            config,
+        } = *self;
+        let key = cache.map(|c| c.key(&place.key(input), text));
+        let (findings, internal, facts) =
+            match cache.zip(key).and_then(|(c, k)| c.get(k, place.metadata)) {
+                Some(entry) => from_entry(entry),
+                None => {
+                    let mut fresh = Vec::new();
+                    let mut fresh_internal = Vec::new();
+                    let wanted = triggers.map(|t| {
+                        t.wanted(&input.path, place.package.as_ref(), place.is_test, config)
+                    });
+                    let facts = rust_file(
+                        RustInput {
+                            text,
+                            package: place.package.clone(),
+                            is_test: place.is_test,
+                            wanted: wanted.as_deref(),
+                        },
+                        levels,
+                        config,
+                        &mut fresh,
+                        &mut fresh_internal,
+                    );
+                    if let (Some(c), Some(k)) = (cache, key) {
+                        // A finding that cannot be stored keeps the whole file out.
+                        let stored: Option<Vec<CachedFinding>> =
+                            fresh.iter().map(CachedFinding::of).collect();
+                        if let Some(stored) = stored {
+                            c.put(
+                                k,
+                                place.metadata,
+                                &cache::Entry {
+                                    findings: stored,
+                                    internal: fresh_internal.clone(),
+                                    facts: facts.clone(),
+                                    suppressions: suppressions.clone(),
+                                },
+                            );
+                        }
+                    }
+                    (fresh, fresh_internal, facts)
+                }
+            };
+        let facts = facts.map(|facts| RustOutcome {
+            package: place.package.clone(),
+            is_test: place.is_test,
+            facts,
+        });
+        (findings, internal, facts)
+    }
 }
 
 /// What makes a Rust function body worth parsing, per package and set of enabled rules: the

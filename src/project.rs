@@ -718,7 +718,7 @@ pub struct RustFileFacts {
     pub facts: RustFacts,
     /// The file's text (shared with the source database), for the few joins that look for a
     /// literal the facts do not keep.
-    pub text: Arc<String>,
+    pub text: Arc<crate::source::Text>,
     pub is_test: bool,
     /// The facts of the whole file, every body parsed, read on first need.
     pub every_body: std::sync::OnceLock<Option<RustFacts>>,
@@ -809,7 +809,7 @@ impl RustFileFacts {
         let (starts, wrapped): (Vec<usize>, Vec<String>) = unread
             .iter()
             .filter_map(|body| {
-                let text = self.text.get(body.clone()).filter(|t| wanted(t))?;
+                let text = self.text.as_str().get(body.clone()).filter(|t| wanted(t))?;
                 Some((body.start, format!("{HEAD}{text}}}")))
             })
             .unzip();
@@ -835,7 +835,12 @@ impl RustFileFacts {
         let mut logged = self.facts.logging.debug_logged.clone();
         let (starts, texts): (Vec<usize>, Vec<&str>) = (self.facts.logging.unread.iter())
             .filter(|u| u.types.iter().any(|t| types.contains(&t.as_str())))
-            .filter_map(|u| Some((u.function.start, self.text.get(u.function.clone())?)))
+            .filter_map(|u| {
+                Some((
+                    u.function.start,
+                    self.text.as_str().get(u.function.clone())?,
+                ))
+            })
             .unzip();
         let facts = crate::lang::rust::facts_of_each(&texts, self.package.clone(), false);
         for (at, facts) in starts.into_iter().zip(facts) {
@@ -859,7 +864,7 @@ impl RustFileFacts {
         self.every_body
             .get_or_init(|| {
                 crate::lang::rust::facts_of_every_body(
-                    &self.text,
+                    self.text.as_str(),
                     self.package.clone(),
                     self.is_test,
                 )

@@ -31,6 +31,43 @@ impl FileKind {
     }
 }
 
+/// A file's text: read when the file was checked, or — for a file whose results came from the
+/// cache without reading it — on first use (a finding to show, a join that looks into the text).
+#[derive(Debug)]
+pub struct Text {
+    path: PathBuf,
+    text: OnceLock<Arc<String>>,
+}
+
+impl Text {
+    pub fn loaded(path: PathBuf, text: String) -> Text {
+        Text {
+            path,
+            text: OnceLock::from(Arc::new(text)),
+        }
+    }
+
+    /// Text to be read from `path` when first needed.
+    pub fn unread(path: PathBuf) -> Text {
+        Text {
+            path,
+            text: OnceLock::new(),
+        }
+    }
+
+    /// The text, read now if it was not. The cache vouches that the file has not changed since
+    /// it was checked (see `cache`); should it have become unreadable since, it reads as empty
+    /// and every span is clamped to it.
+    pub fn shared(&self) -> &Arc<String> {
+        self.text
+            .get_or_init(|| Arc::new(std::fs::read_to_string(&self.path).unwrap_or_default()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.shared()
+    }
+}
+
 /// One checked file: its text and where each line starts.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
@@ -39,28 +76,48 @@ pub struct SourceFile {
     /// The path shown to users: relative to the working directory when under it, `/` separated.
     pub display: String,
     pub kind: FileKind,
-    /// Shared so renderers can hold the text without copying it.
-    pub text: Arc<String>,
+    /// Shared with the facts of the file and with renderers, so none of them copies it.
+    source_text: Arc<Text>,
     /// Built on first use: most files of a run have no finding and never need it.
     line_starts: OnceLock<Vec<usize>>,
 }
 
 impl SourceFile {
     pub fn new(path: PathBuf, display: String, kind: FileKind, text: String) -> Self {
+        let source_text = Arc::new(Text::loaded(path.clone(), text));
+        SourceFile::with_text(path, display, kind, source_text)
+    }
+
+    pub fn with_text(path: PathBuf, display: String, kind: FileKind, text: Arc<Text>) -> Self {
         SourceFile {
             path,
             display,
             kind,
-            text: Arc::new(text),
+            source_text: text,
             line_starts: OnceLock::new(),
         }
+    }
+
+    /// The file's text (read now if the cache answered for the file without reading it).
+    pub fn text(&self) -> &str {
+        self.source_text.as_str()
+    }
+
+    /// The text, for a value that outlives the borrow (a renderer's source).
+    pub fn shared_text(&self) -> Arc<String> {
+        Arc::clone(self.source_text.shared())
+    }
+
+    /// The text itself, read or not, to share with the file's facts.
+    pub fn text_handle(&self) -> Arc<Text> {
+        Arc::clone(&self.source_text)
     }
 
     fn line_starts(&self) -> &[usize] {
         self.line_starts.get_or_init(|| {
             let mut starts = vec![0];
             starts.extend(
-                self.text
+                self.text()
                     .bytes()
                     .enumerate()
                     .filter(|&(_, b)| b == b'\n')
@@ -77,20 +134,20 @@ impl SourceFile {
             path: self.path.clone(),
             display,
             kind: self.kind,
-            text: Arc::clone(&self.text),
+            source_text: Arc::clone(&self.source_text),
             line_starts: self.line_starts.clone(),
         }
     }
 
     /// 1-based line and 1-based character column of a byte offset (clamped to the text).
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let offset = self.floor_char_boundary(offset.min(self.text.len()));
+        let offset = self.floor_char_boundary(offset.min(self.text().len()));
         let line = match self.line_starts().binary_search(&offset) {
             Ok(i) => i,
             Err(i) => i.saturating_sub(1),
         };
         let start = self.line_starts()[line];
-        let column = self.text[start..offset].chars().count() + 1;
+        let column = self.text()[start..offset].chars().count() + 1;
         (line + 1, column)
     }
 
@@ -102,14 +159,14 @@ impl SourceFile {
     /// Byte range of a 1-based line, without its line terminator.
     pub fn line_range(&self, line: usize) -> Range<usize> {
         let Some(&start) = self.line_starts().get(line.wrapping_sub(1)) else {
-            return self.text.len()..self.text.len();
+            return self.text().len()..self.text().len();
         };
         let end = self
             .line_starts()
             .get(line)
             .map(|&next| next - 1)
-            .unwrap_or(self.text.len());
-        let end = if end > start && self.text.as_bytes().get(end - 1) == Some(&b'\r') {
+            .unwrap_or(self.text().len());
+        let end = if end > start && self.text().as_bytes().get(end - 1) == Some(&b'\r') {
             end - 1
         } else {
             end
@@ -123,15 +180,15 @@ impl SourceFile {
 
     /// Clamp a span to the text and to character boundaries so it can always be sliced.
     pub fn clamp(&self, span: Range<usize>) -> Range<usize> {
-        let start = self.floor_char_boundary(span.start.min(self.text.len()));
+        let start = self.floor_char_boundary(span.start.min(self.text().len()));
         let end = self
-            .floor_char_boundary(span.end.min(self.text.len()))
+            .floor_char_boundary(span.end.min(self.text().len()))
             .max(start);
         start..end
     }
 
     fn floor_char_boundary(&self, mut offset: usize) -> usize {
-        while offset > 0 && !self.text.is_char_boundary(offset) {
+        while offset > 0 && !self.text().is_char_boundary(offset) {
             offset -= 1;
         }
         offset
@@ -184,8 +241,8 @@ mod tests {
     #[test]
     fn line_range_strips_crlf() {
         let f = file("a\r\nbc\r\n");
-        assert_eq!(&f.text[f.line_range(1)], "a");
-        assert_eq!(&f.text[f.line_range(2)], "bc");
+        assert_eq!(&f.text()[f.line_range(1)], "a");
+        assert_eq!(&f.text()[f.line_range(2)], "bc");
         assert_eq!(f.line_range(9), 7..7);
     }
 }

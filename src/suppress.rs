@@ -3,10 +3,12 @@
 
 use std::ops::Range;
 
+use serde::{Deserialize, Serialize};
+
 use crate::rules;
 use crate::source::{FileKind, SourceFile};
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Scope {
     /// Diagnostics starting on these 1-based lines (inclusive).
     Lines(usize, usize),
@@ -16,7 +18,7 @@ pub enum Scope {
 }
 
 /// One rule (or group) named in one suppression.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
     pub rule: String,
     /// Where the name is written, for `unused-suppression`.
@@ -24,7 +26,7 @@ pub struct Entry {
     pub scope: Scope,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct Suppressions {
     pub entries: Vec<Entry>,
     /// Malformed suppressions and unknown names: (span, message).
@@ -35,12 +37,12 @@ const MARKER: &str = "prodlint:";
 
 pub fn scan(file: &SourceFile) -> Suppressions {
     let mut out = Suppressions::default();
-    if !file.text.contains(MARKER) {
+    if !file.text().contains(MARKER) {
         return out;
     }
     for line_no in 1..=file.line_count() {
         let range = file.line_range(line_no);
-        let line = &file.text[range.clone()];
+        let line = &file.text()[range.clone()];
         if !line.contains(MARKER) {
             continue;
         }

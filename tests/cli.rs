@@ -1405,12 +1405,56 @@ fn the_cache_is_never_stale_and_never_required() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A warm run takes an unchanged file's results by its metadata without reading it; a file
+/// rewritten to the same size with its old modification time back is read again.
+#[test]
+fn the_cache_knows_files_by_metadata_and_is_still_never_stale() {
+    let dir = temp_dir("cache-metadata");
+    let cache = dir.join("cache");
+    let cache_arg = cache.to_str().expect("utf-8 temp path");
+    let src = dir.join("src");
+    std::fs::create_dir_all(&src).expect("src");
+    let main = src.join("main.rs");
+    let client = "async fn fetch(url: &str) {\n    let client = reqwest::Client::new();\n    let _ = client.get(url).send().await;\n}\n";
+    let comment = format!("// {}\n", "x".repeat(60));
+    let client = format!("{client}{comment}");
+    std::fs::write(&main, &client).expect("write");
+    // Metadata stands for the text only of files changed a few seconds before the run.
+    std::thread::sleep(std::time::Duration::from_millis(3500));
+    let (cold, _) = cached_check(&dir, &["--no-cache"]);
+    assert_eq!(cold, ["http-client-without-timeout@2"], "{cold:?}");
+    for run in 0..3 {
+        let (warm, _) = cached_check(&dir, &["--cache-dir", cache_arg]);
+        assert_eq!(warm, cold, "run {run}");
+    }
+    // The same bytes in another order (the comment first, the finding a line down, its offset
+    // past the first line), the old modification time back.
+    let modified = std::fs::metadata(&main)
+        .and_then(|m| m.modified())
+        .expect("mtime");
+    let moved = format!("{comment}{}", client.replacen(&comment, "", 1));
+    assert_eq!(moved.len(), client.len());
+    std::fs::write(&main, &moved).expect("rewrite");
+    std::fs::File::options()
+        .write(true)
+        .open(&main)
+        .and_then(|f| f.set_modified(modified))
+        .expect("set the time back");
+    // Long enough for the rewrite itself not to be too recent to trust.
+    std::thread::sleep(std::time::Duration::from_millis(3500));
+    let (after, _) = cached_check(&dir, &["--cache-dir", cache_arg]);
+    let (fresh, _) = cached_check(&dir, &["--no-cache"]);
+    assert_eq!(fresh, ["http-client-without-timeout@3"], "{fresh:?}");
+    assert_eq!(after, fresh);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn cache_groups_unused_for_a_week_are_removed() {
     let dir = temp_dir("cache-prune");
     std::fs::write(dir.join("main.rs"), "fn main() {}\n").expect("write");
     let cache = dir.join("cache");
-    let root = cache.join("v8");
+    let root = cache.join("v9");
     let old = root.join("00000000000000aa");
     let recent = root.join("00000000000000bb");
     for (group, age_days) in [(&old, 8), (&recent, 2)] {

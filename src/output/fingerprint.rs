@@ -31,7 +31,7 @@ pub fn all(report: &Report) -> Vec<String> {
             let (path, code) = match report.sources.get(d.primary.file) {
                 Some(src) => {
                     let span = src.clamp(d.primary.span.clone());
-                    let code: String = src.text[span].split_whitespace().collect();
+                    let code: String = src.text()[span].split_whitespace().collect();
                     (src.display.clone(), code)
                 }
                 None => (String::new(), String::new()),

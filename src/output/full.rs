@@ -83,7 +83,7 @@ impl<'a> Adapter<'a> {
         Some(Adapter {
             diagnostic: d,
             title: d.message.clone(),
-            source: NamedSource::new(src.display.clone(), Arc::clone(&src.text)),
+            source: NamedSource::new(src.display.clone(), src.shared_text()),
             labels,
             related,
             is_related: false,

@@ -21,7 +21,7 @@ fn caller_handler<'p>(
         let file = package.iter().find(|f| f.file == h.file)?;
         // A body that does not even spell the name cannot call it (and need not be read again
         // if it was not parsed).
-        if !file.text.get(h.range.clone())?.contains(helper) {
+        if !file.text.as_str().get(h.range.clone())?.contains(helper) {
             return None;
         }
         let calls = file

@@ -20,7 +20,7 @@ const TRIGGERS: RustTriggers = &["tonic_health"];
 fn serves_health(files: &[&RustFileFacts]) -> bool {
     files
         .iter()
-        .any(|f| f.facts.refers_to("tonic_health") || f.text.contains("grpc.health.v1"))
+        .any(|f| f.facts.refers_to("tonic_health") || f.text.as_str().contains("grpc.health.v1"))
 }
 
 fn check(project: &Project, cx: &mut Ctx) {

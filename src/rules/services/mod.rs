@@ -71,7 +71,7 @@ pub fn failing_probe(kind: &str) -> &'static str {
 pub fn depends_on(files: &[&RustFileFacts], krate: &str) -> bool {
     files.iter().any(|f| match &f.package {
         Some(p) => p.depends_on(krate),
-        None => f.text.contains(krate),
+        None => f.text.as_str().contains(krate),
     })
 }
 

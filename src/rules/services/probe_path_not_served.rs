@@ -65,9 +65,10 @@ fn mentioned(files: &[&RustFileFacts], path: &str) -> bool {
             service.routes.iter().any(|r| r.span.contains(&at))
                 || service.nests.iter().any(|n| n.prefix_span.contains(&at))
         };
-        f.text.match_indices(last).any(|(at, _)| {
-            let before = f.text[..at].chars().next_back();
-            let after = f.text[at + last.len()..].chars().next();
+        let text = f.text.as_str();
+        text.match_indices(last).any(|(at, _)| {
+            let before = text[..at].chars().next_back();
+            let after = text[at + last.len()..].chars().next();
             before == Some('/') && matches!(after, Some('"' | '/' | '?')) && !in_route(at)
         })
     })
