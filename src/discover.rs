@@ -104,8 +104,10 @@ pub fn classify(path: &Path) -> Option<FileKind> {
 
 /// How a path is shown: relative to the working directory when under it, `/`-separated.
 pub fn display_path(path: &Path) -> String {
-    let cwd = std::env::current_dir().ok();
-    let shown = match (path.is_absolute(), &cwd) {
+    // Asked once: prodlint never changes its working directory, and every file is shown.
+    static CWD: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    let cwd = CWD.get_or_init(|| std::env::current_dir().ok());
+    let shown = match (path.is_absolute(), cwd) {
         (true, Some(cwd)) => path.strip_prefix(cwd).unwrap_or(path),
         _ => path,
     };

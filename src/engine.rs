@@ -440,7 +440,7 @@ pub fn check(options: Options) -> Report {
         };
         let levels = levels_of(input, config);
         let place = (input.kind == FileKind::Rust).then(|| {
-            let on_disk = cache.as_ref().filter(|_| stdin.is_none());
+            let on_disk = (cache.as_ref(), stdin.is_none());
             rust_place(input, &levels, &packages, on_disk, config.max_file_size)
         });
         if let Some(outcome) = (place.as_ref())
@@ -816,6 +816,8 @@ struct RustPlace {
     enabled: Vec<&'static str>,
     /// The file's metadata key in the cache (see [`crate::cache`]).
     metadata: Option<u128>,
+    /// Read from disk (not standard input), so its text can be read again.
+    on_disk: bool,
 }
 
 impl RustPlace {
@@ -829,13 +831,13 @@ impl RustPlace {
     }
 }
 
-/// `cache` is the cache when the file is to be read from disk (not standard input). Its metadata
-/// is read before its text, so a change in between shows in the next run's metadata.
+/// With a cache, the file's metadata is read before its text, so a change in between shows in
+/// the next run's metadata.
 fn rust_place(
     input: &Input,
     levels: &[(&'static str, Severity)],
     packages: &PackageCache,
-    cache: Option<&Cache>,
+    (cache, on_disk): (Option<&Cache>, bool),
     max_file_size: u64,
 ) -> RustPlace {
     let package = packages.package_of(&input.path);
@@ -845,8 +847,9 @@ fn rust_place(
         is_test,
         enabled: levels.iter().map(|(r, _)| *r).collect(),
         metadata: None,
+        on_disk,
     };
-    place.metadata = cache.and_then(|c| {
+    place.metadata = cache.filter(|_| on_disk).and_then(|c| {
         let meta = std::fs::metadata(&input.path).ok()?;
         // Over the size limit: read_text says so.
         (meta.len() <= max_file_size)
@@ -1118,6 +1121,12 @@ fn process(
     if !enabled(engine_rules::INVALID_SUPPRESSION.name) {
         suppressions.invalid.clear();
     }
+    // Rust texts are most of a run's memory, and few are needed again (a finding to show, a join
+    // that looks into one): they are read again then.
+    let source = match &place {
+        Some(place) if place.on_disk => source.released(),
+        _ => source,
+    };
     Some(Outcome {
         source,
         levels,

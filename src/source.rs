@@ -31,8 +31,9 @@ impl FileKind {
     }
 }
 
-/// A file's text: read when the file was checked, or — for a file whose results came from the
-/// cache without reading it — on first use (a finding to show, a join that looks into the text).
+/// A file's text: kept from when the file was checked, or read on first use (a finding to show, a
+/// join that looks into the text) — for a Rust file, whose text is let go once it is checked or
+/// which the cache answered for without reading it.
 #[derive(Debug)]
 pub struct Text {
     path: PathBuf,
@@ -55,9 +56,9 @@ impl Text {
         }
     }
 
-    /// The text, read now if it was not. The cache vouches that the file has not changed since
-    /// it was checked (see `cache`); should it have become unreadable since, it reads as empty
-    /// and every span is clamped to it.
+    /// The text, read now if it was not. A file changed while prodlint ran shows its new text
+    /// (spans are clamped to it, so nothing breaks; a rerun puts them right); one that has become
+    /// unreadable reads as empty.
     pub fn shared(&self) -> &Arc<String> {
         self.text
             .get_or_init(|| Arc::new(std::fs::read_to_string(&self.path).unwrap_or_default()))
@@ -111,6 +112,12 @@ impl SourceFile {
     /// The text itself, read or not, to share with the file's facts.
     pub fn text_handle(&self) -> Arc<Text> {
         Arc::clone(&self.source_text)
+    }
+
+    /// The same file with its text let go, to be read again from its path when needed.
+    pub fn released(self) -> SourceFile {
+        let text = Arc::new(Text::unread(self.path.clone()));
+        SourceFile::with_text(self.path, self.display, self.kind, text)
     }
 
     fn line_starts(&self) -> &[usize] {
