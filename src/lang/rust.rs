@@ -99,6 +99,7 @@ impl RustFile {
             .chain(&idle.docs)
             .chain(&idle.types)
             .chain(&idle.uses)
+            .chain(&idle.consts)
             .cloned()
             .collect();
         cut_ranges.sort_unstable_by_key(|r| r.start);
@@ -2110,7 +2111,7 @@ mod tests {
         assert_eq!(file.slice(open), "{");
         assert!(!file.is_idle(&b.block));
         // A parse error after a cut points into the original text.
-        let broken = "fn a(n: u8) -> u8 { 1 }\nconst C: u8 = ;";
+        let broken = "fn a(n: u8) -> u8 { 1 }\nstatic C: u8 = ;";
         let e = RustFile::parse(broken, None, false, Some(&wanted))
             .err()
             .unwrap();

@@ -50,7 +50,7 @@ impl FxHasher {
 
 /// Item keywords: a body that defines items (a nested function, a `static`, a struct that
 /// derives `Debug`) is always kept, so every item a rule reads is there with and without cutting
-/// (only imports nothing parsed names are left out, see [`unread_uses`]).
+/// (only imports and constants nothing parsed names are left out, see [`unread_items`]).
 /// `const` is left out: a constant in a body is visible only there, and rules look constants up
 /// from the body that uses them.
 const ITEM_KEYWORDS: &[&str] = &[
@@ -690,8 +690,11 @@ pub struct Idle {
     /// [`fields_read`]).
     pub types: Vec<Range<usize>>,
     /// `use` items (with their attributes) that bind only names the text left to parse never
-    /// mentions, in order (see [`unread_uses`]).
+    /// mentions, in order (see [`unread_items`]).
     pub uses: Vec<Range<usize>>,
+    /// `const` items (with their attributes) whose name the text left to parse never mentions
+    /// and that hold nothing wanted, in order (see [`unread_items`]).
+    pub consts: Vec<Range<usize>>,
 }
 
 /// Whether brackets nest deeper than `rust::MAX_NESTING`, as the scan found them (brackets in
@@ -849,8 +852,16 @@ pub fn idle_bodies(text: &str, wanted: &Wanted) -> Idle {
         }
         i += 1;
     }
-    let uses = unread_uses(bytes, &tokens, &[&idle, &signatures, &types]);
-    let docs = outside(docs, &[&idle, &signatures, &types, &uses]);
+    let wants_nothing = |tokens_of: Range<usize>| {
+        !wanted.wants(bytes, &bound, &tokens, tokens_of, 0, &mut Notes::default())
+    };
+    let (uses, consts) = unread_items(
+        bytes,
+        &tokens,
+        &[&idle, &signatures, &types],
+        &wants_nothing,
+    );
+    let docs = outside(docs, &[&idle, &signatures, &types, &uses, &consts]);
     let names = |mut v: Vec<&str>| {
         v.sort_unstable();
         v.dedup();
@@ -867,6 +878,7 @@ pub fn idle_bodies(text: &str, wanted: &Wanted) -> Idle {
         debug_logs,
         types,
         uses,
+        consts,
     }
 }
 
@@ -877,12 +889,25 @@ pub fn idle_bodies(text: &str, wanted: &Wanted) -> Idle {
 /// whatever they bind: `pub use` (a re-export), globs, `as _` and imports the scan cannot read.
 /// Each range runs from the item's first attribute to its `;`, so no attribute is left to fall
 /// on the next item.
-fn unread_uses(bytes: &[u8], tokens: &[Token], cuts: &[&[Range<usize>]]) -> Vec<Range<usize>> {
+///
+/// Likewise the `const` items (`const NAME: T = ..;` where an item may stand, not `const fn` nor
+/// a generic `<const N: usize>`) whose name nothing left to parse mentions and whose tokens
+/// `wants_nothing` accepts: a constant is read only by name (`RustFile::str_const`,
+/// `RustFile::const_expr`) or for what it holds, which the triggers cover as they do for a body.
+/// Returns the imports and the constants.
+fn unread_items(
+    bytes: &[u8],
+    tokens: &[Token],
+    cuts: &[&[Range<usize>]],
+    wants_nothing: &dyn Fn(Range<usize>) -> bool,
+) -> (Vec<Range<usize>>, Vec<Range<usize>>) {
     let mut cut: Vec<&Range<usize>> = cuts.iter().flat_map(|c| c.iter()).collect();
     cut.sort_unstable_by_key(|r| r.start);
     let mut mentioned: FastSet<&[u8]> = FastSet::default();
     // Each readable, private import: its range and the names it binds.
     let mut imports: Vec<(Range<usize>, Vec<&[u8]>)> = Vec::new();
+    // Each constant that holds nothing wanted: its range and its name.
+    let mut consts: Vec<(Range<usize>, &[u8])> = Vec::new();
     let mut k = 0;
     let mut i = 0;
     while let Some(t) = tokens.get(i) {
@@ -923,16 +948,73 @@ fn unread_uses(bytes: &[u8], tokens: &[Token], cuts: &[&[Range<usize>]]) -> Vec<
                 continue;
             }
         }
+        if let Some((range, semi)) = const_item(bytes, tokens, i) {
+            if wants_nothing(i + 1..semi) {
+                consts.push((range, tokens[i + 1].bytes(bytes)));
+                // Its name is not a mention; what it holds is (a constant may name another).
+                i += 2;
+                continue;
+            }
+        }
         if t.kind == Kind::Ident {
             mentioned.insert(t.bytes(bytes));
         }
         i += 1;
     }
-    imports
+    let imports: Vec<Range<usize>> = imports
         .into_iter()
         .filter(|(_, names)| !names.is_empty() && !names.iter().any(|n| mentioned.contains(n)))
         .map(|(range, _)| range)
-        .collect()
+        .collect();
+    cut.extend(&imports);
+    cut.sort_unstable_by_key(|r| r.start);
+    // A constant around another cut (a nested function's body, another constant) stays: cuts
+    // never overlap.
+    let overlaps = |r: &Range<usize>| {
+        let k = cut.partition_point(|c| c.end <= r.start);
+        cut.get(k).is_some_and(|c| c.start < r.end)
+    };
+    let mut unread: Vec<Range<usize>> = Vec::new();
+    for (range, name) in consts {
+        let nested = unread.last().is_some_and(|last| last.end > range.start);
+        if !mentioned.contains(name) && !overlaps(&range) && !nested {
+            unread.push(range);
+        }
+    }
+    (imports, unread)
+}
+
+/// The range (from its first attribute) and the `;` token of the `const NAME: T = ..;` item
+/// whose keyword is token `at`, when it stands where an item may: first in the text or after a
+/// `;`, `{` or `}`.
+fn const_item(bytes: &[u8], tokens: &[Token], at: usize) -> Option<(Range<usize>, usize)> {
+    let is_const = tokens[at].is_ident(bytes, "const")
+        && tokens.get(at + 1).is_some_and(|t| t.kind == Kind::Ident)
+        && tokens.get(at + 2).is_some_and(|t| t.is_punct(bytes, b':'))
+        && !tokens.get(at + 3).is_some_and(|t| t.is_punct(bytes, b':'));
+    if !is_const {
+        return None;
+    }
+    let (start, _) = item_start(bytes, tokens, at);
+    let at_item = start.checked_sub(1).is_none_or(|p| {
+        matches!(
+            tokens[p].kind,
+            Kind::Semi | Kind::Open(b'{') | Kind::Close(b'}')
+        )
+    });
+    if !at_item {
+        return None;
+    }
+    let mut j = at + 3;
+    loop {
+        let t = tokens.get(j)?;
+        match t.kind {
+            Kind::Semi => return Some((tokens[start].start()..t.end(), j)),
+            Kind::Open(_) => j = t.partner()? + 1,
+            Kind::Close(_) => return None,
+            _ => j += 1,
+        }
+    }
 }
 
 /// Whether token `i` is the `use` of an import (`use a::b`, `use ::a`, `use {a, b}`).
@@ -1773,6 +1855,36 @@ struct P { password: String }"
             _ => None,
         });
         assert_eq!(attrs, Some(0));
+    }
+
+    #[test]
+    fn cuts_the_constants_nothing_parsed_names() {
+        let src = "const UNUSED: &str = \"x\";\n\
+                   #[allow(dead_code)]\n\
+                   pub(crate) const TABLE: [u8; 2] = [1, 2];\n\
+                   const TIMEOUT: u64 = SECS * 2;\n\
+                   const SECS: u64 = 5;\n\
+                   const CLIENT: Option<reqwest::Client> = None;\n\
+                   const fn f() -> u8 { 1 }\n\
+                   const _: () = { const INNER: u8 = 1; };\n\
+                   struct S<const N: usize>;\n\
+                   impl S<1> { const ASSOC: u8 = 1; }\n\
+                   fn a() { reqwest::Client::new().timeout(Duration::from_secs(TIMEOUT)) }\n";
+        let idle = idle_bodies(src, &wanted(&["reqwest"]));
+        let cut: Vec<&str> = idle.consts.iter().map(|r| &src[r.clone()]).collect();
+        assert_eq!(
+            cut,
+            [
+                "const UNUSED: &str = \"x\";",
+                "#[allow(dead_code)]\npub(crate) const TABLE: [u8; 2] = [1, 2];",
+                "const _: () = { const INNER: u8 = 1; };",
+                "const ASSOC: u8 = 1;",
+            ]
+        );
+        // What is left parses, items and all.
+        let file =
+            crate::lang::rust::RustFile::parse(src, None, false, Some(&wanted(&["reqwest"])));
+        assert_eq!(file.map(|f| f.ast.items.len()).ok(), Some(7));
     }
 
     #[test]
