@@ -866,10 +866,10 @@ fn without_reading(
     levels: &[(&'static str, Severity)],
     cache: &Cache,
 ) -> Option<Outcome> {
-    let entry = cache.get_by_metadata(place.metadata?)?;
+    let mut entry = cache.get_by_metadata(place.metadata?)?;
     let text = Arc::new(Text::unread(input.path.clone()));
     let source = SourceFile::with_text(input.path.clone(), input.display.clone(), input.kind, text);
-    let mut suppressions = entry.suppressions.clone();
+    let mut suppressions = std::mem::take(&mut entry.suppressions);
     if !levels
         .iter()
         .any(|(r, _)| *r == engine_rules::INVALID_SUPPRESSION.name)

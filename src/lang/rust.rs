@@ -32,6 +32,10 @@ pub struct RustFile {
     /// Where text was cut out before parsing, as (offset in the parsed text, bytes cut up to and
     /// including this cut): spans are mapped back through them.
     cuts: Vec<(usize, usize)>,
+    /// Where each line of the parsed text starts, when that text is ASCII: a span's line and
+    /// column are then its offset, without proc-macro2's character-to-byte map (which costs a
+    /// search and an insertion per offset).
+    ascii_lines: Option<Vec<usize>>,
     /// Under `tests/`, `benches/`, `examples/`, or `build.rs`.
     pub is_test_file: bool,
     /// The insides of function bodies that were cut out, not parsed (see `rust_scan`).
@@ -119,6 +123,11 @@ impl RustFile {
             },
             base,
             cuts,
+            ascii_lines: body.is_ascii().then(|| {
+                std::iter::once(0)
+                    .chain(memchr::memchr_iter(b'\n', body.as_bytes()).map(|i| i + 1))
+                    .collect()
+            }),
             package,
             text: text.into(),
             is_test_file,
@@ -197,7 +206,14 @@ impl RustFile {
     }
 
     pub fn span(&self, span: Span) -> Range<usize> {
-        let r = span.byte_range();
+        let offset = |at: proc_macro2::LineColumn| {
+            let line_start = self.ascii_lines.as_ref()?.get(at.line.checked_sub(1)?)?;
+            Some(line_start + at.column)
+        };
+        let r = match (offset(span.start()), offset(span.end())) {
+            (Some(start), Some(end)) => start..end,
+            _ => span.byte_range(),
+        };
         // An offset at a cut is a start after it (the `}` that closes the cut body) or an end
         // before it (the `{` that opens it).
         let removed = |x: usize, is_end: bool| {

@@ -153,7 +153,9 @@ impl Glob {
     }
 
     fn matches(&self, text: &[u8]) -> bool {
+        // Every identifier is tried against every glob: the last byte rules out most first.
         text.len() >= self.prefix.len() + self.suffix.len()
+            && self.suffix.last().is_none_or(|b| text.last() == Some(b))
             && text.starts_with(&self.prefix)
             && text.ends_with(&self.suffix)
     }
@@ -1428,7 +1430,10 @@ impl Token {
     }
 
     fn is_ident(&self, bytes: &[u8], word: &str) -> bool {
-        self.kind == Kind::Ident && self.bytes(bytes) == word.as_bytes()
+        // The length first: most tokens are not the word, and comparing lengths is cheap.
+        self.kind == Kind::Ident
+            && (self.to - self.from) as usize == word.len()
+            && self.bytes(bytes) == word.as_bytes()
     }
 
     fn is_punct(&self, bytes: &[u8], c: u8) -> bool {
