@@ -1327,14 +1327,23 @@ fn cache_entries(dir: &Path) -> usize {
     n
 }
 
+/// A reqwest client created without a timeout: one `http-client-without-timeout`, on line 2.
+const CLIENT: &str = "async fn fetch(url: &str) {\n    let client = reqwest::Client::new();\n    let _ = client.get(url).send().await;\n}\n";
+
+/// A project directory with `src/`, and the cache directory for it.
+fn cache_project(name: &str) -> (PathBuf, PathBuf) {
+    let dir = temp_dir(name);
+    std::fs::create_dir_all(dir.join("src")).expect("src");
+    let cache = dir.join("cache");
+    (dir, cache)
+}
+
 #[test]
 fn the_cache_is_never_stale_and_never_required() {
-    let dir = temp_dir("cache");
-    let cache = dir.join("cache");
+    let (dir, cache) = cache_project("cache");
     let cache_arg = cache.to_str().expect("utf-8 temp path");
     let src = dir.join("src");
-    std::fs::create_dir_all(&src).expect("src");
-    let client = "async fn fetch(url: &str) {\n    let client = reqwest::Client::new();\n    let _ = client.get(url).send().await;\n}\n";
+    let client = CLIENT;
     std::fs::write(src.join("main.rs"), client).expect("write");
 
     // --no-cache keeps nothing, even where $PRODLINT_CACHE_DIR points.
@@ -1409,15 +1418,11 @@ fn the_cache_is_never_stale_and_never_required() {
 /// rewritten to the same size with its old modification time back is read again.
 #[test]
 fn the_cache_knows_files_by_metadata_and_is_still_never_stale() {
-    let dir = temp_dir("cache-metadata");
-    let cache = dir.join("cache");
+    let (dir, cache) = cache_project("cache-metadata");
     let cache_arg = cache.to_str().expect("utf-8 temp path");
-    let src = dir.join("src");
-    std::fs::create_dir_all(&src).expect("src");
-    let main = src.join("main.rs");
-    let client = "async fn fetch(url: &str) {\n    let client = reqwest::Client::new();\n    let _ = client.get(url).send().await;\n}\n";
+    let main = dir.join("src").join("main.rs");
     let comment = format!("// {}\n", "x".repeat(60));
-    let client = format!("{client}{comment}");
+    let client = format!("{CLIENT}{comment}");
     std::fs::write(&main, &client).expect("write");
     // Metadata stands for the text only of files changed a few seconds before the run.
     std::thread::sleep(std::time::Duration::from_millis(3500));
