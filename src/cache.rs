@@ -6,15 +6,19 @@
 //! prodlint build (version, plus the executable's size and modification time, so a rebuilt binary
 //! never reads its predecessor's entries). A changed input gives a different key, so an entry can
 //! be missing but never stale. Entries are grouped by build and options; a group unused for a week
-//! is removed when another run opens the cache. Entries are written atomically (a temporary file renamed into
-//! place); a cache that cannot be read or written only costs speed, never results.
+//! is removed when another run opens the cache. A cache that cannot be read or written only costs
+//! speed, never results.
 //!
 //! Only Rust files are cached: Dockerfiles and manifests are checked faster than an entry loads.
 //!
-//! A warm run opens one file instead of one per entry: when nearly every entry a run used was
-//! found, but not all of them in the group's *pack*, the run writes the pack anew with every entry
-//! it used ([`Cache::finish`]); the next run reads it whole, on a thread of its own, while it
-//! walks the tree. Entries stay in their own files too, for runs over other files.
+//! A group's entries are kept in one file, its *pack*, read whole on a thread of its own while the
+//! tree is walked. A run that stored entries (or found many without their metadata key, below)
+//! writes the pack anew ([`Cache::finish`], a temporary file renamed into place): every entry the
+//! run used, and those of the old pack for files the run did not see (a run over one directory
+//! keeps another's), so an edited file's old entry goes and a deleted file's stays until its group
+//! is removed. Concurrent runs each write a whole pack; the last one wins and the other's new
+//! entries are checked again next time. (One file rather than one per entry: a first run creates
+//! one file instead of thousands, and a warm run opens one.)
 //!
 //! A warm run does not even read the files the pack vouches for. Next to each entry the pack
 //! keeps a second key, of the file's metadata when its text was read (device, inode, size,
@@ -42,7 +46,7 @@ use crate::rules::{self, Evidence, Finding};
 use crate::suppress::Suppressions;
 
 /// Bumped whenever the entry layout, or what the facts in it hold, changes.
-const FORMAT: u32 = 9;
+const FORMAT: u32 = 10;
 
 /// How long before a run a file must have last changed for its metadata to stand for its text.
 /// Coarse file systems stamp times to the second (FAT: two), so a write within the same tick as
@@ -64,17 +68,27 @@ pub struct Cache {
     used: Mutex<Usage>,
 }
 
-/// The entries of a run in one file: [`PACK_MAGIC`], then for each entry its key (16 bytes), the
-/// key of its file's metadata (16 bytes, 0 for none), its length (8 bytes, all little-endian)
-/// and its bytes.
+/// A group's entries in one file: [`PACK_MAGIC`], then for each entry its key (16 bytes), the
+/// key of its file's metadata (16 bytes, 0 for none), a hash of its file's path (8 bytes), its
+/// length (8 bytes, all little-endian) and its bytes.
 struct Pack {
     bytes: Vec<u8>,
     index: HashMap<u128, Range<usize>>,
     /// Metadata key to entry key.
     by_metadata: HashMap<u128, u128>,
+    /// Every entry as stored, to carry those of files a run did not see into the next pack.
+    records: Vec<Record>,
 }
 
-const PACK_MAGIC: &[u8] = b"prodlint-pack-2\n";
+/// An entry of a pack, or one a run used.
+struct Record {
+    key: u128,
+    metadata: Option<u128>,
+    path: u64,
+    held: Held,
+}
+
+const PACK_MAGIC: &[u8] = b"prodlint-pack-3\n";
 const PACK_FILE: &str = "pack";
 
 impl Pack {
@@ -87,41 +101,50 @@ impl Pack {
         }
         let mut index = HashMap::new();
         let mut by_metadata = HashMap::new();
+        let mut records = Vec::new();
         let u128_at = |at: usize| {
             Some(u128::from_le_bytes(
                 bytes.get(at..at + 16)?.try_into().ok()?,
             ))
         };
+        let u64_at = |at: usize| Some(u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?));
         while at < bytes.len() {
             let key = u128_at(at)?;
             let metadata = u128_at(at + 16)?;
-            let len = u64::from_le_bytes(bytes.get(at + 32..at + 40)?.try_into().ok()?);
-            let start = at + 40;
+            let path = u64_at(at + 32)?;
+            let len = u64_at(at + 40)?;
+            let start = at + 48;
             let end = start.checked_add(usize::try_from(len).ok()?)?;
             bytes.get(start..end)?;
             index.insert(key, start..end);
             if metadata != 0 {
                 by_metadata.insert(metadata, key);
             }
+            records.push(Record {
+                key,
+                metadata: (metadata != 0).then_some(metadata),
+                path,
+                held: Held::Packed(start..end),
+            });
             at = end;
         }
         Some(Pack {
             bytes,
             index,
             by_metadata,
+            records,
         })
     }
 }
 
 #[derive(Default)]
 struct Usage {
-    /// Key, metadata key, bytes.
-    entries: Vec<(u128, Option<u128>, Held)>,
+    entries: Vec<Record>,
     /// Entries stored by this run (not found).
     misses: usize,
-    /// Entries found in their own file rather than in the pack, or found by the file's text
-    /// where its metadata could have found it.
-    unpacked: usize,
+    /// Entries found by the file's text where its metadata could have found them: the pack lacks
+    /// their metadata key (a new checkout, or a file touched but not changed).
+    unkeyed: usize,
 }
 
 /// Where a used entry's bytes are.
@@ -264,41 +287,51 @@ impl Cache {
             .as_ref()
     }
 
-    /// Writes the pack anew when nearly every entry of the run was found (at most 1 in 50 stored
-    /// afresh: the project is not changing under it) and more than 1 in 50 was found outside the
-    /// pack. Best effort: a pack that cannot be written only costs the next run speed.
+    /// Writes the pack anew when the run stored entries or found more than 1 in 50 without their
+    /// metadata key. Best effort: a pack that cannot be written is one warning, and costs the
+    /// next run speed only.
     pub fn finish(&self) {
         let usage = std::mem::take(&mut *lock(&self.used));
         let total = usage.entries.len();
         let pack = self.pack();
-        // Found by text where metadata could have found it, or in its own file: either way the
-        // pack does not hold what the next run needs.
-        let stale = pack.is_none() || usage.unpacked * 50 > total;
-        if total == 0 || usage.misses * 50 > total || !stale {
+        let stale = pack.is_none() || usage.misses > 0 || usage.unkeyed * 50 > total;
+        if total == 0 || !stale {
             return;
         }
+        let seen: std::collections::HashSet<u64> = usage.entries.iter().map(|r| r.path).collect();
+        let keys: std::collections::HashSet<u128> = usage.entries.iter().map(|r| r.key).collect();
+        let carried = (pack.map(|p| p.records.iter()).into_iter().flatten())
+            .filter(|r| !seen.contains(&r.path) && !keys.contains(&r.key));
         let mut out = PACK_MAGIC.to_vec();
-        for (key, metadata, held) in &usage.entries {
-            let bytes = match held {
+        for record in usage.entries.iter().chain(carried) {
+            let bytes = match &record.held {
                 Held::Own(b) => b.as_slice(),
                 Held::Packed(r) => match pack.and_then(|p| p.bytes.get(r.clone())) {
                     Some(b) => b,
                     None => continue,
                 },
             };
-            out.extend_from_slice(&key.to_le_bytes());
-            out.extend_from_slice(&metadata.unwrap_or(0).to_le_bytes());
+            out.extend_from_slice(&record.key.to_le_bytes());
+            out.extend_from_slice(&record.metadata.unwrap_or(0).to_le_bytes());
+            out.extend_from_slice(&record.path.to_le_bytes());
             out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
             out.extend_from_slice(bytes);
         }
+        // A unique temporary name per writer, so concurrent runs never interleave a file.
         let tmp = self
             .dir
             .join(format!(".{PACK_FILE}.{}.tmp", std::process::id()));
         let written = std::fs::create_dir_all(&self.dir)
             .and_then(|()| std::fs::write(&tmp, out))
             .and_then(|()| std::fs::rename(&tmp, self.dir.join(PACK_FILE)));
-        if written.is_err() {
+        if let Err(e) = written {
             let _ = std::fs::remove_file(&tmp);
+            if !self.write_failed.swap(true, Ordering::Relaxed) {
+                eprintln!(
+                    "warning: cannot write to the cache in `{}`: {e}; results are complete, but the next run will not be faster (use --cache-dir DIR or --no-cache)",
+                    self.dir.display()
+                );
+            }
         }
     }
 
@@ -366,81 +399,57 @@ impl Cache {
         h
     }
 
-    fn path_of(&self, key: u128) -> PathBuf {
-        let hex = format!("{key:032x}");
-        self.dir.join(&hex[..2]).join(&hex[2..])
-    }
-
     /// The entry the pack holds for a file's metadata key, without reading the file.
-    pub fn get_by_metadata(&self, metadata: u128) -> Option<Entry> {
+    pub fn get_by_metadata(&self, metadata: u128, path: &Path) -> Option<Entry> {
         let pack = self.pack()?;
         let key = *pack.by_metadata.get(&metadata)?;
         let range = pack.index.get(&key)?;
         let entry = postcard::from_bytes(pack.bytes.get(range.clone())?).ok()?;
-        lock(&self.used)
-            .entries
-            .push((key, Some(metadata), Held::Packed(range.clone())));
+        lock(&self.used).entries.push(Record {
+            key,
+            metadata: Some(metadata),
+            path: path_hash(path),
+            held: Held::Packed(range.clone()),
+        });
         Some(entry)
     }
 
     /// The entry stored under `key` (the file's text key; `metadata`, its metadata key, is
     /// recorded for the pack); `None` when there is none or it cannot be read.
-    pub fn get(&self, key: u128, metadata: Option<u128>) -> Option<Entry> {
-        if let Some(pack) = self.pack() {
-            if let Some(range) = pack.index.get(&key) {
-                let entry = pack
-                    .bytes
-                    .get(range.clone())
-                    .and_then(|b| postcard::from_bytes(b).ok());
-                if entry.is_some() {
-                    let mut used = lock(&self.used);
-                    used.entries
-                        .push((key, metadata, Held::Packed(range.clone())));
-                    used.unpacked += usize::from(metadata.is_some());
-                    return entry;
-                }
-            }
-        }
-        let bytes = std::fs::read(self.path_of(key)).ok()?;
-        let entry = postcard::from_bytes(&bytes).ok()?;
+    pub fn get(&self, key: u128, metadata: Option<u128>, path: &Path) -> Option<Entry> {
+        let pack = self.pack()?;
+        let range = pack.index.get(&key)?;
+        let entry = postcard::from_bytes(pack.bytes.get(range.clone())?).ok()?;
         let mut used = lock(&self.used);
-        used.entries.push((key, metadata, Held::Own(bytes)));
-        used.unpacked += 1;
+        used.entries.push(Record {
+            key,
+            metadata,
+            path: path_hash(path),
+            held: Held::Packed(range.clone()),
+        });
+        used.unkeyed += usize::from(metadata.is_some());
         Some(entry)
     }
 
-    /// Stores an entry; a failure is reported once on stderr and otherwise ignored.
-    pub fn put(&self, key: u128, metadata: Option<u128>, entry: &Entry) {
-        let path = self.path_of(key);
-        let result = (|| -> std::io::Result<()> {
-            let dir = path.parent().unwrap_or(&self.dir);
-            std::fs::create_dir_all(dir)?;
-            let bytes = postcard::to_stdvec(entry).map_err(std::io::Error::other)?;
-            // A unique temporary name per writer, so concurrent runs never interleave a file.
-            let tmp = dir.join(format!(
-                ".{:032x}.{}.{:?}.tmp",
-                key,
-                std::process::id(),
-                std::thread::current().id()
-            ));
-            std::fs::write(&tmp, &bytes)?;
-            std::fs::rename(&tmp, &path).inspect_err(|_| {
-                let _ = std::fs::remove_file(&tmp);
-            })?;
-            let mut used = lock(&self.used);
-            used.entries.push((key, metadata, Held::Own(bytes)));
-            used.misses += 1;
-            Ok(())
-        })();
-        if let Err(e) = result {
-            if !self.write_failed.swap(true, Ordering::Relaxed) {
-                eprintln!(
-                    "warning: cannot write to the cache in `{}`: {e}; results are complete, but the next run will not be faster (use --cache-dir DIR or --no-cache)",
-                    self.dir.display()
-                );
-            }
-        }
+    /// Stores an entry, in the pack [`Cache::finish`] writes.
+    pub fn put(&self, key: u128, metadata: Option<u128>, path: &Path, entry: &Entry) {
+        // An entry that cannot be encoded is simply not kept.
+        let Ok(bytes) = postcard::to_stdvec(entry) else {
+            return;
+        };
+        let mut used = lock(&self.used);
+        used.entries.push(Record {
+            key,
+            metadata,
+            path: path_hash(path),
+            held: Held::Own(bytes),
+        });
+        used.misses += 1;
     }
+}
+
+fn path_hash(path: &Path) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(path.as_os_str().as_encoded_bytes())
 }
 
 /// How long a build's entries are kept after the last run that used them.
@@ -514,44 +523,53 @@ mod tests {
     }
 
     #[test]
-    fn a_warm_run_writes_the_pack_and_the_next_reads_it() {
+    fn runs_write_one_pack_and_keep_the_entries_of_files_they_did_not_see() {
         let dir = std::env::temp_dir().join(format!("prodlint-pack-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let open = || Cache::open(Some(dir.clone()), &[]).expect("a cache");
-        // Cold: the entry is stored on its own, and no pack is written.
+        let (a, b) = (Path::new("a.rs"), Path::new("b.rs"));
+        let internal = |e: Option<Entry>| e.map(|e| e.internal);
+        // Cold: the entry goes into the pack, the group's only file.
         let cold = open();
-        assert!(cold.get(1, Some(11)).is_none());
-        cold.put(1, Some(11), &entry());
+        assert!(cold.get(1, Some(11), a).is_none());
+        cold.put(1, Some(11), a, &entry());
         cold.finish();
         let pack = cold.dir.join(PACK_FILE);
-        assert!(!pack.exists());
-        // Warm: found in its own file, so the pack is written, with the metadata key.
+        let files = std::fs::read_dir(&cold.dir).map(|d| d.count()).ok();
+        assert_eq!(files, Some(1));
+        // Warm: found by text and by metadata; nothing stored, so the pack is not rewritten.
         let warm = open();
-        assert!(warm.get_by_metadata(11).is_none());
         assert_eq!(
-            warm.get(1, Some(11)).map(|e| e.internal),
+            internal(warm.get_by_metadata(11, a)),
             Some(entry().internal)
         );
+        assert_eq!(internal(warm.get(1, None, a)), Some(entry().internal));
+        assert!(warm.get_by_metadata(12, a).is_none());
+        let written = std::fs::metadata(&pack).and_then(|m| m.modified()).ok();
         warm.finish();
-        assert!(pack.exists());
-        // The next run finds it in the pack, by its metadata key too, even with its own file
-        // gone.
-        std::fs::remove_file(warm.path_of(1)).expect("remove the entry");
+        assert_eq!(
+            std::fs::metadata(&pack).and_then(|m| m.modified()).ok(),
+            written
+        );
+        // A run over another file keeps the first file's entry.
+        let other = open();
+        other.put(2, None, b, &entry());
+        other.finish();
         let next = open();
-        assert_eq!(
-            next.get_by_metadata(11).map(|e| e.internal),
-            Some(entry().internal)
-        );
-        assert_eq!(
-            next.get(1, None).map(|e| e.internal),
-            Some(entry().internal)
-        );
-        assert!(next.get(2, None).is_none());
-        assert!(next.get_by_metadata(12).is_none());
+        assert!(next.get(1, None, a).is_some());
+        assert!(next.get(2, None, b).is_some());
         next.finish();
+        // An edited file's new entry replaces its old one.
+        let edit = open();
+        edit.put(3, None, a, &entry());
+        edit.finish();
+        let after = open();
+        assert!(after.get(1, None, a).is_none());
+        assert!(after.get(3, None, a).is_some());
+        assert!(after.get(2, None, b).is_some());
         // A corrupt pack is ignored.
         std::fs::write(&pack, b"garbage").expect("corrupt the pack");
-        assert!(open().get(1, None).is_none());
+        assert!(open().get(3, None, a).is_none());
         let _ = std::fs::remove_dir_all(&dir);
     }
 

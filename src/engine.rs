@@ -866,7 +866,7 @@ fn without_reading(
     levels: &[(&'static str, Severity)],
     cache: &Cache,
 ) -> Option<Outcome> {
-    let mut entry = cache.get_by_metadata(place.metadata?)?;
+    let mut entry = cache.get_by_metadata(place.metadata?, &input.path)?;
     let text = Arc::new(Text::unread(input.path.clone()));
     let source = SourceFile::with_text(input.path.clone(), input.display.clone(), input.kind, text);
     let mut suppressions = std::mem::take(&mut entry.suppressions);
@@ -1171,47 +1171,49 @@ impl RustCheck<'_> {
             config,
         } = *self;
         let key = cache.map(|c| c.key(&place.key(input), text));
-        let (findings, internal, facts) =
-            match cache.zip(key).and_then(|(c, k)| c.get(k, place.metadata)) {
-                Some(entry) => from_entry(entry),
-                None => {
-                    let mut fresh = Vec::new();
-                    let mut fresh_internal = Vec::new();
-                    let wanted = triggers.map(|t| {
-                        t.wanted(&input.path, place.package.as_ref(), place.is_test, config)
-                    });
-                    let facts = rust_file(
-                        RustInput {
-                            text,
-                            package: place.package.clone(),
-                            is_test: place.is_test,
-                            wanted: wanted.as_deref(),
-                        },
-                        levels,
-                        config,
-                        &mut fresh,
-                        &mut fresh_internal,
-                    );
-                    if let (Some(c), Some(k)) = (cache, key) {
-                        // A finding that cannot be stored keeps the whole file out.
-                        let stored: Option<Vec<CachedFinding>> =
-                            fresh.iter().map(CachedFinding::of).collect();
-                        if let Some(stored) = stored {
-                            c.put(
-                                k,
-                                place.metadata,
-                                &cache::Entry {
-                                    findings: stored,
-                                    internal: fresh_internal.clone(),
-                                    facts: facts.clone(),
-                                    suppressions: suppressions.clone(),
-                                },
-                            );
-                        }
+        let (findings, internal, facts) = match cache
+            .zip(key)
+            .and_then(|(c, k)| c.get(k, place.metadata, &input.path))
+        {
+            Some(entry) => from_entry(entry),
+            None => {
+                let mut fresh = Vec::new();
+                let mut fresh_internal = Vec::new();
+                let wanted = triggers
+                    .map(|t| t.wanted(&input.path, place.package.as_ref(), place.is_test, config));
+                let facts = rust_file(
+                    RustInput {
+                        text,
+                        package: place.package.clone(),
+                        is_test: place.is_test,
+                        wanted: wanted.as_deref(),
+                    },
+                    levels,
+                    config,
+                    &mut fresh,
+                    &mut fresh_internal,
+                );
+                if let (Some(c), Some(k)) = (cache, key) {
+                    // A finding that cannot be stored keeps the whole file out.
+                    let stored: Option<Vec<CachedFinding>> =
+                        fresh.iter().map(CachedFinding::of).collect();
+                    if let Some(stored) = stored {
+                        c.put(
+                            k,
+                            place.metadata,
+                            &input.path,
+                            &cache::Entry {
+                                findings: stored,
+                                internal: fresh_internal.clone(),
+                                facts: facts.clone(),
+                                suppressions: suppressions.clone(),
+                            },
+                        );
                     }
-                    (fresh, fresh_internal, facts)
                 }
-            };
+                (fresh, fresh_internal, facts)
+            }
+        };
         let facts = facts.map(|facts| RustOutcome {
             package: place.package.clone(),
             is_test: place.is_test,

@@ -1459,7 +1459,7 @@ fn cache_groups_unused_for_a_week_are_removed() {
     let dir = temp_dir("cache-prune");
     std::fs::write(dir.join("main.rs"), "fn main() {}\n").expect("write");
     let cache = dir.join("cache");
-    let root = cache.join("v9");
+    let root = cache.join("v10");
     let old = root.join("00000000000000aa");
     let recent = root.join("00000000000000bb");
     for (group, age_days) in [(&old, 8), (&recent, 2)] {
