@@ -33,7 +33,6 @@
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::thread::JoinHandle;
 
@@ -59,8 +58,6 @@ pub struct Cache {
     run_key: u128,
     /// When the run opened the cache (see [`RACY`]).
     started: std::time::SystemTime,
-    /// Set after the first failed write, so a read-only cache directory warns once.
-    write_failed: AtomicBool,
     /// The group's pack, being read by `loading` until the first lookup needs it.
     pack: OnceLock<Option<Pack>>,
     loading: Mutex<Option<JoinHandle<Option<Pack>>>>,
@@ -73,11 +70,12 @@ pub struct Cache {
 /// length (8 bytes, all little-endian) and its bytes.
 struct Pack {
     bytes: Vec<u8>,
-    index: HashMap<u128, Range<usize>>,
-    /// Metadata key to entry key.
-    by_metadata: HashMap<u128, u128>,
-    /// Every entry as stored, to carry those of files a run did not see into the next pack.
+    /// Every entry as stored (its bytes in `bytes`), also to carry those of files a run did not
+    /// see into the next pack.
     records: Vec<Record>,
+    /// Entry key, and metadata key, to the entry's place in `records`.
+    index: HashMap<u128, usize>,
+    by_metadata: HashMap<u128, usize>,
 }
 
 /// An entry of a pack, or one a run used.
@@ -116,9 +114,9 @@ impl Pack {
             let start = at + 48;
             let end = start.checked_add(usize::try_from(len).ok()?)?;
             bytes.get(start..end)?;
-            index.insert(key, start..end);
+            index.insert(key, records.len());
             if metadata != 0 {
-                by_metadata.insert(metadata, key);
+                by_metadata.insert(metadata, records.len());
             }
             records.push(Record {
                 key,
@@ -130,9 +128,9 @@ impl Pack {
         }
         Some(Pack {
             bytes,
+            records,
             index,
             by_metadata,
-            records,
         })
     }
 }
@@ -271,7 +269,6 @@ impl Cache {
             dir,
             run_key,
             started: std::time::SystemTime::now(),
-            write_failed: AtomicBool::new(false),
             pack: OnceLock::new(),
             loading: Mutex::new(loading),
             used: Mutex::new(Usage::default()),
@@ -298,10 +295,10 @@ impl Cache {
         if total == 0 || !stale {
             return;
         }
+        // A key hashes the path, so an entry of a file the run saw is either used or outdated.
         let seen: std::collections::HashSet<u64> = usage.entries.iter().map(|r| r.path).collect();
-        let keys: std::collections::HashSet<u128> = usage.entries.iter().map(|r| r.key).collect();
         let carried = (pack.map(|p| p.records.iter()).into_iter().flatten())
-            .filter(|r| !seen.contains(&r.path) && !keys.contains(&r.key));
+            .filter(|r| !seen.contains(&r.path));
         let mut out = PACK_MAGIC.to_vec();
         for record in usage.entries.iter().chain(carried) {
             let bytes = match &record.held {
@@ -326,12 +323,10 @@ impl Cache {
             .and_then(|()| std::fs::rename(&tmp, self.dir.join(PACK_FILE)));
         if let Err(e) = written {
             let _ = std::fs::remove_file(&tmp);
-            if !self.write_failed.swap(true, Ordering::Relaxed) {
-                eprintln!(
-                    "warning: cannot write to the cache in `{}`: {e}; results are complete, but the next run will not be faster (use --cache-dir DIR or --no-cache)",
-                    self.dir.display()
-                );
-            }
+            eprintln!(
+                "warning: cannot write to the cache in `{}`: {e}; results are complete, but the next run will not be faster (use --cache-dir DIR or --no-cache)",
+                self.dir.display()
+            );
         }
     }
 
@@ -402,32 +397,36 @@ impl Cache {
     /// The entry the pack holds for a file's metadata key, without reading the file.
     pub fn get_by_metadata(&self, metadata: u128, path: &Path) -> Option<Entry> {
         let pack = self.pack()?;
-        let key = *pack.by_metadata.get(&metadata)?;
-        let range = pack.index.get(&key)?;
-        let entry = postcard::from_bytes(pack.bytes.get(range.clone())?).ok()?;
-        lock(&self.used).entries.push(Record {
-            key,
-            metadata: Some(metadata),
-            path: path_hash(path),
-            held: Held::Packed(range.clone()),
-        });
-        Some(entry)
+        self.take(
+            pack,
+            *pack.by_metadata.get(&metadata)?,
+            Some(metadata),
+            path,
+        )
     }
 
     /// The entry stored under `key` (the file's text key; `metadata`, its metadata key, is
     /// recorded for the pack); `None` when there is none or it cannot be read.
     pub fn get(&self, key: u128, metadata: Option<u128>, path: &Path) -> Option<Entry> {
         let pack = self.pack()?;
-        let range = pack.index.get(&key)?;
+        let entry = self.take(pack, *pack.index.get(&key)?, metadata, path)?;
+        lock(&self.used).unkeyed += usize::from(metadata.is_some());
+        Some(entry)
+    }
+
+    /// Decodes the pack's entry at `at` in its records, and notes it used by this run.
+    fn take(&self, pack: &Pack, at: usize, metadata: Option<u128>, path: &Path) -> Option<Entry> {
+        let record = pack.records.get(at)?;
+        let Held::Packed(range) = &record.held else {
+            return None;
+        };
         let entry = postcard::from_bytes(pack.bytes.get(range.clone())?).ok()?;
-        let mut used = lock(&self.used);
-        used.entries.push(Record {
-            key,
+        lock(&self.used).entries.push(Record {
+            key: record.key,
             metadata,
             path: path_hash(path),
             held: Held::Packed(range.clone()),
         });
-        used.unkeyed += usize::from(metadata.is_some());
         Some(entry)
     }
 
@@ -592,31 +591,27 @@ mod tests {
         assert_eq!(cache.metadata_key(&key, &meta()), None);
         if cfg!(unix) {
             let old = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
-            std::fs::File::options()
-                .write(true)
-                .open(&file)
-                .and_then(|f| f.set_modified(old))
-                .expect("set the time");
-            // The status-change time is now, whatever the modification time says.
-            assert_eq!(cache.metadata_key(&key, &meta()), None);
-            let later = Cache {
+            let set_old = || {
+                std::fs::File::options()
+                    .write(true)
+                    .open(&file)
+                    .and_then(|f| f.set_modified(old))
+                    .expect("set the time")
+            };
+            // A run that starts well after the last change.
+            let later = || Cache {
                 started: std::time::SystemTime::now() + RACY * 2,
                 ..Cache::open(Some(dir.join("cache")), &[]).expect("a cache")
             };
-            let first = later.metadata_key(&key, &meta());
+            set_old();
+            // The status-change time is now, whatever the modification time says.
+            assert_eq!(cache.metadata_key(&key, &meta()), None);
+            let first = later().metadata_key(&key, &meta());
             assert!(first.is_some());
             // Same size and modification time, different text: the key changes.
             std::fs::write(&file, "fn mian() {}").expect("rewrite");
-            std::fs::File::options()
-                .write(true)
-                .open(&file)
-                .and_then(|f| f.set_modified(old))
-                .expect("set the time");
-            let later = Cache {
-                started: std::time::SystemTime::now() + RACY * 2,
-                ..Cache::open(Some(dir.join("cache")), &[]).expect("a cache")
-            };
-            let second = later.metadata_key(&key, &meta());
+            set_old();
+            let second = later().metadata_key(&key, &meta());
             assert!(second.is_some());
             assert_ne!(first, second);
         }

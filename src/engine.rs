@@ -440,8 +440,15 @@ pub fn check(options: Options) -> Report {
         };
         let levels = levels_of(input, config);
         let place = (input.kind == FileKind::Rust).then(|| {
-            let on_disk = (cache.as_ref(), stdin.is_none());
-            rust_place(input, &levels, &packages, on_disk, config.max_file_size)
+            let on_disk = stdin.is_none();
+            rust_place(
+                input,
+                &levels,
+                &packages,
+                cache.as_ref(),
+                on_disk,
+                config.max_file_size,
+            )
         });
         if let Some(outcome) = (place.as_ref())
             .zip(cache.as_ref())
@@ -821,6 +828,15 @@ struct RustPlace {
 }
 
 impl RustPlace {
+    /// What the file leaves for the project checks, given its facts.
+    fn outcome(&self, facts: Option<crate::project::RustFacts>) -> Option<RustOutcome> {
+        facts.map(|facts| RustOutcome {
+            package: self.package.clone(),
+            is_test: self.is_test,
+            facts,
+        })
+    }
+
     fn key<'a>(&'a self, input: &'a Input) -> FileKey<'a> {
         FileKey {
             path: &input.path,
@@ -837,7 +853,8 @@ fn rust_place(
     input: &Input,
     levels: &[(&'static str, Severity)],
     packages: &PackageCache,
-    (cache, on_disk): (Option<&Cache>, bool),
+    cache: Option<&Cache>,
+    on_disk: bool,
     max_file_size: u64,
 ) -> RustPlace {
     let package = packages.package_of(&input.path);
@@ -870,12 +887,7 @@ fn without_reading(
     let text = Arc::new(Text::unread(input.path.clone()));
     let source = SourceFile::with_text(input.path.clone(), input.display.clone(), input.kind, text);
     let mut suppressions = std::mem::take(&mut entry.suppressions);
-    if !levels
-        .iter()
-        .any(|(r, _)| *r == engine_rules::INVALID_SUPPRESSION.name)
-    {
-        suppressions.invalid.clear();
-    }
+    keep_reported_suppressions(&mut suppressions, levels);
     let (findings, internal, facts) = from_entry(entry);
     Some(Outcome {
         source,
@@ -883,15 +895,22 @@ fn without_reading(
         findings,
         internal,
         suppressions,
-        rust_facts: facts.map(|facts| RustOutcome {
-            package: place.package.clone(),
-            is_test: place.is_test,
-            facts,
-        }),
+        rust_facts: place.outcome(facts),
         k8s_facts: None,
         image: None,
         script_end: None,
     })
+}
+
+/// Malformed suppressions are reported only where `invalid-suppression` is enabled.
+fn keep_reported_suppressions(
+    suppressions: &mut Suppressions,
+    levels: &[(&'static str, Severity)],
+) {
+    let name = engine_rules::INVALID_SUPPRESSION.name;
+    if !levels.iter().any(|(r, _)| *r == name) {
+        suppressions.invalid.clear();
+    }
 }
 
 #[allow(clippy::type_complexity)]
@@ -920,7 +939,6 @@ fn process(
     triggers: Option<&Triggers>,
 ) -> Option<Outcome> {
     let source = SourceFile::new(input.path.clone(), input.display.clone(), input.kind, text);
-    let enabled = |name: &str| levels.iter().any(|(r, _)| *r == name);
     let mut findings = Vec::new();
     let mut internal = Vec::new();
     let mut suppressions = suppress::scan(&source);
@@ -1118,9 +1136,7 @@ fn process(
             }
         }
     }
-    if !enabled(engine_rules::INVALID_SUPPRESSION.name) {
-        suppressions.invalid.clear();
-    }
+    keep_reported_suppressions(&mut suppressions, &levels);
     // Rust texts are most of a run's memory, and few are needed again (a finding to show, a join
     // that looks into one): they are read again then.
     let source = match &place {
@@ -1214,12 +1230,7 @@ impl RustCheck<'_> {
                 (fresh, fresh_internal, facts)
             }
         };
-        let facts = facts.map(|facts| RustOutcome {
-            package: place.package.clone(),
-            is_test: place.is_test,
-            facts,
-        });
-        (findings, internal, facts)
+        (findings, internal, place.outcome(facts))
     }
 }
 
