@@ -45,7 +45,7 @@ use crate::rules::{self, Evidence, Finding};
 use crate::suppress::Suppressions;
 
 /// Bumped whenever the entry layout, or what the facts in it hold, changes.
-const FORMAT: u32 = 10;
+const FORMAT: u32 = 11;
 
 /// How long before a run a file must have last changed for its metadata to stand for its text.
 /// Coarse file systems stamp times to the second (FAT: two), so a write within the same tick as
@@ -159,6 +159,9 @@ pub struct Entry {
     pub facts: Option<RustFacts>,
     /// The file's suppression comments, so a file found by its metadata need not be read.
     pub suppressions: Suppressions,
+    /// Its header says a generator wrote it (`surface::generated_header`): found by its
+    /// metadata, it keeps that role without being read.
+    pub generated: bool,
 }
 
 /// A per-file finding; every location is in the file itself.
@@ -518,6 +521,7 @@ mod tests {
             internal: vec![("note".into(), 0..1)],
             facts: None,
             suppressions: Suppressions::default(),
+            generated: false,
         }
     }
 

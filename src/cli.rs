@@ -73,6 +73,13 @@ struct CheckArgs {
     /// Do not read any config file.
     #[arg(long)]
     no_config: bool,
+    /// Also run preview rules: those whose measured precision is still below the bar for a
+    /// default run (`prodlint rules` marks them; docs/precision.md has their figures).
+    #[arg(long, overrides_with = "no_preview")]
+    preview: bool,
+    /// Run no preview rule, even when the config sets `preview = true`.
+    #[arg(long, overrides_with = "preview")]
+    no_preview: bool,
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
     /// Print only diagnostics, no summary line.
@@ -111,8 +118,13 @@ struct CheckArgs {
     no_cache: bool,
     /// Print which Dockerfile and source each Kubernetes container (and Compose build) was mapped
     /// to, and why, instead of findings. Cross-file rules use this map.
-    #[arg(long, conflicts_with_all = ["write_baseline", "output"])]
+    #[arg(long, conflicts_with_all = ["write_baseline", "output", "explain_surface"])]
     explain_services: bool,
+    /// Print each Rust file's role on the production surface (service, library, tool, test,
+    /// example, generated) and the evidence for it, instead of findings. Serving rules judge
+    /// service and library code only.
+    #[arg(long, conflicts_with_all = ["write_baseline", "output"])]
+    explain_surface: bool,
     /// Parse every Rust function body, also those that hold nothing an enabled rule reads
     /// (slower; for telling whether a missing finding comes from that shortcut).
     #[arg(long, hide = true)]
@@ -260,7 +272,17 @@ fn run_check(args: CheckArgs) -> i32 {
     config.cli = CliSelection {
         select: args.select.clone(),
         ignore: args.ignore.clone(),
+        preview: match (args.preview, args.no_preview) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        },
     };
+    for name in config.preview_rules_named() {
+        eprintln!(
+            "warning: `{name}` is a preview rule and does not run without `--preview` (or `preview = true` in the config); `prodlint rule {name}` says why"
+        );
+    }
 
     let stdin = if reads_stdin {
         let mut text = String::new();
@@ -299,9 +321,10 @@ fn run_check(args: CheckArgs) -> i32 {
             (None, false) => CacheSetting::Default,
         },
         explain_services: args.explain_services,
+        explain_surface: args.explain_surface,
         parse_every_body: args.parse_every_body,
     });
-    if let Some(text) = &report.services_explained {
+    if let Some(text) = &report.explanation {
         print!("{text}");
         for e in &report.io_errors {
             eprintln!("error: {e}");
@@ -537,22 +560,25 @@ pub fn rules_listing(format: RulesFormat, config: &Config) -> String {
     };
     match format {
         RulesFormat::Table => {
-            let rows: Vec<[String; 6]> = reg
+            let rows: Vec<[String; 7]> = reg
                 .iter()
                 .map(|r| {
                     [
                         r.name().to_string(),
                         r.meta.kinds.join(","),
                         r.meta.group.to_string(),
+                        r.meta.status.as_str().to_string(),
                         default_level(r),
                         configured_level(r, config),
                         r.meta.summary.to_string(),
                     ]
                 })
                 .collect();
-            let header =
-                ["RULE", "KINDS", "GROUP", "DEFAULT", "CONFIG", "SUMMARY"].map(String::from);
-            let mut widths = [0usize; 5];
+            let header = [
+                "RULE", "KINDS", "GROUP", "STATUS", "DEFAULT", "CONFIG", "SUMMARY",
+            ]
+            .map(String::from);
+            let mut widths = [0usize; 6];
             for row in std::iter::once(&header).chain(&rows) {
                 for (w, cell) in widths.iter_mut().zip(row) {
                     *w = (*w).max(cell.chars().count());
@@ -567,12 +593,17 @@ pub fn rules_listing(format: RulesFormat, config: &Config) -> String {
                 for (w, cell) in widths.iter().zip(row) {
                     line.push_str(&format!("{cell:w$}  "));
                 }
-                line.push_str(&row[5]);
+                line.push_str(&row[6]);
                 out.push_str(line.trim_end());
                 out.push('\n');
             }
-            if rows.iter().any(|r| r[4].ends_with('*')) {
+            if rows.iter().any(|r| r[5].ends_with('*')) {
                 out.push_str("* [[overrides]] change this rule for some paths\n");
+            }
+            if !config.preview() && rows.iter().any(|r| r[3] == "preview") {
+                out.push_str(
+                    "preview rules run only with --preview (or `preview = true` in the config)\n",
+                );
             }
             out
         }
@@ -587,6 +618,7 @@ pub fn rules_listing(format: RulesFormat, config: &Config) -> String {
                         "group": r.meta.group,
                         "level": r.meta.level,
                         "default": r.meta.default,
+                        "status": r.meta.status.as_str(),
                         "enabled": under_config.is_some(),
                         "configured_level": under_config.map(Severity::as_str),
                         "overridden_for_some_paths": config.overridden(r),
@@ -601,13 +633,14 @@ pub fn rules_listing(format: RulesFormat, config: &Config) -> String {
         }
         RulesFormat::Markdown => {
             let mut out = String::from(
-                "# Rules\n\nGenerated by `prodlint rules --format markdown`; do not edit by hand.\n\n| rule | kinds | group | level | default | summary |\n|---|---|---|---|---|---|\n",
+                "# Rules\n\nGenerated by `prodlint rules --format markdown`; do not edit by hand.\n\nPreview rules run only with `--preview` (or `preview = true` in the config): their measured\nprecision is below the 90 % a default run asks for ([precision.md](precision.md)).\n\n| rule | kinds | group | status | level | default | summary |\n|---|---|---|---|---|---|---|\n",
             );
             for r in reg {
                 out.push_str(&format!(
-                    "| [`{name}`](../rules/{name}.md) | {} | {} | {} | {} | {} |\n",
+                    "| [`{name}`](../rules/{name}.md) | {} | {} | {} | {} | {} | {} |\n",
                     r.meta.kinds.join(", "),
                     r.meta.group,
+                    r.meta.status.as_str(),
                     r.meta.level,
                     if r.meta.default { "on" } else { "off" },
                     r.meta.summary.replace('|', "\\|"),
@@ -626,10 +659,10 @@ fn rule_doc(info: &rules::RuleInfo) -> String {
         info.meta.kinds.join(", "),
         info.meta.group,
         info.meta.level,
-        if info.meta.default {
-            "enabled by default"
-        } else {
-            "off by default"
+        match (info.is_preview(), info.meta.default) {
+            (true, _) => "preview: runs only with --preview",
+            (false, true) => "enabled by default",
+            (false, false) => "off by default",
         },
         info.meta.summary,
         info.body

@@ -39,6 +39,9 @@ pub struct CliSelection {
     pub select: Option<Vec<String>>,
     /// `--ignore`: never these.
     pub ignore: Vec<String>,
+    /// `--preview` (`Some(true)`) or `--no-preview` (`Some(false)`); wins over `preview` in the
+    /// config file.
+    pub preview: Option<bool>,
 }
 
 pub struct Config {
@@ -61,6 +64,8 @@ pub struct Config {
     ignore: Vec<String>,
     /// `fail-on = "…"`: the lowest severity that makes the run fail (`--fail-on` wins).
     pub fail_on: Option<Severity>,
+    /// `preview = true`: preview rules run too (`--preview`/`--no-preview` win).
+    preview: bool,
     pub cli: CliSelection,
     /// `[[services]]`: how workload images map to Dockerfiles and source, where inference is not
     /// enough (see `src/services.rs`).
@@ -94,6 +99,7 @@ impl Default for Config {
             select: None,
             ignore: Vec::new(),
             fail_on: None,
+            preview: false,
             cli: CliSelection::default(),
             services: Vec::new(),
         }
@@ -143,6 +149,8 @@ struct RawConfig {
     ignore: Vec<Spanned<String>>,
     #[serde(rename = "fail-on")]
     fail_on: Option<Spanned<String>>,
+    #[serde(default)]
+    preview: bool,
     #[serde(default)]
     services: Vec<Spanned<RawService>>,
 }
@@ -437,6 +445,7 @@ impl Config {
             select,
             ignore,
             fail_on,
+            preview: raw.preview,
             cli: CliSelection::default(),
         })
     }
@@ -474,8 +483,39 @@ impl Config {
             .collect()
     }
 
+    /// Whether preview rules run: `--preview`/`--no-preview`, else `preview` in the config.
+    pub fn preview(&self) -> bool {
+        self.cli.preview.unwrap_or(self.preview)
+    }
+
+    /// Preview rules the command line or the config names by their own name while preview is
+    /// off: they stay off, and the user is told why (naming a group does not count).
+    pub fn preview_rules_named(&self) -> Vec<&'static str> {
+        rules::registry()
+            .iter()
+            .filter(|r| self.names_idle_preview_rule(r))
+            .map(|r| r.name())
+            .collect()
+    }
+
+    /// Whether this is a preview rule, preview is off, and a selection names it on its own.
+    fn names_idle_preview_rule(&self, rule: &RuleInfo) -> bool {
+        let name = rule.name();
+        let on = |e: &Entry| e.selector == name && e.setting != Setting::Off;
+        rule.is_preview()
+            && !self.preview()
+            && (self.cli.select.iter().flatten().any(|s| s == name)
+                || self.select.iter().flatten().any(|s| s == name)
+                || self.rules.iter().any(on)
+                || self.overrides.iter().any(|o| o.rules.iter().any(on)))
+    }
+
     /// The severity a rule reports at for a file, or `None` when it is off there.
     pub fn level(&self, rule: &RuleInfo, path: &Path) -> Option<Severity> {
+        // A preview rule runs only in preview mode, whatever selects it (as in ruff).
+        if rule.is_preview() && !self.preview() {
+            return None;
+        }
         let default = if rule.meta.default {
             Setting::Level(rule.level)
         } else {
@@ -560,6 +600,51 @@ mod tests {
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
         Config::parse(text, Path::new("prodlint.toml"), Path::new("/repo"))
+    }
+
+    /// A registered rule with its status set to preview (the registry's statuses change as
+    /// rules are measured; the behaviour must not depend on which rule is preview today).
+    fn as_preview(name: &str) -> RuleInfo {
+        let real = rules::find(name).expect("a registered rule");
+        let mut meta = real.meta.clone();
+        meta.status = rules::Status::Preview;
+        RuleInfo {
+            rule: real.rule,
+            meta,
+            level: real.level,
+            body: real.body,
+        }
+    }
+
+    #[test]
+    fn preview_rules_run_only_in_preview_mode() {
+        let rule = as_preview("image-tag-not-pinned");
+        let file = Path::new("/repo/Dockerfile");
+        let mut config = parse("").unwrap();
+        assert_eq!(config.level(&rule, file), None, "off by default");
+        config.cli.select = Some(vec!["image-tag-not-pinned".into()]);
+        assert_eq!(
+            config.level(&rule, file),
+            None,
+            "selecting it is not enough"
+        );
+        assert!(config.names_idle_preview_rule(&rule), "the user is told");
+        config.cli.preview = Some(true);
+        assert_eq!(config.level(&rule, file), Some(Severity::Warning));
+        assert!(!config.names_idle_preview_rule(&rule));
+
+        let mut from_file = parse("preview = true\n").unwrap();
+        assert_eq!(from_file.level(&rule, file), Some(Severity::Warning));
+        from_file.cli.preview = Some(false);
+        assert_eq!(from_file.level(&rule, file), None, "--no-preview wins");
+
+        // A group names no rule in particular: no warning.
+        let mut grouped = parse("").unwrap();
+        grouped.cli.select = Some(vec!["supply-chain".into()]);
+        assert!(!grouped.names_idle_preview_rule(&rule));
+        let configured = parse("[rules]\nimage-tag-not-pinned = \"error\"\n").unwrap();
+        assert!(configured.names_idle_preview_rule(&rule));
+        assert_eq!(configured.level(&rule, file), None);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! project checks on the facts → severities from config → suppressions → sorted report.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -16,10 +16,11 @@ use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::discover::{self, Input};
 use crate::lang::shell::Located;
 use crate::lang::{dockerfile, kubernetes, rust, rust_scan, script, workflow};
-use crate::project::{is_test_path, PackageCache, Project, RustFileFacts};
+use crate::project::{PackageCache, Project, RustFileFacts};
 use crate::rules::{self, engine_rules, Check, Ctx, Finding, K8sCondition, RuleInfo};
 use crate::source::{FileId, FileKind, SourceDb, SourceFile, Text};
 use crate::suppress::{self, Scope, Suppressions};
+use crate::surface::{self, FileRole, Role, Surface};
 
 /// Name of the diagnostic for a rule that panicked; not a configurable rule.
 pub const INTERNAL_ERROR: &str = "internal-error";
@@ -44,6 +45,8 @@ pub struct Options {
     pub cache: CacheSetting,
     /// Also describe the service map (`--explain-services`).
     pub explain_services: bool,
+    /// Also describe each Rust file's role on the production surface (`--explain-surface`).
+    pub explain_surface: bool,
     /// Parse every Rust function body, also those no enabled rule or fact needs
     /// (`--parse-every-body`; the fixture tests compare both ways).
     pub parse_every_body: bool,
@@ -174,8 +177,9 @@ pub struct Report {
     /// Paths that could not be read; they make the run exit with code 2.
     pub io_errors: Vec<String>,
     pub elapsed: Duration,
-    /// The service map as `--explain-services` prints it, when asked for.
-    pub services_explained: Option<String>,
+    /// The service map (`--explain-services`) or the production surface (`--explain-surface`)
+    /// as printed instead of findings, when asked for.
+    pub explanation: Option<String>,
 }
 
 impl Report {
@@ -388,6 +392,7 @@ pub fn check_text(name: &str, text: &str, config: Config) -> Report {
         force_exclude: false,
         cache: CacheSetting::Off,
         explain_services: false,
+        explain_surface: false,
         parse_every_body: false,
     })
 }
@@ -431,6 +436,24 @@ pub fn check(options: Options) -> Report {
         }
     }
 
+    // The production surface: each Rust file's role, from the packages' targets, the workspace
+    // graph and the Dockerfiles of the run (see `src/surface.rs`).
+    let surface = Surface::build(
+        &packages,
+        inputs
+            .iter()
+            .filter(|i| i.kind == FileKind::Rust)
+            .map(|i| i.path.as_path()),
+        inputs
+            .iter()
+            .filter(|i| i.kind == FileKind::Dockerfile)
+            .filter_map(|i| std::fs::read_to_string(&i.path).ok()),
+    );
+
+    let surface_explained = options
+        .explain_surface
+        .then(|| explain_surface(&inputs, &packages, &surface));
+
     let triggers = (!options.parse_every_body).then(Triggers::new);
     let too_large: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let one = |i: usize, input: &Input| -> FileResult {
@@ -438,21 +461,23 @@ pub fn check(options: Options) -> Report {
             Some((idx, text)) if *idx == i => Some(text.clone()),
             _ => None,
         };
-        let levels = levels_of(input, config);
+        let mut levels = levels_of(input, config);
         let place = (input.kind == FileKind::Rust).then(|| {
             let on_disk = stdin.is_none();
             rust_place(
                 input,
-                &levels,
+                &mut levels,
                 &packages,
+                &surface,
                 cache.as_ref(),
                 on_disk,
                 config.max_file_size,
             )
         });
-        if let Some(outcome) = (place.as_ref())
+        let mut place = place;
+        if let Some(outcome) = (place.as_mut())
             .zip(cache.as_ref())
-            .and_then(|(place, c)| without_reading(input, place, &levels, c))
+            .and_then(|(place, c)| without_reading(input, place, &mut levels, c))
         {
             return Ok(Some(outcome));
         }
@@ -556,7 +581,8 @@ pub fn check(options: Options) -> Report {
     project.services = crate::services::build(&project, config, &build_files);
     let explained = options
         .explain_services
-        .then(|| crate::services::explain(&project, &project.services, &sources));
+        .then(|| crate::services::explain(&project, &project.services, &sources))
+        .or(surface_explained);
 
     // Cross-file rules run once, over the facts; their findings are filtered per file below.
     // They run side by side (some read unparsed bodies on demand), and their results are taken
@@ -679,8 +705,42 @@ pub fn check(options: Options) -> Report {
         focused_paths,
         io_errors,
         elapsed: start.elapsed(),
-        services_explained: explained,
+        explanation: explained,
     }
+}
+
+/// `--explain-surface`: every Rust file's role and the evidence, then how many files each role
+/// has.
+fn explain_surface(inputs: &[Input], packages: &PackageCache, surface: &Surface) -> String {
+    let mut out = String::new();
+    let mut counts: BTreeMap<Role, usize> = BTreeMap::new();
+    for input in inputs.iter().filter(|i| i.kind == FileKind::Rust) {
+        let package = packages.package_of(&input.path);
+        let mut role = surface.role_of(&input.path, package.as_deref());
+        if std::fs::read_to_string(&input.path).is_ok_and(|t| surface::generated_header(&t)) {
+            role = FileRole {
+                role: Role::Generated,
+                evidence: "its header says it is generated".into(),
+            };
+        }
+        *counts.entry(role.role).or_default() += 1;
+        out.push_str(&format!(
+            "{}: {} — {}\n",
+            input.display,
+            role.role.as_str(),
+            role.evidence
+        ));
+    }
+    let summary: Vec<String> = counts
+        .iter()
+        .map(|(role, n)| format!("{n} {}", role.as_str()))
+        .collect();
+    out.push_str(&format!(
+        "{} Rust files: {}\nServing rules judge service and library files only; `prodlint rule <name>` lists a rule's roles.\n",
+        counts.values().sum::<usize>(),
+        if summary.is_empty() { "none".to_string() } else { summary.join(", ") }
+    ));
+    out
 }
 
 /// Where a cross-file rule confirms a single-file one, only the cross-file finding is shown;
@@ -819,6 +879,9 @@ fn levels_of(input: &Input, config: &Config) -> Vec<(&'static str, Severity)> {
 /// What a Rust file's results depend on besides its text, worked out before it is read.
 struct RustPlace {
     package: Option<Arc<crate::project::Package>>,
+    /// Its role on the production surface (generated files are known once read).
+    role: FileRole,
+    /// Not walked: no enabled rule applies to its role (test code always was).
     is_test: bool,
     enabled: Vec<&'static str>,
     /// The file's metadata key in the cache (see [`crate::cache`]).
@@ -832,9 +895,21 @@ impl RustPlace {
     fn outcome(&self, facts: Option<crate::project::RustFacts>) -> Option<RustOutcome> {
         facts.map(|facts| RustOutcome {
             package: self.package.clone(),
-            is_test: self.is_test,
+            // Only production code's facts speak for a service.
+            is_test: self.is_test || !self.role.role.is_production(),
             facts,
         })
+    }
+
+    /// Once read: a file a generator wrote is not checked (its callers are).
+    fn generated(&mut self, levels: &mut Vec<(&'static str, Severity)>) {
+        self.role = FileRole {
+            role: Role::Generated,
+            evidence: "its header says it is generated".into(),
+        };
+        keep_rules_for_role(levels, Role::Generated);
+        self.is_test = !walks(Role::Generated, levels);
+        self.enabled = levels.iter().map(|(r, _)| *r).collect();
     }
 
     fn key<'a>(&'a self, input: &'a Input) -> FileKey<'a> {
@@ -851,17 +926,20 @@ impl RustPlace {
 /// the next run's metadata.
 fn rust_place(
     input: &Input,
-    levels: &[(&'static str, Severity)],
+    levels: &mut Vec<(&'static str, Severity)>,
     packages: &PackageCache,
+    surface: &Surface,
     cache: Option<&Cache>,
     on_disk: bool,
     max_file_size: u64,
 ) -> RustPlace {
     let package = packages.package_of(&input.path);
-    let is_test = is_test_path(&input.path, package.as_deref(), packages);
+    let role = surface.role_of(&input.path, package.as_deref());
+    keep_rules_for_role(levels, role.role);
     let mut place = RustPlace {
         package,
-        is_test,
+        is_test: !walks(role.role, levels),
+        role,
         enabled: levels.iter().map(|(r, _)| *r).collect(),
         metadata: None,
         on_disk,
@@ -876,14 +954,31 @@ fn rust_place(
     place
 }
 
+/// Leaves the rules that apply to a Rust file of this role (rules without `roles` apply to all).
+fn keep_rules_for_role(levels: &mut Vec<(&'static str, Severity)>, role: Role) {
+    levels.retain(|(name, _)| rules::find(name).is_none_or(|r| r.applies_to_role(role)));
+}
+
+/// Whether a Rust file is walked: production code always (its facts feed the cross-file
+/// rules), other code only when an enabled rule judges its role.
+fn walks(role: Role, levels: &[(&'static str, Severity)]) -> bool {
+    role.is_production()
+        || levels
+            .iter()
+            .any(|(name, _)| rules::find(name).is_some_and(|r| r.meta.group != "meta"))
+}
+
 /// The outcome of a Rust file the cache holds under its metadata, without reading the file.
 fn without_reading(
     input: &Input,
-    place: &RustPlace,
-    levels: &[(&'static str, Severity)],
+    place: &mut RustPlace,
+    levels: &mut Vec<(&'static str, Severity)>,
     cache: &Cache,
 ) -> Option<Outcome> {
     let mut entry = cache.get_by_metadata(place.metadata?, &input.path)?;
+    if entry.generated {
+        place.generated(levels);
+    }
     let text = Arc::new(Text::unread(input.path.clone()));
     let source = SourceFile::with_text(input.path.clone(), input.display.clone(), input.kind, text);
     let mut suppressions = std::mem::take(&mut entry.suppressions);
@@ -932,12 +1027,17 @@ fn from_entry(
 fn process(
     input: &Input,
     text: String,
-    levels: Vec<(&'static str, Severity)>,
-    place: Option<RustPlace>,
+    mut levels: Vec<(&'static str, Severity)>,
+    mut place: Option<RustPlace>,
     config: &Config,
     cache: Option<&Cache>,
     triggers: Option<&Triggers>,
 ) -> Option<Outcome> {
+    if let Some(place) = place.as_mut() {
+        if surface::generated_header(&text) {
+            place.generated(&mut levels);
+        }
+    }
     let source = SourceFile::new(input.path.clone(), input.display.clone(), input.kind, text);
     let mut findings = Vec::new();
     let mut internal = Vec::new();
@@ -1223,6 +1323,7 @@ impl RustCheck<'_> {
                                 internal: fresh_internal.clone(),
                                 facts: facts.clone(),
                                 suppressions: suppressions.clone(),
+                                generated: place.role.role == Role::Generated,
                             },
                         );
                     }

@@ -34,6 +34,34 @@ pub struct Package {
     /// Directories of its path dependencies (normal and target ones, also through
     /// `{ workspace = true }`), absolute: a service's code is also in the crates it links.
     pub path_deps: Vec<PathBuf>,
+    /// Its binary, test, bench and example targets with their root files (what
+    /// [`crate::surface`] reads a file's role from); the library is `src/lib.rs` or `[lib] path`.
+    pub targets: Vec<Target>,
+    /// The features `default` turns on (a binary that needs others is not built by default).
+    pub default_features: Vec<String>,
+    /// Packages it uses only as dev-dependencies (names with underscores).
+    pub dev_deps: Vec<String>,
+    /// A cargo-fuzz package (`[package.metadata] cargo-fuzz = true`).
+    pub fuzz: bool,
+}
+
+/// A Cargo target other than the library.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub kind: TargetKind,
+    pub name: String,
+    /// The crate root file (absolute, normalized).
+    pub root: PathBuf,
+    /// `required-features`: the target is built only when these are on.
+    pub required_features: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetKind {
+    Bin,
+    Test,
+    Bench,
+    Example,
 }
 
 /// What a package takes from its workspace's `Cargo.lock` and the `Cargo.toml` beside it; read
@@ -145,28 +173,43 @@ struct Manifest {
     package: Option<ManifestPackage>,
     #[serde(default)]
     dependencies: HashMap<String, DepSpec>,
+    #[serde(default, rename = "dev-dependencies")]
+    dev_dependencies: HashMap<String, DepSpec>,
     #[serde(default)]
     target: HashMap<String, TargetDeps>,
     lib: Option<TargetSpec>,
     #[serde(default)]
     bin: Vec<TargetSpec>,
+    #[serde(default)]
+    test: Vec<TargetSpec>,
+    #[serde(default)]
+    bench: Vec<TargetSpec>,
+    #[serde(default)]
+    example: Vec<TargetSpec>,
+    #[serde(default)]
+    features: HashMap<String, toml::Value>,
 }
 
 #[derive(Deserialize)]
 struct TargetSpec {
     name: Option<String>,
     path: Option<String>,
+    #[serde(default, rename = "required-features")]
+    required_features: Vec<String>,
 }
 
 #[derive(Deserialize)]
 struct ManifestPackage {
     name: Option<String>,
+    metadata: Option<toml::Table>,
 }
 
 #[derive(Deserialize)]
 struct TargetDeps {
     #[serde(default)]
     dependencies: HashMap<String, DepSpec>,
+    #[serde(default, rename = "dev-dependencies")]
+    dev_dependencies: HashMap<String, DepSpec>,
 }
 
 #[derive(Deserialize)]
@@ -222,8 +265,8 @@ pub fn read_package(
     workspace: impl FnOnce(&Path) -> Arc<Workspace>,
 ) -> Option<Package> {
     let text = std::fs::read_to_string(root.join("Cargo.toml")).ok()?;
-    let manifest: Manifest = toml::from_str(&text).ok()?;
-    let pkg = manifest.package?;
+    let mut manifest: Manifest = toml::from_str(&text).ok()?;
+    let pkg = manifest.package.take()?;
     let ws: Arc<Workspace> = root
         .ancestors()
         .find(|dir| dir.join("Cargo.lock").is_file())
@@ -231,10 +274,25 @@ pub fn read_package(
         .unwrap_or_default();
     let mut deps = HashMap::new();
     let mut path_deps = Vec::new();
-    let all = manifest
-        .dependencies
-        .into_iter()
-        .chain(manifest.target.into_values().flat_map(|t| t.dependencies));
+    let mut dev_deps: Vec<String> = Vec::new();
+    let mut normal = std::mem::take(&mut manifest.dependencies);
+    let mut dev = std::mem::take(&mut manifest.dev_dependencies);
+    for t in std::mem::take(&mut manifest.target).into_values() {
+        normal.extend(t.dependencies);
+        dev.extend(t.dev_dependencies);
+    }
+    for (key, spec) in dev {
+        let package = match spec {
+            DepSpec::Detailed {
+                package: Some(p), ..
+            } => p,
+            _ => key,
+        };
+        dev_deps.push(normalize_crate(&package));
+    }
+    dev_deps.sort();
+    dev_deps.dedup();
+    let all = normal.into_iter();
     for (key, spec) in all {
         let (package, mut features, path, inherited) = match spec {
             DepSpec::Version(_) => (None, Vec::new(), None, false),
@@ -287,9 +345,26 @@ pub fn read_package(
         .lib
         .iter()
         .chain(&manifest.bin)
+        .chain(&manifest.test)
+        .chain(&manifest.bench)
+        .chain(&manifest.example)
         .filter_map(|t| t.path.as_ref())
         .map(|p| crate::engine::normalized(&root.join(p)))
         .collect();
+    let targets = targets(root, &name, &manifest, &bins);
+    let default_features = match manifest.features.get("default") {
+        Some(toml::Value::Array(list)) => list
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let fuzz = pkg
+        .metadata
+        .as_ref()
+        .and_then(|m| m.get("cargo-fuzz"))
+        .and_then(toml::Value::as_bool)
+        .unwrap_or(false);
     Some(Package {
         name,
         root: root.to_path_buf(),
@@ -303,7 +378,70 @@ pub fn read_package(
             .iter()
             .map(|p| crate::engine::normalized(p))
             .collect(),
+        targets,
+        default_features,
+        dev_deps,
+        fuzz,
     })
+}
+
+/// The package's binary, test, bench and example targets with their root files: those the
+/// manifest declares (`path`, or Cargo's default place for the name) and the binaries Cargo finds
+/// on its own (`src/main.rs`, `src/bin/<name>.rs`, `src/bin/<name>/main.rs`).
+fn targets(root: &Path, package: &str, manifest: &Manifest, bins: &[String]) -> Vec<Target> {
+    let abs = |p: PathBuf| crate::engine::normalized(&root.join(p));
+    let mut out: Vec<Target> = Vec::new();
+    let declared = [
+        (TargetKind::Bin, &manifest.bin, "src/bin"),
+        (TargetKind::Test, &manifest.test, "tests"),
+        (TargetKind::Bench, &manifest.bench, "benches"),
+        (TargetKind::Example, &manifest.example, "examples"),
+    ];
+    for (kind, specs, dir) in declared {
+        for spec in specs.iter() {
+            let name = spec.name.clone().unwrap_or_default();
+            let root_file = match &spec.path {
+                Some(p) => abs(PathBuf::from(p)),
+                None if kind == TargetKind::Bin && name == package => abs("src/main.rs".into()),
+                None => {
+                    let single = root.join(dir).join(format!("{name}.rs"));
+                    if single.is_file() {
+                        abs(single)
+                    } else {
+                        abs(Path::new(dir).join(&name).join("main.rs"))
+                    }
+                }
+            };
+            out.push(Target {
+                kind,
+                name,
+                root: root_file,
+                required_features: spec.required_features.clone(),
+            });
+        }
+    }
+    for bin in bins {
+        if out
+            .iter()
+            .any(|t| t.kind == TargetKind::Bin && &t.name == bin)
+        {
+            continue;
+        }
+        let candidates = [
+            PathBuf::from("src/bin").join(format!("{bin}.rs")),
+            PathBuf::from("src/bin").join(bin).join("main.rs"),
+            PathBuf::from("src/main.rs"),
+        ];
+        if let Some(found) = candidates.into_iter().find(|c| root.join(c).is_file()) {
+            out.push(Target {
+                kind: TargetKind::Bin,
+                name: bin.clone(),
+                root: abs(found),
+                required_features: Vec::new(),
+            });
+        }
+    }
+    out
 }
 
 /// Finds the package a Rust file belongs to: the nearest `Cargo.toml`, provided the file is one of
@@ -352,7 +490,7 @@ impl PackageCache {
         all
     }
 
-    fn test_modules(&self, path: &Path) -> Arc<HashSet<String>> {
+    pub(crate) fn test_modules(&self, path: &Path) -> Arc<HashSet<String>> {
         memo(&self.test_modules, path, || {
             Arc::new(
                 std::fs::read_to_string(path)
@@ -386,47 +524,6 @@ fn memo<V: Clone>(map: &Mutex<HashMap<PathBuf, V>>, key: &Path, compute: impl Fn
 /// holds nothing half-written that matters here).
 pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Whether a file is test, bench or example code by its place in the package (or, outside a
-/// package, by a `tests`/`benches`/`examples` directory in its path).
-pub fn is_test_path(file: &Path, package: Option<&Package>, packages: &PackageCache) -> bool {
-    let abs = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
-    if declared_test_only(&abs, &|owner| packages.test_modules(owner)) {
-        return true;
-    }
-    if let Some(pkg) = package {
-        if is_test_package_name(&pkg.name) {
-            return true;
-        }
-        if let Ok(rel) = abs.strip_prefix(&pkg.root) {
-            let mut comps = rel
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned());
-            return matches!(
-                comps.next().as_deref(),
-                Some("tests" | "benches" | "examples" | "build.rs")
-            );
-        }
-    }
-    file.components().any(|c| {
-        matches!(
-            c.as_os_str().to_str(),
-            Some("tests" | "benches" | "examples")
-        )
-    }) || file.file_name().and_then(|n| n.to_str()) == Some("build.rs")
-}
-
-/// Test harness packages: `e2e_test`, `linkerd-policy-test`, `integration-tests`,
-/// `arroyo-sql-testing`, `test-utils`.
-fn is_test_package_name(name: &str) -> bool {
-    let name = name.to_ascii_lowercase().replace('-', "_");
-    name.split('_').any(|w| {
-        matches!(
-            w,
-            "test" | "tests" | "testing" | "e2e" | "testutils" | "testkit"
-        )
-    })
 }
 
 /// Whether a module file is compiled only for tests because its parent declares it so:
@@ -506,12 +603,21 @@ fn test_modules(text: &str) -> HashSet<String> {
             "test_util",
         ]
         .iter()
-        .any(|c| attrs.contains(c));
+        .any(|c| attrs.contains(c))
+            || (!attrs.contains("not(") && cfg_features(&attrs).any(crate::surface::is_test_word));
         if test_cfg {
             out.insert(name.to_string());
         }
     }
     out
+}
+
+/// The feature names a run of attributes (whitespace removed) tests in a `cfg`:
+/// `feature="testsuite"`.
+fn cfg_features(attrs: &str) -> impl Iterator<Item = &str> {
+    attrs
+        .match_indices("feature=\"")
+        .filter_map(|(i, m)| attrs[i + m.len()..].split('"').next())
 }
 
 /// Facts a Rust file exports for cross-file rules.
@@ -595,15 +701,6 @@ mod tests {
             "#[cfg(feature = \"test-util\")]\npub mod t;",
             "t"
         ));
-    }
-
-    #[test]
-    fn test_harness_package_names() {
-        assert!(is_test_package_name("e2e_test"));
-        assert!(is_test_package_name("linkerd-policy-test"));
-        assert!(is_test_package_name("arroyo-sql-testing"));
-        assert!(!is_test_package_name("attestation"));
-        assert!(!is_test_package_name("restate-server"));
     }
 }
 

@@ -946,7 +946,7 @@ fn rules_listing_shows_levels_under_the_config_in_effect() {
             .find(|l| l.starts_with(&format!("{rule} ")))
             .unwrap_or_else(|| panic!("no row for {rule} in\n{out}"))
             .split_whitespace()
-            .take(5)
+            .take(6)
             .map(String::from)
             .collect()
     };
@@ -958,6 +958,7 @@ fn rules_listing_shows_levels_under_the_config_in_effect() {
             "container-runs-as-root",
             "kubernetes",
             "security",
+            "stable",
             "warning",
             "warning"
         ]
@@ -967,7 +968,7 @@ fn rules_listing_shows_levels_under_the_config_in_effect() {
         "--config",
         "fixtures/cli/config/prodlint.toml",
     ]));
-    assert_eq!(row(&given, "container-runs-as-root")[4], "off");
+    assert_eq!(row(&given, "container-runs-as-root")[5], "off");
 
     let dir = Path::new("fixtures/cli/config");
     let configured = stdout(&prodlint_in(dir, &["rules"], None));
@@ -975,9 +976,9 @@ fn rules_listing_shows_levels_under_the_config_in_effect() {
         configured.starts_with("CONFIG is the level under"),
         "{configured}"
     );
-    assert_eq!(row(&configured, "container-runs-as-root")[4], "off");
-    assert_eq!(row(&configured, "image-tag-not-pinned")[4], "error*");
-    assert_eq!(row(&configured, "missing-readiness-probe")[4], "off*");
+    assert_eq!(row(&configured, "container-runs-as-root")[5], "off");
+    assert_eq!(row(&configured, "image-tag-not-pinned")[5], "error*");
+    assert_eq!(row(&configured, "missing-readiness-probe")[5], "off*");
 
     let listed = json(&prodlint_in(dir, &["rules", "--format", "json"], None));
     let rule = listed
@@ -1459,7 +1460,7 @@ fn cache_groups_unused_for_a_week_are_removed() {
     let dir = temp_dir("cache-prune");
     std::fs::write(dir.join("main.rs"), "fn main() {}\n").expect("write");
     let cache = dir.join("cache");
-    let root = cache.join("v10");
+    let root = cache.join("v11");
     let old = root.join("00000000000000aa");
     let recent = root.join("00000000000000bb");
     for (group, age_days) in [(&old, 8), (&recent, 2)] {
@@ -1573,6 +1574,43 @@ fn explain_services_prints_the_map() {
     assert!(text.contains("Cargo package `orders`"), "{text}");
     assert!(
         text.contains("1 Kubernetes container(s): 1 mapped to a Dockerfile, 1 to source"),
+        "{text}"
+    );
+}
+
+#[test]
+fn explain_surface_names_each_files_role_and_why() {
+    let out = prodlint(&[
+        "check",
+        "fixtures/http-client-without-timeout/bad_production_surface",
+        "--no-config",
+        "--explain-surface",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let role = |file: &str| -> String {
+        text.lines()
+            .find(|l| l.contains(&format!("bad_production_surface/{file}: ")))
+            .and_then(|l| l.split(": ").nth(1))
+            .and_then(|r| r.split(' ').next())
+            .unwrap_or_else(|| panic!("no line for {file} in\n{text}"))
+            .to_string()
+    };
+    for (file, expected) in [
+        ("api/src/main.rs", "service"),
+        ("api/src/client.rs", "library"),
+        ("api/src/bin/seed.rs", "tool"),
+        ("api/src/it/main.rs", "test"),
+        ("api/src/it/helpers.rs", "test"),
+        ("api/src/mock.rs", "test"),
+        ("api/src/proto.rs", "generated"),
+        ("fakes/src/lib.rs", "test"),
+    ] {
+        assert_eq!(role(file), expected, "{file}");
+    }
+    assert!(text.contains("required-features"), "{text}");
+    assert!(
+        text.contains("8 Rust files: 1 service, 1 library, 1 tool, 4 test, 1 generated"),
         "{text}"
     );
 }

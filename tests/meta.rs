@@ -50,6 +50,16 @@ fn rule_docs_are_complete() {
         if r.meta.kinds.is_empty() || r.meta.kinds.iter().any(|k| !KINDS.contains(&k.as_str())) {
             problems.push(format!("{name}: kinds must be some of {KINDS:?}"));
         }
+        // A Rust rule says which roles of the production surface it judges (`src/surface.rs`).
+        let rust_only = r.meta.kinds.iter().all(|k| k == "rust");
+        if rust_only && r.meta.group != "meta" && r.meta.roles.is_none() {
+            problems.push(format!("{name}: a Rust rule lists its `roles`"));
+        }
+        if r.is_preview() && !r.body.contains("precision") {
+            problems.push(format!(
+                "{name}: a preview rule's doc gives its measured precision and known traps"
+            ));
+        }
         let s = &r.meta.summary;
         if s.is_empty() || s.ends_with('.') || s.chars().next().is_some_and(char::is_uppercase) {
             problems.push(format!(
@@ -148,6 +158,8 @@ fn findings_of(rule: &rules::RuleInfo, info: &str, code: &str) -> usize {
         config.cli = CliSelection {
             select: Some(vec![rule.name().to_string()]),
             ignore: Vec::new(),
+            // Preview rules are checked like the others.
+            preview: Some(true),
         };
     }
     check_text(name, code, config)

@@ -89,6 +89,8 @@ fn run(rule: &rules::RuleInfo, case: &Path, cache: CacheSetting, parse_every_bod
         config.cli = CliSelection {
             select: Some(vec![rule.name().to_string()]),
             ignore: Vec::new(),
+            // Preview rules are checked like the others.
+            preview: Some(true),
         };
     }
     let mut report = check(Options {
@@ -100,6 +102,7 @@ fn run(rule: &rules::RuleInfo, case: &Path, cache: CacheSetting, parse_every_bod
         force_exclude: false,
         cache,
         explain_services: false,
+        explain_surface: false,
         parse_every_body,
     });
     if rule.meta.group == "meta" {

@@ -539,13 +539,42 @@ fn is_test_only(attrs: &[syn::Attribute]) -> bool {
     })
 }
 
+/// `test`, `debug_assertions`, a test-named feature (`feature = "testsuite"`,
+/// `surface::is_test_word`), `all(..)` with one of them, or `any(..)` of only them.
 fn implies_test(meta: &syn::Meta) -> bool {
+    let items = |l: &syn::MetaList| {
+        l.parse_args_with(Punctuated::<syn::Meta, Token![,]>::parse_terminated)
+            .ok()
+    };
     match meta {
         syn::Meta::Path(p) => p.is_ident("test") || p.is_ident("debug_assertions"),
-        syn::Meta::List(l) if l.path.is_ident("all") => l
-            .parse_args_with(Punctuated::<syn::Meta, Token![,]>::parse_terminated)
-            .is_ok_and(|items| items.iter().any(implies_test)),
+        syn::Meta::NameValue(nv) if nv.path.is_ident("feature") => matches!(
+            &nv.value,
+            syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. })
+                if crate::surface::is_test_word(&s.value())
+        ),
+        syn::Meta::List(l) if l.path.is_ident("all") => {
+            items(l).is_some_and(|items| items.iter().any(implies_test))
+        }
+        syn::Meta::List(l) if l.path.is_ident("any") => {
+            items(l).is_some_and(|items| !items.is_empty() && items.iter().all(implies_test))
+        }
         _ => false,
+    }
+}
+
+/// The outer attributes of an expression statement's expression.
+fn expr_attrs(e: &Expr) -> &[syn::Attribute] {
+    match e {
+        Expr::Call(x) => &x.attrs,
+        Expr::MethodCall(x) => &x.attrs,
+        Expr::Await(x) => &x.attrs,
+        Expr::Block(x) => &x.attrs,
+        Expr::Macro(x) => &x.attrs,
+        Expr::Assign(x) => &x.attrs,
+        Expr::If(x) => &x.attrs,
+        Expr::Try(x) => &x.attrs,
+        _ => &[],
     }
 }
 
@@ -1396,6 +1425,18 @@ impl<'a> Visit<'a> for Walker<'a, '_> {
         self.lets.truncate(lets);
         if pushed {
             self.scopes.pop();
+        }
+    }
+
+    /// A statement compiled only for tests (`#[cfg(test)] spawn_mock();`) is not walked.
+    fn visit_stmt(&mut self, s: &'a syn::Stmt) {
+        let attrs: &[syn::Attribute] = match s {
+            syn::Stmt::Expr(e, _) => expr_attrs(e),
+            syn::Stmt::Macro(m) => &m.attrs,
+            syn::Stmt::Local(_) | syn::Stmt::Item(_) => &[],
+        };
+        if !is_test_only(attrs) {
+            syn::visit::visit_stmt(self, s);
         }
     }
 

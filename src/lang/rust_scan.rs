@@ -1264,25 +1264,43 @@ fn test_attribute(bytes: &[u8], tokens: &[Token], i: usize) -> Option<TestAttr> 
         .map(|_| TestAttr::TestFn)
 }
 
-/// Whether the cfg predicate list `tokens[from..to]` (one predicate) implies test: `test`,
-/// `debug_assertions`, or `all(..)` with one such predicate.
+/// Whether the cfg predicate `tokens[from..to]` implies test, as `rust::implies_test` reads it:
+/// `test`, `debug_assertions`, a test-named feature (`feature = "testsuite"`), `all(..)` with one
+/// such predicate, or `any(..)` of only such predicates.
 fn implies_test(bytes: &[u8], tokens: &[Token], from: usize, to: usize) -> bool {
     match tokens.get(from..to) {
         Some([one]) => one.is_ident(bytes, "test") || one.is_ident(bytes, "debug_assertions"),
-        Some([all, group, ..]) if all.is_ident(bytes, "all") && group.kind == Kind::Open(b'(') => {
+        Some([feature, eq, value])
+            if feature.is_ident(bytes, "feature") && eq.is_punct(bytes, b'=') =>
+        {
+            let text = value.text(bytes);
+            text.len() >= 2
+                && text.starts_with('"')
+                && text.ends_with('"')
+                && crate::surface::is_test_word(&text[1..text.len() - 1])
+        }
+        Some([list, group, ..])
+            if (list.is_ident(bytes, "all") || list.is_ident(bytes, "any"))
+                && group.kind == Kind::Open(b'(') =>
+        {
             let Some(close) = group.partner() else {
                 return false;
             };
             if close + 1 != to {
                 return false;
             }
+            let all = list.is_ident(bytes, "all");
             // Each comma-separated predicate of the list.
+            let (mut any_test, mut every_test, mut count) = (false, true, 0);
             let mut start = from + 2;
             let mut j = start;
             while j <= close {
                 if j == close || tokens[j].is_punct(bytes, b',') {
-                    if implies_test(bytes, tokens, start, j) {
-                        return true;
+                    if start < j {
+                        let test = implies_test(bytes, tokens, start, j);
+                        any_test |= test;
+                        every_test &= test;
+                        count += 1;
                     }
                     start = j + 1;
                     j += 1;
@@ -1290,7 +1308,11 @@ fn implies_test(bytes: &[u8], tokens: &[Token], from: usize, to: usize) -> bool 
                 }
                 j = tokens[j].partner().filter(|&p| p > j).unwrap_or(j) + 1;
             }
-            false
+            if all {
+                any_test
+            } else {
+                count > 0 && every_test
+            }
         }
         _ => false,
     }

@@ -69,8 +69,11 @@ pub fn render(report: &Report) -> String {
                 "shortDescription": { "text": r.meta.summary },
                 "fullDescription": { "text": what_it_does(r.body).unwrap_or(&r.meta.summary) },
                 "help": { "text": r.body.trim(), "markdown": r.body.trim() },
-                "defaultConfiguration": { "level": level(r.level), "enabled": r.meta.default },
-                "properties": { "tags": [r.meta.group] },
+                "defaultConfiguration": {
+                    "level": level(r.level),
+                    "enabled": r.meta.default && !r.is_preview(),
+                },
+                "properties": { "tags": [r.meta.group], "status": r.meta.status.as_str() },
             })
         })
         .collect();

@@ -1,0 +1,529 @@
+//! The production surface: what role each Rust file plays in what a repository ships.
+//!
+//! A serving rule asks "can this hang, leak or drop requests in production?", so it must know
+//! whether the code runs in a deployed service at all. A test helper, a benchmark runner, an
+//! admin tool or code tonic-build wrote is not where a reviewer wants a timeout finding. This
+//! stage runs once per run, after discovery and before any Rust file is checked, and derives
+//! each file's role from what the repository states — never from one project's names:
+//!
+//! - Cargo targets and their root files: `tests/`, `benches/`, `examples/`, `build.rs`, and
+//!   `[[test]]`/`[[bench]]`/`[[example]]` targets wherever their `path` puts them (a test target
+//!   in `src/tests/` claims that directory);
+//! - binaries: the package's main binary serves; another binary is a tool unless a Dockerfile of
+//!   the run builds it or its `main` starts a server; a binary that needs `required-features`
+//!   outside `default` is not built by default and is a tool;
+//! - packages: cargo-fuzz packages and test-named packages are tests, cargo subcommands
+//!   (`cargo-*`) and `xtask` are tools, and a library that only dev-dependencies and test
+//!   packages use is test support;
+//! - `cfg`: modules declared `#[cfg(test)]` (or under a test-named feature) in their parent;
+//!   items under such a `cfg` are left out by the Rust walker itself (`rust::is_test_only`);
+//! - generated code: an `@generated` / "Code generated … DO NOT EDIT" header, known when the
+//!   file is read (`generated_header`).
+//!
+//! Each rule declares the roles it applies to (`roles:` in its front matter; serving rules:
+//! service and library). Files of other roles are not walked at all, like test code always was.
+//! `prodlint check --explain-surface` prints every file's role with its evidence.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use crate::project::{Package, PackageCache, TargetKind};
+
+/// What a Rust file is, for the rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    /// Compiled into a binary that serves (its main binary, or one a Dockerfile builds).
+    Service,
+    /// A library target: shipped in whatever links it.
+    Library,
+    /// A command-line tool, admin or migration binary, build script, cargo subcommand.
+    Tool,
+    /// Tests, benchmarks, fuzz targets and the support code only they use.
+    Test,
+    /// Examples.
+    Example,
+    /// Written by a code generator (tonic-build, prost-build, …): its call sites are elsewhere.
+    Generated,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] = [
+        Role::Service,
+        Role::Library,
+        Role::Tool,
+        Role::Test,
+        Role::Example,
+        Role::Generated,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Service => "service",
+            Role::Library => "library",
+            Role::Tool => "tool",
+            Role::Test => "test",
+            Role::Example => "example",
+            Role::Generated => "generated",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+
+    /// Code a deployed service runs.
+    pub fn is_production(self) -> bool {
+        matches!(self, Role::Service | Role::Library)
+    }
+}
+
+/// A file's role and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRole {
+    pub role: Role,
+    pub evidence: String,
+}
+
+impl FileRole {
+    fn new(role: Role, evidence: impl Into<String>) -> FileRole {
+        FileRole {
+            role,
+            evidence: evidence.into(),
+        }
+    }
+}
+
+/// Words that make a package, a feature or a module test-only when they are one of its
+/// `-`/`_`-separated words: the one list of them (`is_test_word`).
+const TEST_WORDS: &[&str] = &[
+    "test",
+    "tests",
+    "testing",
+    "testsuite",
+    "testutil",
+    "testutils",
+    "testkit",
+    "e2e",
+    "mock",
+    "mocks",
+    "mocking",
+    "bench",
+    "benches",
+    "benchmark",
+    "benchmarks",
+    "fuzz",
+    "fuzzing",
+];
+
+/// Whether a package, feature or module name marks test code: one of its words is in
+/// [`TEST_WORDS`] (`testsuite`, `test-util`, `integration-tests`, `mock-provider`), or it is a
+/// `test_util`-style compound.
+pub fn is_test_word(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let words: Vec<&str> = lower.split(['-', '_']).collect();
+    words.iter().any(|w| TEST_WORDS.contains(w))
+        || matches!(
+            words.as_slice(),
+            ["test", "util" | "utils" | "helpers" | "support", ..]
+        )
+}
+
+/// Text in a `main` that starts a server (for a binary that is not the package's main one).
+const SERVES: &[&str] = &[
+    "serve(",
+    "::bind(",
+    ".bind(",
+    "HttpServer::new",
+    "Server::builder",
+    "Server::new",
+    ".launch()",
+    ".listen(",
+];
+
+/// The roles of a run's Rust files; built once, asked per file from the worker threads.
+pub struct Surface<'p> {
+    packages: &'p PackageCache,
+    /// Package roots of libraries that only tests use, with the evidence.
+    test_support: HashMap<PathBuf, String>,
+    /// Binary names a Dockerfile of the run builds or copies (`--bin x`, `release/x`).
+    deployed_bins: HashSet<String>,
+    /// Whether a binary's root file starts a server, by root file.
+    serving: Mutex<HashMap<PathBuf, bool>>,
+}
+
+impl<'p> Surface<'p> {
+    /// `rust_files` are the run's Rust files (their packages are loaded here), `dockerfiles`
+    /// the texts of its Dockerfiles.
+    pub fn build<'a>(
+        packages: &'p PackageCache,
+        rust_files: impl Iterator<Item = &'a Path>,
+        dockerfiles: impl Iterator<Item = String>,
+    ) -> Surface<'p> {
+        for file in rust_files {
+            packages.package_of(file);
+        }
+        let all = packages.all();
+        let mut deployed_bins = HashSet::new();
+        for text in dockerfiles {
+            deployed_bins.extend(built_binaries(&text));
+        }
+        Surface {
+            packages,
+            test_support: test_support(&all),
+            deployed_bins,
+            serving: Mutex::default(),
+        }
+    }
+
+    /// The role of a Rust file of the run (its package as [`PackageCache::package_of`] finds
+    /// it). Generated files are told apart only once read ([`generated_header`]).
+    pub fn role_of(&self, file: &Path, package: Option<&Package>) -> FileRole {
+        let abs =
+            crate::engine::normalized(&std::path::absolute(file).unwrap_or_else(|_| file.into()));
+        if crate::project::declared_test_only(&abs, &|owner| self.packages.test_modules(owner)) {
+            return FileRole::new(
+                Role::Test,
+                "its parent module declares it test-only (`#[cfg(test)] mod …;`), or it is a test-support file",
+            );
+        }
+        let Some(pkg) = package else {
+            return outside_packages(&abs);
+        };
+        if pkg.fuzz {
+            return FileRole::new(
+                Role::Test,
+                format!("package `{}` is a cargo-fuzz package", pkg.name),
+            );
+        }
+        if is_test_word(&pkg.name) {
+            return FileRole::new(
+                Role::Test,
+                format!("package `{}` is named as test code", pkg.name),
+            );
+        }
+        if pkg.name.starts_with("cargo-") || pkg.name == "xtask" || pkg.name.ends_with("-xtask") {
+            return FileRole::new(
+                Role::Tool,
+                format!("package `{}` is a cargo subcommand or xtask", pkg.name),
+            );
+        }
+        if let Some(why) = self.test_support.get(&pkg.root) {
+            return FileRole::new(Role::Test, why.clone());
+        }
+        let Ok(rel) = abs.strip_prefix(&pkg.root) else {
+            return FileRole::new(Role::Library, format!("in package `{}`", pkg.name));
+        };
+        match rel.components().next().and_then(|c| c.as_os_str().to_str()) {
+            Some("tests") => return FileRole::new(Role::Test, "under the package's `tests/`"),
+            Some("benches") => return FileRole::new(Role::Test, "under the package's `benches/`"),
+            Some("examples") => {
+                return FileRole::new(Role::Example, "under the package's `examples/`")
+            }
+            Some("build.rs") => return FileRole::new(Role::Tool, "the package's build script"),
+            _ => {}
+        }
+        // The target whose root claims the file most closely.
+        let claimed = pkg
+            .targets
+            .iter()
+            .filter_map(|t| claim_depth(&pkg.root, &t.root, &abs).map(|d| (d, t)))
+            .max_by_key(|(d, _)| *d);
+        let Some((_, target)) = claimed else {
+            return FileRole::new(
+                Role::Library,
+                format!("library code of package `{}`", pkg.name),
+            );
+        };
+        match target.kind {
+            TargetKind::Test => FileRole::new(Role::Test, format!("test target `{}`", target.name)),
+            TargetKind::Bench => {
+                FileRole::new(Role::Test, format!("bench target `{}`", target.name))
+            }
+            TargetKind::Example => {
+                FileRole::new(Role::Example, format!("example target `{}`", target.name))
+            }
+            TargetKind::Bin => self.binary_role(pkg, target),
+        }
+    }
+
+    fn binary_role(&self, pkg: &Package, bin: &crate::project::Target) -> FileRole {
+        let name = &bin.name;
+        let extra: Vec<&str> = bin
+            .required_features
+            .iter()
+            .filter(|f| !pkg.default_features.contains(f))
+            .map(String::as_str)
+            .collect();
+        if !extra.is_empty() {
+            return FileRole::new(
+                Role::Tool,
+                format!(
+                    "binary `{name}` needs feature(s) `{}`, not on by default (`required-features`)",
+                    extra.join("`, `")
+                ),
+            );
+        }
+        let main = pkg.root.join("src").join("main.rs");
+        if *name == pkg.name || crate::engine::normalized(&main) == bin.root {
+            return FileRole::new(
+                Role::Service,
+                format!("package `{}`'s main binary", pkg.name),
+            );
+        }
+        if self.deployed_bins.contains(name) {
+            return FileRole::new(
+                Role::Service,
+                format!("binary `{name}`, built by a Dockerfile"),
+            );
+        }
+        if self.serves(&bin.root) {
+            return FileRole::new(Role::Service, format!("binary `{name}` starts a server"));
+        }
+        if pkg
+            .targets
+            .iter()
+            .filter(|t| t.kind == TargetKind::Bin)
+            .count()
+            == 1
+        {
+            return FileRole::new(
+                Role::Service,
+                format!("package `{}`'s only binary", pkg.name),
+            );
+        }
+        FileRole::new(
+            Role::Tool,
+            format!("binary `{name}`: a second binary of `{}` that no Dockerfile builds and whose main starts no server", pkg.name),
+        )
+    }
+
+    fn serves(&self, root: &Path) -> bool {
+        if let Some(&known) = crate::project::lock(&self.serving).get(root) {
+            return known;
+        }
+        let serves = std::fs::read_to_string(root)
+            .map(|text| SERVES.iter().any(|s| text.contains(s)))
+            .unwrap_or(false);
+        crate::project::lock(&self.serving).insert(root.to_path_buf(), serves);
+        serves
+    }
+}
+
+/// A file outside any Cargo package: test code by a `tests`/`benches`/`examples` directory or
+/// a `build.rs` name, library code otherwise.
+fn outside_packages(file: &Path) -> FileRole {
+    for c in file.components() {
+        match c.as_os_str().to_str() {
+            Some("tests" | "benches") => {
+                return FileRole::new(Role::Test, "in a `tests`/`benches` directory")
+            }
+            Some("examples") => return FileRole::new(Role::Example, "in an `examples` directory"),
+            _ => {}
+        }
+    }
+    if file.file_name().and_then(|n| n.to_str()) == Some("build.rs") {
+        return FileRole::new(Role::Tool, "a build script");
+    }
+    FileRole::new(Role::Library, "outside any Cargo package")
+}
+
+/// How closely a target with root file `root` claims `file`: the length of the claimed path, or
+/// `None`. A root claims itself, the directory named after it (`src/bin/admin.rs` →
+/// `src/bin/admin/`), and — unless it sits in the package root, `src/` or `src/bin/`, which
+/// several targets share — its own directory (`[[test]] path = "src/tests/all.rs"` → `src/tests/`).
+fn claim_depth(package_root: &Path, root: &Path, file: &Path) -> Option<usize> {
+    let len = |p: &Path| p.as_os_str().len();
+    if file == root {
+        return Some(len(root) + 1);
+    }
+    let named_dir = root.with_extension("");
+    if file.starts_with(&named_dir) {
+        return Some(len(&named_dir));
+    }
+    let dir = root.parent()?;
+    let shared = [
+        package_root.to_path_buf(),
+        package_root.join("src"),
+        package_root.join("src").join("bin"),
+    ];
+    let shared = shared.iter().any(|s| crate::engine::normalized(s) == dir);
+    (!shared && file.starts_with(dir)).then(|| len(dir))
+}
+
+/// Libraries only tests use: a package with no binary that some package uses as a
+/// dev-dependency or that test packages use, and that no other package depends on.
+fn test_support(all: &[Arc<Package>]) -> HashMap<PathBuf, String> {
+    let name = |p: &Package| crate::project::normalize_crate(&p.name);
+    let mut users: HashMap<String, Vec<&Package>> = HashMap::new();
+    let mut dev_users: HashMap<String, Vec<&Package>> = HashMap::new();
+    for p in all {
+        for d in p.deps.values() {
+            users.entry(d.package.clone()).or_default().push(p);
+        }
+        for d in &p.dev_deps {
+            dev_users.entry(d.clone()).or_default().push(p);
+        }
+    }
+    let mut test: HashSet<String> = all
+        .iter()
+        .filter(|p| is_test_word(&p.name) || p.fuzz)
+        .map(|p| name(p))
+        .collect();
+    let mut out = HashMap::new();
+    // To a fixed point: support code of support code is support code too.
+    loop {
+        let mut grew = false;
+        for p in all {
+            let n = name(p);
+            let has_bin = p.targets.iter().any(|t| t.kind == TargetKind::Bin);
+            if test.contains(&n) || has_bin {
+                continue;
+            }
+            let normal = users.get(&n).map_or(&[][..], Vec::as_slice);
+            let dev = dev_users.get(&n).map_or(&[][..], Vec::as_slice);
+            let testers: Vec<&str> = normal
+                .iter()
+                .filter(|u| test.contains(&name(u)))
+                .map(|u| u.name.as_str())
+                .collect();
+            if (!dev.is_empty() || !testers.is_empty()) && testers.len() == normal.len() {
+                let by: Vec<&str> = dev
+                    .iter()
+                    .map(|u| u.name.as_str())
+                    .chain(testers)
+                    .take(3)
+                    .collect();
+                out.insert(
+                    p.root.clone(),
+                    format!(
+                        "package `{}` is used only by tests (a dev-dependency of, or used by test package, `{}`)",
+                        p.name,
+                        by.join("`, `")
+                    ),
+                );
+                test.insert(n);
+                grew = true;
+            }
+        }
+        if !grew {
+            return out;
+        }
+    }
+}
+
+/// Binary names a Dockerfile builds or copies: `cargo build --bin x` / `--bin=x`, and the last
+/// segment of a `target/…/release/x` or `debug/x` path.
+fn built_binaries(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let word = |s: &str| -> String {
+        s.chars()
+            .take_while(|c| c.is_alphanumeric() || matches!(c, '-' | '_'))
+            .collect()
+    };
+    for (i, _) in text.match_indices("--bin") {
+        let rest = &text[i + "--bin".len()..];
+        // `--bin x` or `--bin=x`, not `--binary`.
+        let Some(rest) = rest.strip_prefix([' ', '\t', '=']) else {
+            continue;
+        };
+        let name = word(rest.trim_start());
+        if !name.is_empty() {
+            out.push(name);
+        }
+    }
+    for marker in ["/release/", "/debug/"] {
+        for (i, _) in text.match_indices(marker) {
+            let name = word(&text[i + marker.len()..]);
+            if !name.is_empty() {
+                out.push(name);
+            }
+        }
+    }
+    out
+}
+
+/// Whether a file's first lines say a generator wrote it: `@generated` (prost-build,
+/// tonic-build, Cargo's convention), or "Code generated … DO NOT EDIT" (the Go convention
+/// others follow), or "automatically generated" / "auto-generated" with "do not edit".
+pub fn generated_header(text: &str) -> bool {
+    let head: String = text
+        .lines()
+        .take(12)
+        .filter(|l| {
+            let l = l.trim_start();
+            l.starts_with("//") || l.starts_with("/*") || l.starts_with('*') || l.starts_with("#!")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        .to_ascii_lowercase();
+    head.contains("@generated")
+        || (head.contains("do not edit")
+            && (head.contains("code generated")
+                || head.contains("automatically generated")
+                || head.contains("auto-generated")
+                || head.contains("autogenerated")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_words_are_whole_words() {
+        for name in [
+            "testsuite",
+            "test-util",
+            "integration-tests",
+            "mock_provider",
+            "e2e_test",
+            "linkerd-policy-test",
+            "arroyo-sql-testing",
+        ] {
+            assert!(is_test_word(name), "{name}");
+        }
+        for name in [
+            "attestation",
+            "contest",
+            "latest",
+            "restate-server",
+            "mockingbird",
+        ] {
+            assert!(!is_test_word(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn generated_headers() {
+        assert!(generated_header(
+            "// This file is @generated by prost-build.\npub struct A {}"
+        ));
+        assert!(generated_header(
+            "// Code generated by sqlc. DO NOT EDIT.\n"
+        ));
+        assert!(!generated_header(
+            "//! Generated clients are wrapped here.\nfn f() {}"
+        ));
+        let late = format!("{}// @generated\n", "fn f() {}\n".repeat(20));
+        assert!(!generated_header(&late));
+    }
+
+    #[test]
+    fn binaries_a_dockerfile_builds() {
+        let text = "RUN cargo build --release --bin api-server\nCOPY --from=b /app/target/x86_64-unknown-linux-musl/release/worker /usr/local/bin/\nRUN cargo build --bin=migrate --binary-thing";
+        assert_eq!(built_binaries(text), ["api-server", "migrate", "worker"]);
+    }
+
+    #[test]
+    fn claims() {
+        let pkg = Path::new("/p");
+        let all = Path::new("/p/src/tests/all.rs");
+        assert!(claim_depth(pkg, all, Path::new("/p/src/tests/krate/x.rs")).is_some());
+        assert!(claim_depth(pkg, all, Path::new("/p/src/other.rs")).is_none());
+        let admin = Path::new("/p/src/bin/admin.rs");
+        assert!(claim_depth(pkg, admin, Path::new("/p/src/bin/admin/cmd.rs")).is_some());
+        assert!(claim_depth(pkg, admin, Path::new("/p/src/bin/other.rs")).is_none());
+        let main = Path::new("/p/src/main.rs");
+        assert!(claim_depth(pkg, main, Path::new("/p/src/routes.rs")).is_none());
+    }
+}
