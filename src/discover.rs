@@ -9,10 +9,28 @@ use crate::source::FileKind;
 /// Directories never worth linting: VCS data, build output, dependencies.
 const SKIPPED_DIRS: &[&str] = &[".git", ".hg", ".svn", "target", "node_modules"];
 
-/// Extensions after `Dockerfile.` that mean documentation, templates or backups, not a Dockerfile.
+/// Extensions after `Dockerfile.` that mean documentation, templates, backups or BuildKit's
+/// per-Dockerfile ignore file (`Dockerfile.dockerignore`), not a Dockerfile.
 const NOT_DOCKERFILE_SUFFIXES: &[&str] = &[
-    "md", "txt", "rst", "json", "yaml", "yml", "sh", "bak", "orig", "rej", "swp", "j2", "jinja",
-    "tmpl", "tpl", "template", "in", "erb",
+    "md",
+    "txt",
+    "rst",
+    "json",
+    "yaml",
+    "yml",
+    "sh",
+    "bak",
+    "orig",
+    "rej",
+    "swp",
+    "j2",
+    "jinja",
+    "tmpl",
+    "tpl",
+    "template",
+    "in",
+    "erb",
+    "dockerignore",
 ];
 
 #[derive(Debug, Clone)]
@@ -232,6 +250,8 @@ mod tests {
         assert_eq!(k("Dockerfile.prod"), Some(FileKind::Dockerfile));
         assert_eq!(k("Dockerfile.md"), None);
         assert_eq!(k("Dockerfile.j2"), None);
+        assert_eq!(k("Dockerfile.dockerignore"), None);
+        assert_eq!(k("Dockerfile.ci.dockerignore"), None);
         assert_eq!(k("deploy/app.yml"), Some(FileKind::Kubernetes));
         assert_eq!(k("Cargo.toml"), None);
         assert_eq!(k(".github/workflows/ci.yml"), Some(FileKind::Workflow));

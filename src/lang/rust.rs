@@ -855,6 +855,7 @@ impl LoopSource {
                     } else if self.0.is_none()
                         && MESSAGE_METHODS.iter().any(|n| m.method == n)
                         && !is_clock(&m.receiver)
+                        && !is_stop_signal(&m.receiver)
                     {
                         self.0 = Some(LoopSource::Messages);
                     }
@@ -899,22 +900,36 @@ impl LoopSource {
         }
         match LoopSource::of(exprs) {
             // `select!` awaits its branch futures itself: `m = rx.recv() => ..`.
-            LoopSource::Other => selected
-                .iter()
-                .find_map(|e| {
-                    let mut e = e;
-                    while let Expr::MethodCall(m) = e {
-                        if m.method == "accept" {
-                            return Some(LoopSource::Connections);
+            // An accept branch makes it an accept loop, whatever else it waits for (a shutdown
+            // `recv()` beside `accept()` is not a message stream); a receive on a shutdown or
+            // cancellation signal feeds no work.
+            LoopSource::Other => {
+                let sources: Vec<LoopSource> = selected
+                    .iter()
+                    .filter_map(|e| {
+                        let mut e = e;
+                        while let Expr::MethodCall(m) = e {
+                            if m.method == "accept" {
+                                return Some(LoopSource::Connections);
+                            }
+                            if MESSAGE_METHODS.iter().any(|n| m.method == n)
+                                && !is_stop_signal(&m.receiver)
+                            {
+                                return Some(LoopSource::Messages);
+                            }
+                            e = &m.receiver;
                         }
-                        if MESSAGE_METHODS.iter().any(|n| m.method == n) {
-                            return Some(LoopSource::Messages);
-                        }
-                        e = &m.receiver;
-                    }
-                    None
-                })
-                .unwrap_or(LoopSource::Other),
+                        None
+                    })
+                    .collect();
+                if sources.contains(&LoopSource::Connections) {
+                    LoopSource::Connections
+                } else if sources.contains(&LoopSource::Messages) {
+                    LoopSource::Messages
+                } else {
+                    LoopSource::Other
+                }
+            }
             found => found,
         }
     }
@@ -938,6 +953,19 @@ fn is_clock(receiver: &Expr) -> bool {
     value_name(receiver).is_some_and(|n| {
         let n = n.to_ascii_lowercase();
         n.contains("tick") || n.contains("interval") || n.contains("timer")
+    })
+}
+
+/// `shutdown_rx.recv()`, `stop.recv()`, `cancel.next()`: a signal to stop, not work to do.
+fn is_stop_signal(receiver: &Expr) -> bool {
+    value_name(receiver).is_some_and(|n| {
+        let n = n.to_ascii_lowercase();
+        [
+            "shutdown", "stop", "cancel", "term", "signal", "quit", "exit", "close", "kill",
+            "drain",
+        ]
+        .iter()
+        .any(|w| n.contains(w))
     })
 }
 

@@ -20,6 +20,19 @@ const TRIGGERS: RustTriggers = &[
 ];
 
 const REQWEST_BLOCKING: &[&str] = &["reqwest::blocking"];
+
+/// The setters of a client's (or server's) time limits. Other methods that take a timeout run an
+/// operation with that bound (`shutdown_with_timeout(Duration::MAX)` waits as long as the
+/// shutdown takes); they disable no limit.
+const TIMEOUT_SETTERS: &[&str] = &[
+    "timeout",
+    "read_timeout",
+    "write_timeout",
+    "connect_timeout",
+    "request_timeout",
+    "response_timeout",
+    "header_read_timeout",
+];
 const AWC: &[&str] = &["awc::Client", "awc::ClientBuilder"];
 
 fn check<'a>(_file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisitor + 'a>> {
@@ -36,7 +49,7 @@ impl RustVisitor for Visitor<'_, '_> {
         for m in chain.methods() {
             let name = m.method.to_string();
             let pool_checkout = POOL_TIMEOUT_METHODS.contains(&name.as_str());
-            if name.ends_with("timeout")
+            if TIMEOUT_SETTERS.contains(&name.as_str())
                 && !pool_checkout
                 && m.args.iter().any(is_infinite_duration)
             {

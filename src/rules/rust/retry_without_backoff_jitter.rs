@@ -230,8 +230,11 @@ fn awaits(e: &Expr) -> bool {
     }
 }
 
+/// Awaits that wait for the next event rather than attempt an operation: a value, a
+/// connection, a change of a `watch` value, a notification, a clock tick.
 const RECEIVES: &[&str] = &[
     "recv",
+    "recv_many",
     "next",
     "try_next",
     "accept",
@@ -239,6 +242,10 @@ const RECEIVES: &[&str] = &[
     "read",
     "read_line",
     "message",
+    "changed",
+    "notified",
+    "wait_for",
+    "tick",
 ];
 
 fn arm_is(a: &syn::Arm, variant: &str) -> bool {

@@ -236,23 +236,60 @@ pub fn unwrap_future(e: &Expr) -> &Expr {
 }
 
 /// Whether the current function serves only on a Unix socket or the loopback interface
-/// (`UnixListener`, `127.0.0.1`, `[127, 0, 0, 1]`, `localhost`, `Ipv4Addr::LOCALHOST`, `[::1]`):
-/// nothing outside the machine reaches such a server — a local daemon's IPC, a sidecar's admin
-/// port, a CLI's callback listener.
+/// (`UnixListener`, `Ipv4Addr::LOCALHOST`, `[127, 0, 0, 1]`, or a string literal that is a
+/// loopback address — `"127.0.0.1:9090"`, `"localhost"`, `"[::1]:8080"`): nothing outside the
+/// machine reaches such a server — a local daemon's IPC, a sidecar's admin port, a CLI's
+/// callback listener. A loopback URL in a message or a client's endpoint
+/// (`"http://localhost:4317"`) is not a bind address and does not count.
 pub fn local_only(cx: &Cx<'_>) -> bool {
-    let Some(body) = fn_text_squeezed(cx) else {
+    let Some(f) = cx.current_fn() else {
         return false;
     };
+    let body = cx.file.slice(cx.file.block_range(f.block));
+    let squeezed = squeezed(body);
     [
         "UnixListener",
-        "127.0.0.1",
         "[127,0,0,1]",
-        "localhost",
         "LOCALHOST",
-        "[::1]",
+        "Ipv6Addr::LOCALHOST",
     ]
     .iter()
-    .any(|needle| body.contains(needle))
+    .any(|needle| squeezed.contains(needle))
+        || string_literals(body).any(is_loopback_address)
+}
+
+/// `127.0.0.1`, `localhost`, `::1`, `[::1]`, each with an optional `:port`.
+fn is_loopback_address(text: &str) -> bool {
+    let (host, port) = if let Some(rest) = text.strip_prefix('[') {
+        match rest.split_once(']') {
+            Some((host, port)) => (host, port.strip_prefix(':').unwrap_or(port)),
+            None => return false,
+        }
+    } else if text == "::1" {
+        (text, "")
+    } else {
+        text.split_once(':').unwrap_or((text, ""))
+    };
+    // A port may be a format placeholder: `format!("127.0.0.1:{port}")`.
+    let placeholder = port.starts_with('{') && port.ends_with('}');
+    matches!(host, "127.0.0.1" | "localhost" | "::1")
+        && (placeholder || port.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The contents of the plain string literals in a piece of Rust text (escapes left as written).
+fn string_literals(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        let start = rest.find('"')? + 1;
+        let bytes = rest.as_bytes();
+        let mut end = start;
+        while end < bytes.len() && bytes[end] != b'"' {
+            end += if bytes[end] == b'\\' { 2 } else { 1 };
+        }
+        let literal = rest.get(start..end.min(rest.len()))?;
+        rest = rest.get(end + 1..).unwrap_or("");
+        Some(literal)
+    })
 }
 
 /// Server frameworks: a package using one of them serves requests on its async runtime.
@@ -369,4 +406,39 @@ pub fn mentions_in_fn(cx: &Cx<'_>, words: &[&str]) -> bool {
     };
     let body = cx.file.slice(cx.file.block_range(f.block));
     words.iter().any(|w| body.contains(w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_bind_addresses_not_urls() {
+        for local in [
+            "127.0.0.1:9090",
+            "localhost",
+            "localhost:3000",
+            "[::1]:8080",
+            "::1",
+        ] {
+            assert!(is_loopback_address(local), "{local}");
+        }
+        for other in [
+            "http://localhost:4317",
+            "0.0.0.0:8080",
+            "localhost.example.com",
+            "127.0.0.1.nip.io:80",
+        ] {
+            assert!(!is_loopback_address(other), "{other}");
+        }
+        let text = r#"bind("0.0.0.0:80"); warn!("export to \"x\" http://localhost:4317 failed");"#;
+        let literals: Vec<&str> = string_literals(text).collect();
+        assert_eq!(
+            literals,
+            [
+                "0.0.0.0:80",
+                r#"export to \"x\" http://localhost:4317 failed"#
+            ]
+        );
+    }
 }
