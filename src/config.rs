@@ -602,6 +602,14 @@ mod tests {
         Config::parse(text, Path::new("prodlint.toml"), Path::new("/repo"))
     }
 
+    /// A config with preview rules on: selection and precedence apply to every rule alike, and
+    /// which rules are preview changes as they are measured.
+    fn parse_all(text: &str) -> Result<Config, ConfigError> {
+        let mut config = parse(text)?;
+        config.cli.preview = Some(true);
+        Ok(config)
+    }
+
     /// A registered rule with its status set to preview (the registry's statuses change as
     /// rules are measured; the behaviour must not depend on which rule is preview today).
     fn as_preview(name: &str) -> RuleInfo {
@@ -747,7 +755,7 @@ mod tests {
 
     #[test]
     fn select_ignore_and_fail_on_in_the_config() {
-        let mut c = parse(
+        let mut c = parse_all(
             "select = [\"health\", \"image-runs-as-root\"]\nignore = [\"missing-readiness-probe\"]\nfail-on = \"error\"\n",
         )
         .unwrap();
@@ -799,7 +807,7 @@ mod tests {
 
     #[test]
     fn precedence() {
-        let mut c = parse(
+        let mut c = parse_all(
             "[rules]\nsecurity = \"error\"\nhealth = \"off\"\nmissing-readiness-probe = \"info\"\n[[overrides]]\npaths = [\"dev/**\"]\nrules = { security = \"off\" }\n",
         )
         .unwrap();

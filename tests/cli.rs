@@ -10,8 +10,20 @@ fn prodlint(args: &[&str]) -> Output {
 
 fn prodlint_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_prodlint"));
-    cmd.args(args)
-        .current_dir(dir)
+    // The suite exercises the engine with every rule: a check runs preview rules too unless the
+    // test says `--no-preview` (which rules are preview changes as they are measured).
+    let checks = !matches!(
+        args.first(),
+        Some(&("rules" | "rule" | "--help" | "--version"))
+    );
+    let chooses = args
+        .iter()
+        .any(|a| *a == "--preview" || *a == "--no-preview");
+    cmd.args(args);
+    if checks && !chooses {
+        cmd.arg("--preview");
+    }
+    cmd.current_dir(dir)
         .env_remove("NO_COLOR")
         // Keep the suite's cache out of the user's cache directory.
         .env(
@@ -953,16 +965,22 @@ fn rules_listing_shows_levels_under_the_config_in_effect() {
     let defaults = stdout(&prodlint(&["rules", "--no-config"]));
     assert!(defaults.starts_with("No config file found"), "{defaults}");
     assert_eq!(
-        row(&defaults, "container-runs-as-root"),
+        row(&defaults, "action-ref-not-pinned"),
         [
-            "container-runs-as-root",
-            "kubernetes",
-            "security",
+            "action-ref-not-pinned",
+            "workflow",
+            "supply-chain",
             "stable",
             "warning",
             "warning"
         ]
     );
+    // A preview rule reports at its level, but only in preview mode.
+    assert_eq!(
+        row(&defaults, "container-runs-as-root")[3..],
+        ["preview", "warning", "off"]
+    );
+    assert!(defaults.contains("preview rules run only with --preview"));
     let given = stdout(&prodlint(&[
         "rules",
         "--config",
@@ -1340,6 +1358,33 @@ fn cache_project(name: &str) -> (PathBuf, PathBuf) {
 }
 
 #[test]
+fn preview_rules_run_only_when_asked() {
+    let (dir, _) = cache_project("preview");
+    std::fs::write(dir.join("src").join("main.rs"), CLIENT).expect("write");
+    let rule = "http-client-without-timeout";
+    let preview = prodlint::rules::find(rule).is_some_and(|r| r.is_preview());
+    let run = |extra: &[&str]| {
+        let mut args = vec!["check", ".", "--format", "json", "--no-cache"];
+        args.extend_from_slice(extra);
+        let out = prodlint_in(&dir, &args, None);
+        (rules_of(&json(&out)), stderr(&out))
+    };
+    let (with, _) = run(&["--preview"]);
+    assert_eq!(with, [rule]);
+    let (without, warned) = run(&["--no-preview", "--select", rule]);
+    if preview {
+        assert!(without.is_empty(), "{without:?}");
+        assert!(warned.contains("is a preview rule"), "{warned}");
+    } else {
+        assert_eq!(without, [rule]);
+    }
+    std::fs::write(dir.join("prodlint.toml"), "preview = true\n").expect("config");
+    let (configured, _) = run(&["--select", rule]);
+    assert_eq!(configured, [rule]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn the_cache_is_never_stale_and_never_required() {
     let (dir, cache) = cache_project("cache");
     let cache_arg = cache.to_str().expect("utf-8 temp path");
@@ -1349,7 +1394,7 @@ fn the_cache_is_never_stale_and_never_required() {
 
     // --no-cache keeps nothing, even where $PRODLINT_CACHE_DIR points.
     let out = Command::new(env!("CARGO_BIN_EXE_prodlint"))
-        .args(["check", ".", "--format", "json", "--no-cache"])
+        .args(["check", ".", "--format", "json", "--no-cache", "--preview"])
         .current_dir(&dir)
         .env("PRODLINT_CACHE_DIR", &cache)
         .output()

@@ -154,6 +154,7 @@ fn findings_of(rule: &rules::RuleInfo, info: &str, code: &str) -> usize {
         other => panic!("{}: unknown example language `{other}`", rule.name()),
     };
     let mut config = Config::default();
+    config.cli.preview = Some(true);
     if rule.meta.group != "meta" {
         config.cli = CliSelection {
             select: Some(vec![rule.name().to_string()]),
@@ -227,6 +228,7 @@ fn configuration_doc_example_is_valid() {
     )
     .unwrap_or_else(|e| panic!("docs/configuration.md example: {e}"));
     assert_eq!(config.fail_on, Some(prodlint::diagnostic::Severity::Error));
+    assert!(config.preview(), "the example turns preview rules on");
     let level = |rule: &str, path: &str| {
         config.level(rules::find(rule).expect("rule exists"), Path::new(path))
     };

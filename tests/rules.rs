@@ -85,6 +85,9 @@ fn run(rule: &rules::RuleInfo, case: &Path, cache: CacheSetting, parse_every_bod
     } else {
         Config::default()
     };
+    // Preview rules are checked like the others (which rules are preview changes as they are
+    // measured).
+    config.cli.preview = Some(true);
     if rule.meta.group != "meta" {
         config.cli = CliSelection {
             select: Some(vec![rule.name().to_string()]),
