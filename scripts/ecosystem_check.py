@@ -21,6 +21,7 @@ rust_files, dockerfiles, k8s_yaml, frameworks, status; rows with status `ok` are
 group and measure only on the measuring group.
 
 Reproduce the measurement (from the repository root):
+  python3 scripts/ecosystem_check.py checkout --corpus ../corpus      # once: the repositories at their commits
   python3 scripts/ecosystem_check.py run --prodlint target/release/prodlint --corpus ../corpus \\
       --group measuring --out /tmp/eco-after
 then `sample` into a worksheet directory, judge, and `precision --out docs/precision.md` (see --help of each).
@@ -436,11 +437,49 @@ def cmd_precision(args):
     print(f"wrote {p}", file=sys.stderr)
 
 
+def cmd_checkout(args):
+    """Clones every repository of docs/precision/corpus.tsv at its commit into DIR/src/OWNER__NAME and
+    writes DIR/tuning.tsv and DIR/measuring.tsv for `run --group`."""
+    corpus = Path(args.corpus)
+    (corpus / "src").mkdir(parents=True, exist_ok=True)
+    with open(args.list, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    for group in ("tuning", "measuring"):
+        with open(corpus / f"{group}.tsv", "w", encoding="utf-8") as out:
+            out.write("repo\tcommit\tdir\trust_files\tdockerfiles\tk8s_yaml\tframeworks\tstatus\n")
+            for r in rows:
+                if r["group"] != group:
+                    continue
+                dest = r["repo"].replace("/", "__")
+                status = r["status"]
+                tree = corpus / "src" / dest
+                if status == "ok" and not tree.exists():
+                    url = f"https://github.com/{r['repo']}.git"
+                    steps = [["git", "init", "-q", str(tree)],
+                             ["git", "-C", str(tree), "fetch", "-q", "--depth", "1", url, r["commit"]],
+                             ["git", "-C", str(tree), "checkout", "-q", "FETCH_HEAD"]]
+                    for step in steps:
+                        if subprocess.run(step).returncode != 0:
+                            status = f"checkout failed: {' '.join(step[:4])}"
+                            break
+                    print(f"{r['repo']}@{r['commit'][:12]}: {status}", file=sys.stderr)
+                fields = [r["repo"], r["commit"], dest, r["rust_files"], r["dockerfiles"], r["k8s_yaml"],
+                          r["frameworks"], status]
+                out.write("\t".join(fields) + "\n")
+
+
 # ---------------------------------------------------------------- command line
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("checkout", help="clone the corpus of docs/precision/corpus.tsv at its commits",
+                       description="Needs git and network access to GitHub; skips work trees already there.")
+    p.add_argument("--corpus", required=True, metavar="DIR", help="where to put src/OWNER__NAME/ and the TSV lists")
+    p.add_argument("--list", default=str(Path(__file__).resolve().parent.parent / "docs" / "precision" / "corpus.tsv"),
+                   metavar="FILE", help="the corpus list (default: docs/precision/corpus.tsv)")
+    p.set_defaults(func=cmd_checkout)
 
     p = sub.add_parser("run", help="run prodlint on each repository of the corpus",
                        description="Writes OUTDIR/findings.jsonl, OUTDIR/runs.tsv and OUTDIR/counts.md.")
