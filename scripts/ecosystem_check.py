@@ -335,11 +335,15 @@ def cmd_sample(args):
         pool, path = sorted(by_rule[rule], key=lambda f: f["id"]), out / f"{rule}.md"
         kept = [e for e in parse_worksheet(path) if e["verdict"]]
         kept_ids = {e["id"] for e in kept}
+        # Judged entries whose finding is gone stay on the sheet (a later run shows whether they come
+        # back) but do not count towards the sample.
+        current = {f["id"] for f in pool}
+        live = sum(1 for e in kept if e["id"] in current)
         drawn = random.Random(f"{args.seed}:{rule}").sample(pool, min(args.per_rule, len(pool)))
         drawn_ids = {f["id"] for f in drawn}
         rest = [f for f in pool if f["id"] not in drawn_ids]  # needed only when judged entries are not in this draw
         random.Random(f"{args.seed}:{rule}:more").shuffle(rest)
-        new = [f for f in drawn + rest if f["id"] not in kept_ids][:max(0, args.per_rule - len(kept))]
+        new = [f for f in drawn + rest if f["id"] not in kept_ids][:max(0, args.per_rule - live)]
         blocks = []
         for n, e in enumerate(kept, 1):
             lines = list(e["lines"])
@@ -349,9 +353,10 @@ def cmd_sample(args):
         blocks += [render(f, n, repo_dir(corpus, f["repo"], rows.get(f["repo"])))
                    for n, f in enumerate(new, len(kept) + 1)]
         head = [f"# {rule}", "", f"- seed: {args.seed}", f"- findings: {len(pool)}",
-                f"- sample: {len(blocks)} ({len(kept)} judged entries kept, {len(new)} drawn)", "", SHEET_HELP, ""]
+                f"- sample: {live + len(new)} of the current findings ({live} judged entries still reported, "
+                f"{len(kept) - live} judged but gone, {len(new)} drawn)", "", SHEET_HELP, ""]
         path.write_text("\n".join(head + ["\n".join(b) + "\n" for b in blocks]), encoding="utf-8")
-        print(f"{path}: {len(pool)} findings, {len(kept)} judged kept, {len(new)} new", file=sys.stderr)
+        print(f"{path}: {len(pool)} findings, {live} judged still reported, {len(new)} new", file=sys.stderr)
 
 
 # ---------------------------------------------------------------- diff and precision

@@ -120,9 +120,9 @@ struct CheckArgs {
     /// to, and why, instead of findings. Cross-file rules use this map.
     #[arg(long, conflicts_with_all = ["write_baseline", "output", "explain_surface"])]
     explain_services: bool,
-    /// Print each Rust file's role on the production surface (service, library, tool, test,
-    /// example, generated) and the evidence for it, instead of findings. Serving rules judge
-    /// service and library code only.
+    /// Print each file's role on the production surface (service, library, tool, test, example,
+    /// generated) and the evidence for it, instead of findings. Serving rules judge service and
+    /// library code only.
     #[arg(long, conflicts_with_all = ["write_baseline", "output"])]
     explain_surface: bool,
     /// Parse every Rust function body, also those that hold nothing an enabled rule reads

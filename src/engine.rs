@@ -440,6 +440,7 @@ pub fn check(options: Options) -> Report {
     // graph and the Dockerfiles of the run (see `src/surface.rs`).
     let surface = Surface::build(
         &packages,
+        &options.paths,
         inputs
             .iter()
             .filter(|i| i.kind == FileKind::Rust)
@@ -462,6 +463,9 @@ pub fn check(options: Options) -> Report {
             _ => None,
         };
         let mut levels = levels_of(input, config);
+        if input.kind != FileKind::Rust {
+            keep_rules_for_role(&mut levels, surface.role_of_config(&input.path).role);
+        }
         let place = (input.kind == FileKind::Rust).then(|| {
             let on_disk = stdin.is_none();
             rust_place(
@@ -709,12 +713,22 @@ pub fn check(options: Options) -> Report {
     }
 }
 
-/// `--explain-surface`: every Rust file's role and the evidence, then how many files each role
-/// has.
+/// `--explain-surface`: every file's role and the evidence, then how many files each role has.
 fn explain_surface(inputs: &[Input], packages: &PackageCache, surface: &Surface) -> String {
     let mut out = String::new();
     let mut counts: BTreeMap<Role, usize> = BTreeMap::new();
-    for input in inputs.iter().filter(|i| i.kind == FileKind::Rust) {
+    for input in inputs {
+        if input.kind != FileKind::Rust {
+            let role = surface.role_of_config(&input.path);
+            *counts.entry(role.role).or_default() += 1;
+            out.push_str(&format!(
+                "{}: {} — {}\n",
+                input.display,
+                role.role.as_str(),
+                role.evidence
+            ));
+            continue;
+        }
         let package = packages.package_of(&input.path);
         let mut role = surface.role_of(&input.path, package.as_deref());
         if std::fs::read_to_string(&input.path).is_ok_and(|t| surface::generated_header(&t)) {
@@ -736,7 +750,7 @@ fn explain_surface(inputs: &[Input], packages: &PackageCache, surface: &Surface)
         .map(|(role, n)| format!("{n} {}", role.as_str()))
         .collect();
     out.push_str(&format!(
-        "{} Rust files: {}\nServing rules judge service and library files only; `prodlint rule <name>` lists a rule's roles.\n",
+        "{} files: {}\nServing rules judge service and library files only; `prodlint rule <name>` lists a rule's roles.\n",
         counts.values().sum::<usize>(),
         if summary.is_empty() { "none".to_string() } else { summary.join(", ") }
     ));

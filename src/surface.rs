@@ -141,9 +141,27 @@ const SERVES: &[&str] = &[
     ".listen(",
 ];
 
-/// The roles of a run's Rust files; built once, asked per file from the worker threads.
+/// Directory names that hold examples (`examples/`, `samples/`); test directories are those
+/// [`is_test_word`] accepts plus these fixture names.
+const EXAMPLE_DIRS: &[&str] = &["example", "examples", "sample", "samples"];
+const FIXTURE_DIRS: &[&str] = &["testdata", "test-data", "test_data", "fixture", "fixtures"];
+
+/// The role a directory name gives the files under it, if any.
+fn directory_role(name: &str) -> Option<Role> {
+    if EXAMPLE_DIRS.contains(&name) {
+        Some(Role::Example)
+    } else if is_test_word(name) || FIXTURE_DIRS.contains(&name) {
+        Some(Role::Test)
+    } else {
+        None
+    }
+}
+
+/// The roles of a run's files; built once, asked per file from the worker threads.
 pub struct Surface<'p> {
     packages: &'p PackageCache,
+    /// The paths the run was given (absolute): directories above them say nothing about a file.
+    roots: Vec<PathBuf>,
     /// Package roots of libraries that only tests use, with the evidence.
     test_support: HashMap<PathBuf, String>,
     /// Binary names a Dockerfile of the run builds or copies (`--bin x`, `release/x`).
@@ -157,6 +175,7 @@ impl<'p> Surface<'p> {
     /// the texts of its Dockerfiles.
     pub fn build<'a>(
         packages: &'p PackageCache,
+        roots: &[PathBuf],
         rust_files: impl Iterator<Item = &'a Path>,
         dockerfiles: impl Iterator<Item = String>,
     ) -> Surface<'p> {
@@ -170,10 +189,34 @@ impl<'p> Surface<'p> {
         }
         Surface {
             packages,
+            roots: roots.iter().map(|r| absolute(r)).collect(),
             test_support: test_support(&all),
             deployed_bins,
             serving: Mutex::default(),
         }
+    }
+
+    /// The role of a Dockerfile, manifest, workflow or script: *test* or *example* under a
+    /// directory named so (`test/`, `e2e/`, `testdata/`, `fixtures/`, `examples/`, `samples/`)
+    /// below the path the run was given, *service* (deployed configuration) otherwise.
+    pub fn role_of_config(&self, file: &Path) -> FileRole {
+        let abs = absolute(file);
+        let root = self
+            .roots
+            .iter()
+            .filter(|r| abs.starts_with(r))
+            .max_by_key(|r| r.as_os_str().len());
+        let below = root.map_or(file, |r| abs.strip_prefix(r).unwrap_or(&abs));
+        let dirs = below.parent().into_iter().flat_map(Path::components);
+        for dir in dirs {
+            let Some(name) = dir.as_os_str().to_str() else {
+                continue;
+            };
+            if let Some(role) = directory_role(&name.to_ascii_lowercase()) {
+                return FileRole::new(role, format!("under a `{name}/` directory"));
+            }
+        }
+        FileRole::new(Role::Service, "configuration a deployment reads")
     }
 
     /// The role of a Rust file of the run (its package as [`PackageCache::package_of`] finds
@@ -308,6 +351,10 @@ impl<'p> Surface<'p> {
         crate::project::lock(&self.serving).insert(root.to_path_buf(), serves);
         serves
     }
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    crate::engine::normalized(&std::path::absolute(path).unwrap_or_else(|_| path.into()))
 }
 
 /// A file outside any Cargo package: test code by a `tests`/`benches`/`examples` directory or
@@ -512,6 +559,32 @@ mod tests {
     fn binaries_a_dockerfile_builds() {
         let text = "RUN cargo build --release --bin api-server\nCOPY --from=b /app/target/x86_64-unknown-linux-musl/release/worker /usr/local/bin/\nRUN cargo build --bin=migrate --binary-thing";
         assert_eq!(built_binaries(text), ["api-server", "migrate", "worker"]);
+    }
+
+    #[test]
+    fn configuration_under_test_and_example_directories() {
+        let packages = PackageCache::default();
+        let root = PathBuf::from("/repo");
+        let surface = Surface::build(&packages, &[root], std::iter::empty(), std::iter::empty());
+        let role = |p: &str| surface.role_of_config(Path::new(p)).role;
+        assert_eq!(role("/repo/deploy/app.yaml"), Role::Service);
+        assert_eq!(role("/repo/test/integration/app.yaml"), Role::Test);
+        assert_eq!(role("/repo/cli/cmd/testdata/install.yaml"), Role::Test);
+        assert_eq!(role("/repo/e2e/Dockerfile"), Role::Test);
+        assert_eq!(
+            role("/repo/examples/quickstart/compose.yaml"),
+            Role::Example
+        );
+        assert_eq!(role("/repo/contest/app.yaml"), Role::Service);
+        // Directories above the path the run was given say nothing.
+        let inside = Surface::build(
+            &packages,
+            &[PathBuf::from("/repo/fixtures/demo")],
+            std::iter::empty(),
+            std::iter::empty(),
+        );
+        let role = inside.role_of_config(Path::new("/repo/fixtures/demo/deploy/app.yaml"));
+        assert_eq!(role.role, Role::Service);
     }
 
     #[test]

@@ -1655,7 +1655,7 @@ fn explain_surface_names_each_files_role_and_why() {
     }
     assert!(text.contains("required-features"), "{text}");
     assert!(
-        text.contains("8 Rust files: 1 service, 1 library, 1 tool, 4 test, 1 generated"),
+        text.contains("8 files: 1 service, 1 library, 1 tool, 4 test, 1 generated"),
         "{text}"
     );
 }
