@@ -363,6 +363,7 @@ fn latest_url<'w>(tool: &str, args: &'w [Word]) -> Option<Problem<'w>> {
         let t = w.text.as_str();
         (t.starts_with("http://") || t.starts_with("https://"))
             && (t.contains("/latest/") || t.ends_with("/latest") || t.contains("/latest?"))
+            && !is_instance_metadata(t)
     })?;
     Some(Problem {
         word: w,
@@ -374,9 +375,32 @@ fn latest_url<'w>(tool: &str, args: &'w [Word]) -> Option<Problem<'w>> {
     })
 }
 
+/// A cloud instance-metadata service (`http://169.254.169.254/latest/meta-data/…`, GCP's
+/// `metadata.google.internal`): `latest` is its API version, and what it returns is data about
+/// the machine, not a tool.
+fn is_instance_metadata(url: &str) -> bool {
+    let host = url
+        .split("://")
+        .nth(1)
+        .and_then(|rest| rest.split(['/', ':', '?']).next())
+        .unwrap_or("");
+    host.starts_with("169.254.") || host == "[fd00:ec2::254]" || host == "metadata.google.internal"
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn instance_metadata_is_not_a_download() {
+        assert!(is_instance_metadata(
+            "http://169.254.169.254/latest/meta-data/instance-id"
+        ));
+        assert!(is_instance_metadata(
+            "http://metadata.google.internal/computeMetadata/v1/latest"
+        ));
+        assert!(!is_instance_metadata("https://get.nexte.st/latest/linux"));
+    }
 
     #[test]
     fn version_specs() {
