@@ -7,7 +7,7 @@ use std::ops::Range;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::cache::{self, Cache, CachedFinding, FileKey};
@@ -21,6 +21,15 @@ use crate::rules::{self, engine_rules, Check, Ctx, Finding, K8sCondition, RuleIn
 use crate::source::{FileId, FileKind, SourceDb, SourceFile, Text};
 use crate::suppress::{self, Scope, Suppressions};
 use crate::surface::{self, FileRole, Role, Surface};
+
+mod rust_file;
+mod settle;
+
+use rust_file::{
+    keep_reported_suppressions, rust_place, without_reading, RustCheck, RustOutcome, RustPlace,
+    Triggers,
+};
+use settle::{apply_k8s_conditions, drop_findings_remedied_elsewhere, prefer_cross_file_findings};
 
 /// Name of the diagnostic for a rule that panicked; not a configurable rule.
 pub const INTERNAL_ERROR: &str = "internal-error";
@@ -197,32 +206,6 @@ impl Report {
 
 type FileResult = Result<Option<Outcome>, String>;
 
-/// Drops findings whose `unless_package` evidence holds somewhere in the same package (a file
-/// outside any package is its own package).
-fn drop_findings_remedied_elsewhere(findings: &mut Vec<Finding>, project: &Project) {
-    if findings.iter().all(|f| f.unless_package.is_empty()) {
-        return;
-    }
-    let packages = project.rust_packages();
-    let mut package_of = HashMap::new();
-    for (i, members) in packages.iter().enumerate() {
-        for r in members {
-            package_of.insert(r.file, i);
-        }
-    }
-    findings.retain(|f| {
-        if f.unless_package.is_empty() {
-            return true;
-        }
-        let Some(files) = package_of.get(&f.file).and_then(|&i| packages.get(i)) else {
-            return true;
-        };
-        !files
-            .iter()
-            .any(|r| f.unless_package.iter().any(|e| e.holds(&r.facts)))
-    });
-}
-
 /// Rendered Helm output names each document's template in a `# Source: chart/templates/x.yaml`
 /// comment. Findings in such a document are shown under the template's path — with the line and
 /// column of the rendered text, since the template's own lines are not known.
@@ -279,22 +262,6 @@ fn helm_sources(text: &str) -> Vec<(Range<usize>, String)> {
         out.push((*start..end, path.clone()));
     }
     out
-}
-
-/// Settles findings that depend on other Kubernetes objects of the run.
-fn apply_k8s_conditions(findings: &mut Vec<Finding>, project: &Project) {
-    let k8s = &project.k8s;
-    findings.retain_mut(|f| match &f.k8s {
-        None => true,
-        Some(K8sCondition::InfoUnlessServed(w)) => {
-            if !k8s.served(w) {
-                f.at_most = Some(Severity::Info);
-            }
-            true
-        }
-        Some(K8sCondition::ServedAndNotAutoscaled(w)) => k8s.served(w) && !k8s.autoscaled(w),
-        Some(K8sCondition::UnlessBudgeted(w)) => !k8s.budgeted(w),
-    });
 }
 
 /// What one file contributes.
@@ -370,13 +337,6 @@ pub fn on_worker_stack() -> bool {
     ON_WORKER.with(|w| w.get())
 }
 
-/// What a Rust file leaves for the project checks.
-struct RustOutcome {
-    package: Option<Arc<crate::project::Package>>,
-    is_test: bool,
-    facts: crate::project::RustFacts,
-}
-
 /// The whole check of one text, as `prodlint check - --stdin-filename NAME` runs it, with one
 /// worker thread.
 pub fn check_text(name: &str, text: &str, config: Config) -> Report {
@@ -397,6 +357,10 @@ pub fn check_text(name: &str, text: &str, config: Config) -> Report {
     })
 }
 
+/// The whole run, as a pipeline: discover → production surface → per file, in parallel: read,
+/// parse, check, export facts (`FileStage`, the Rust part in `rust_file`) → project facts
+/// (`gather`) → cross-file checks (`run_project_checks`) → settle conditions (`settle`) →
+/// severities → suppressions → report.
 pub fn check(options: Options) -> Report {
     let start = Instant::now();
     let config = &options.config;
@@ -408,6 +372,7 @@ pub fn check(options: Options) -> Report {
         CacheSetting::Default => Cache::open(None, &config.options_text()),
         CacheSetting::Dir(dir) => Cache::open(Some(dir), &config.options_text()),
     };
+    // Discover the files (and the build descriptions the service map reads).
     let discover::Discovered {
         mut inputs,
         errors: mut io_errors,
@@ -418,6 +383,7 @@ pub fn check(options: Options) -> Report {
         .focus
         .as_ref()
         .map(|focus| narrow_to_focus(&mut inputs, focus, &packages, config, options.force_exclude));
+    // Standard input is one more input, read already.
     let mut stdin_text = None;
     if let Some(stdin) = options.stdin {
         match discover::classify(Path::new(&stdin.name)) {
@@ -455,132 +421,34 @@ pub fn check(options: Options) -> Report {
         .explain_surface
         .then(|| explain_surface(&inputs, &packages, &surface));
 
-    let triggers = (!options.parse_every_body).then(Triggers::new);
-    let too_large: Mutex<Vec<String>> = Mutex::new(Vec::new());
-    let one = |i: usize, input: &Input| -> FileResult {
-        let stdin = match &stdin_text {
-            Some((idx, text)) if *idx == i => Some(text.clone()),
-            _ => None,
-        };
-        let mut levels = levels_of(input, config);
-        if input.kind != FileKind::Rust {
-            keep_rules_for_role(&mut levels, surface.role_of_config(&input.path).role);
-        }
-        let place = (input.kind == FileKind::Rust).then(|| {
-            let on_disk = stdin.is_none();
-            rust_place(
-                input,
-                &mut levels,
-                &packages,
-                &surface,
-                cache.as_ref(),
-                on_disk,
-                config.max_file_size,
-            )
-        });
-        let mut place = place;
-        if let Some(outcome) = (place.as_mut())
-            .zip(cache.as_ref())
-            .and_then(|(place, c)| without_reading(input, place, &mut levels, c))
-        {
-            return Ok(Some(outcome));
-        }
-        let read = match stdin {
-            Some(text) => Read::Text(text),
-            None => read_text(&input.path, config.max_file_size)?,
-        };
-        match read {
-            Read::Text(text) => Ok(process(
-                input,
-                text,
-                levels,
-                place,
-                config,
-                cache.as_ref(),
-                triggers.as_ref(),
-            )),
-            Read::NotText => Ok(None),
-            Read::TooLarge(size) => {
-                too_large
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(format!(
-                    "skipped `{}`: {} is over the {} limit (`[files] max-size` in prodlint.toml)",
-                    input.display,
-                    human_size(size),
-                    human_size(config.max_file_size)
-                ));
-                Ok(None)
-            }
-        }
+    // Read, parse and check each file, in parallel.
+    let stage = FileStage {
+        config,
+        packages: &packages,
+        surface: &surface,
+        cache: cache.as_ref(),
+        triggers: (!options.parse_every_body).then(Triggers::new),
+        stdin: stdin_text,
+        too_large: Mutex::new(Vec::new()),
     };
     let threads = options
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .clamp(1, inputs.len().max(1));
-    let results = in_parallel(&inputs, threads, |i, input| one(i, input));
+    let results = in_parallel(&inputs, threads, |i, input| stage.check(i, input));
     if let Some(c) = &cache {
         c.finish();
     }
 
-    let mut sources = SourceDb::default();
-    let mut per_file: Vec<(Vec<(&'static str, Severity)>, Suppressions)> = Vec::new();
-    let mut findings: Vec<Finding> = Vec::new();
-    let mut internal: Vec<(FileId, String, Range<usize>)> = Vec::new();
-    let mut project = Project::default();
-    // Per source file: whether findings in it are reported (everything, without a focus).
-    let mut reported: Vec<bool> = Vec::new();
-    for (i, result) in results.into_iter().enumerate() {
-        let outcome = match result {
-            Ok(Some(o)) => o,
-            Ok(None) => continue,
-            Err(e) => {
-                io_errors.push(e);
-                continue;
-            }
-        };
-        let path = outcome.source.path.clone();
-        let text = outcome.source.text_handle();
-        let id = sources.add(outcome.source);
-        reported.push(
-            focused
-                .as_ref()
-                .is_none_or(|f| f.get(i).copied().unwrap_or(true)),
-        );
-        // A per-file check sees only its own file: its labels are all in it.
-        findings.extend(outcome.findings.into_iter().map(|mut f| {
-            f.file = id;
-            for label in &mut f.related {
-                label.file = id;
-            }
-            f
-        }));
-        internal.extend(outcome.internal.into_iter().map(|(m, s)| (id, m, s)));
-        if let Some(mut facts) = outcome.k8s_facts {
-            for c in &mut facts.containers {
-                c.file = id;
-            }
-            project.k8s.extend(facts);
-        }
-        if let Some(image) = outcome.image {
-            project.dockerfiles.push((id, normalized(&path), image));
-        }
-        if let Some(end) = outcome.script_end {
-            project.scripts.push((id, normalized(&path), end));
-        }
-        if let Some(rust) = outcome.rust_facts {
-            project.rust.push(RustFileFacts {
-                file: id,
-                package: rust.package,
-                facts: rust.facts,
-                text,
-                is_test: rust.is_test,
-                every_body: std::sync::OnceLock::new(),
-            });
-        }
-        per_file.push((outcome.levels, outcome.suppressions));
-    }
-
+    // Project facts: every file's source, findings and facts, in input order.
+    let Gathered {
+        mut sources,
+        mut per_file,
+        mut findings,
+        mut internal,
+        mut project,
+        reported,
+    } = gather(results, focused.as_deref(), &mut io_errors);
     project.packages = packages.all();
     project.services = crate::services::build(&project, config, &build_files);
     let explained = options
@@ -588,66 +456,19 @@ pub fn check(options: Options) -> Report {
         .then(|| crate::services::explain(&project, &project.services, &sources))
         .or(surface_explained);
 
-    // Cross-file rules run once, over the facts; their findings are filtered per file below.
-    // They run side by side (some read unparsed bodies on demand), and their results are taken
-    // in registry order.
-    let project_checks: Vec<(&RuleInfo, rules::ProjectCheck)> = rules::registry()
-        .iter()
-        .flat_map(|info| {
-            info.rule.checks.iter().filter_map(move |c| match c {
-                Check::Project(f) => Some((info, *f)),
-                _ => None,
-            })
-        })
-        .collect();
-    let run = |_, (info, f): &(&RuleInfo, rules::ProjectCheck)| {
-        let mut out = Vec::new();
-        let panicked = guarded(|| {
-            f(
-                &project,
-                &mut Ctx::new(info.name(), 0, &mut out, config.options(info.name())),
-            )
-        });
-        (out, panicked)
-    };
-    for ((info, _), (out, panicked)) in
-        project_checks
-            .iter()
-            .zip(in_parallel(&project_checks, threads, run))
-    {
-        findings.extend(out);
-        if let Some(msg) = panicked {
-            if !sources.is_empty() {
-                internal.push((0, format!("rule `{}` panicked: {msg}", info.name()), 0..0));
-            }
-        }
+    // Cross-file checks: once, over the facts; their findings are filtered per file below.
+    let (cross_file, panics) = run_project_checks(&project, config, threads);
+    findings.extend(cross_file);
+    if !sources.is_empty() {
+        internal.extend(panics);
     }
 
+    // Settle what findings depended on, now that every file has been read.
     drop_findings_remedied_elsewhere(&mut findings, &project);
     apply_k8s_conditions(&mut findings, &project);
 
-    let mut diagnostics = Vec::new();
-    for f in findings {
-        let Some((levels, _)) = per_file.get(f.file) else {
-            continue;
-        };
-        let Some(&(_, severity)) = levels.iter().find(|(r, _)| *r == f.rule) else {
-            continue;
-        };
-        diagnostics.push(Diagnostic {
-            rule: f.rule,
-            severity: f.at_most.map_or(severity, |cap| cap.min(severity)),
-            message: f.message,
-            primary: Label {
-                file: f.file,
-                span: f.span,
-                message: None,
-            },
-            related: f.related,
-            help: f.help,
-        });
-    }
-
+    // Severities from the config, then suppressions.
+    let mut diagnostics = settle::with_severities(findings, &per_file);
     prefer_cross_file_findings(&mut diagnostics);
     let suppressed = apply_suppressions(&mut diagnostics, &mut per_file, &sources);
     diagnostics.retain(|d| reported.get(d.primary.file).copied().unwrap_or(true));
@@ -702,7 +523,10 @@ pub fn check(options: Options) -> Report {
         suppressed,
         baselined: 0,
         skipped: {
-            let mut s = too_large.into_inner().unwrap_or_else(|e| e.into_inner());
+            let mut s = stage
+                .too_large
+                .into_inner()
+                .unwrap_or_else(|e| e.into_inner());
             s.sort();
             s
         },
@@ -711,6 +535,211 @@ pub fn check(options: Options) -> Report {
         elapsed: start.elapsed(),
         explanation: explained,
     }
+}
+
+/// What checking one file needs from the run.
+struct FileStage<'r> {
+    config: &'r Config,
+    packages: &'r PackageCache,
+    surface: &'r Surface<'r>,
+    cache: Option<&'r Cache>,
+    /// Which function bodies are worth parsing (`None`: all, `--parse-every-body`).
+    triggers: Option<Triggers>,
+    /// Standard input's text and the index of its input.
+    stdin: Option<(usize, String)>,
+    /// Files skipped for their size, with the note the report shows.
+    too_large: Mutex<Vec<String>>,
+}
+
+impl FileStage<'_> {
+    /// Reads, parses and checks input `i` — or takes its results from the cache by its metadata,
+    /// without reading it.
+    fn check(&self, i: usize, input: &Input) -> FileResult {
+        let stdin = match &self.stdin {
+            Some((idx, text)) if *idx == i => Some(text.clone()),
+            _ => None,
+        };
+        let mut levels = levels_of(input, self.config);
+        if input.kind != FileKind::Rust {
+            keep_rules_for_role(&mut levels, self.surface.role_of_config(&input.path).role);
+        }
+        let place = (input.kind == FileKind::Rust).then(|| {
+            let on_disk = stdin.is_none();
+            rust_place(
+                input,
+                &mut levels,
+                self.packages,
+                self.surface,
+                self.cache,
+                on_disk,
+                self.config.max_file_size,
+            )
+        });
+        let mut place = place;
+        if let Some(outcome) = (place.as_mut())
+            .zip(self.cache)
+            .and_then(|(place, c)| without_reading(input, place, &mut levels, c))
+        {
+            return Ok(Some(outcome));
+        }
+        let read = match stdin {
+            Some(text) => Read::Text(text),
+            None => read_text(&input.path, self.config.max_file_size)?,
+        };
+        match read {
+            Read::Text(text) => Ok(process(
+                input,
+                text,
+                levels,
+                place,
+                self.config,
+                self.cache,
+                self.triggers.as_ref(),
+            )),
+            Read::NotText => Ok(None),
+            Read::TooLarge(size) => {
+                self.too_large
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(format!(
+                    "skipped `{}`: {} is over the {} limit (`[files] max-size` in prodlint.toml)",
+                    input.display,
+                    human_size(size),
+                    human_size(self.config.max_file_size)
+                ));
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// A file's enabled rules with their severity, and its suppressions.
+type FileSettings = (Vec<(&'static str, Severity)>, Suppressions);
+
+/// What the per-file phase leaves, indexed by source file.
+struct Gathered {
+    sources: SourceDb,
+    per_file: Vec<FileSettings>,
+    findings: Vec<Finding>,
+    internal: Vec<(FileId, String, Range<usize>)>,
+    project: Project,
+    /// Whether findings in the file are reported (everything, without a focus).
+    reported: Vec<bool>,
+}
+
+/// Takes each file's outcome in input order: its source into the database, its findings with
+/// their file set, its facts into the project.
+fn gather(
+    results: Vec<FileResult>,
+    focused: Option<&[bool]>,
+    io_errors: &mut Vec<String>,
+) -> Gathered {
+    let mut sources = SourceDb::default();
+    let mut per_file: Vec<FileSettings> = Vec::new();
+    let mut findings: Vec<Finding> = Vec::new();
+    let mut internal: Vec<(FileId, String, Range<usize>)> = Vec::new();
+    let mut project = Project::default();
+    let mut reported: Vec<bool> = Vec::new();
+    for (i, result) in results.into_iter().enumerate() {
+        let outcome = match result {
+            Ok(Some(o)) => o,
+            Ok(None) => continue,
+            Err(e) => {
+                io_errors.push(e);
+                continue;
+            }
+        };
+        let path = outcome.source.path.clone();
+        let text = outcome.source.text_handle();
+        let id = sources.add(outcome.source);
+        reported.push(focused.is_none_or(|f| f.get(i).copied().unwrap_or(true)));
+        // A per-file check sees only its own file: its labels are all in it.
+        findings.extend(outcome.findings.into_iter().map(|mut f| {
+            f.file = id;
+            for label in &mut f.related {
+                label.file = id;
+            }
+            f
+        }));
+        internal.extend(outcome.internal.into_iter().map(|(m, s)| (id, m, s)));
+        if let Some(mut facts) = outcome.k8s_facts {
+            for c in &mut facts.containers {
+                c.file = id;
+            }
+            project.k8s.extend(facts);
+        }
+        if let Some(image) = outcome.image {
+            project.dockerfiles.push((id, normalized(&path), image));
+        }
+        if let Some(end) = outcome.script_end {
+            project.scripts.push((id, normalized(&path), end));
+        }
+        if let Some(rust) = outcome.rust_facts {
+            project.rust.push(RustFileFacts {
+                file: id,
+                package: rust.package,
+                facts: rust.facts,
+                text,
+                is_test: rust.is_test,
+                every_body: std::sync::OnceLock::new(),
+            });
+        }
+        per_file.push((outcome.levels, outcome.suppressions));
+    }
+
+    Gathered {
+        sources,
+        per_file,
+        findings,
+        internal,
+        project,
+        reported,
+    }
+}
+
+/// Runs every cross-file rule once over the project's facts. They run side by side (some read
+/// unparsed bodies on demand); their results are taken in registry order. Returns the findings
+/// and the panics, as internal errors.
+#[allow(clippy::type_complexity)]
+fn run_project_checks(
+    project: &Project,
+    config: &Config,
+    threads: usize,
+) -> (Vec<Finding>, Vec<(FileId, String, Range<usize>)>) {
+    // They run side by side (some read unparsed bodies on demand), and their results are taken
+    // in registry order.
+    let project_checks: Vec<(&RuleInfo, rules::ProjectCheck)> = rules::registry()
+        .iter()
+        .flat_map(|info| {
+            info.rule.checks.iter().filter_map(move |c| match c {
+                Check::Project(f) => Some((info, *f)),
+                _ => None,
+            })
+        })
+        .collect();
+    let run = |_, (info, f): &(&RuleInfo, rules::ProjectCheck)| {
+        let mut out = Vec::new();
+        let panicked = guarded(|| {
+            f(
+                project,
+                &mut Ctx::new(info.name(), 0, &mut out, config.options(info.name())),
+            )
+        });
+        (out, panicked)
+    };
+    let mut findings = Vec::new();
+    let mut panics = Vec::new();
+    for ((info, _), (out, panicked)) in
+        project_checks
+            .iter()
+            .zip(in_parallel(&project_checks, threads, run))
+    {
+        findings.extend(out);
+        if let Some(msg) = panicked {
+            panics.push((0, format!("rule `{}` panicked: {msg}", info.name()), 0..0));
+        }
+    }
+    (findings, panics)
 }
 
 /// `--explain-surface`: every file's role and the evidence, then how many files each role has.
@@ -755,39 +784,6 @@ fn explain_surface(inputs: &[Input], packages: &PackageCache, surface: &Surface)
         if summary.is_empty() { "none".to_string() } else { summary.join(", ") }
     ));
     out
-}
-
-/// Where a cross-file rule confirms a single-file one, only the cross-file finding is shown;
-/// its first related location is the code the single-file rule reports at:
-/// - `liveness-probe-checks-dependencies` (the route) replaces `liveness-endpoint-checks-dependencies`;
-/// - `grpc-probe-without-health-service` (the `Server::builder()` call) replaces
-///   `grpc-server-without-health-service`.
-///
-/// Decided after severities, so turning the cross-file rule off brings the other back.
-fn prefer_cross_file_findings(diagnostics: &mut Vec<Diagnostic>) {
-    const CONFIRMS: &[(&str, &str)] = &[
-        (
-            "liveness-probe-checks-dependencies",
-            "liveness-endpoint-checks-dependencies",
-        ),
-        (
-            "grpc-probe-without-health-service",
-            "grpc-server-without-health-service",
-        ),
-    ];
-    let confirmed: Vec<(&str, FileId, Range<usize>)> = diagnostics
-        .iter()
-        .filter_map(|d| {
-            let (_, replaced) = CONFIRMS.iter().find(|(rule, _)| d.rule == *rule)?;
-            let at = d.related.first()?;
-            Some((*replaced, at.file, at.span.clone()))
-        })
-        .collect();
-    diagnostics.retain(|d| {
-        !confirmed.iter().any(|(rule, file, span)| {
-            d.rule == *rule && d.primary.file == *file && d.primary.span == *span
-        })
-    });
 }
 
 /// How a file's content was read.
@@ -890,150 +886,9 @@ fn levels_of(input: &Input, config: &Config) -> Vec<(&'static str, Severity)> {
         .collect()
 }
 
-/// What a Rust file's results depend on besides its text, worked out before it is read.
-struct RustPlace {
-    package: Option<Arc<crate::project::Package>>,
-    /// Its role on the production surface (generated files are known once read).
-    role: FileRole,
-    /// Not walked: no enabled rule applies to its role (test code always was).
-    is_test: bool,
-    enabled: Vec<&'static str>,
-    /// The file's metadata key in the cache (see [`crate::cache`]).
-    metadata: Option<u128>,
-    /// Read from disk (not standard input), so its text can be read again.
-    on_disk: bool,
-}
-
-impl RustPlace {
-    /// What the file leaves for the project checks, given its facts.
-    fn outcome(&self, facts: Option<crate::project::RustFacts>) -> Option<RustOutcome> {
-        facts.map(|facts| RustOutcome {
-            package: self.package.clone(),
-            // Only production code's facts speak for a service.
-            is_test: self.is_test || !self.role.role.is_production(),
-            facts,
-        })
-    }
-
-    /// Once read: a file a generator wrote is not checked (its callers are).
-    fn generated(&mut self, levels: &mut Vec<(&'static str, Severity)>) {
-        self.role = FileRole {
-            role: Role::Generated,
-            evidence: "its header says it is generated".into(),
-        };
-        keep_rules_for_role(levels, Role::Generated);
-        self.is_test = !walks(Role::Generated, levels);
-        self.enabled = levels.iter().map(|(r, _)| *r).collect();
-    }
-
-    fn key<'a>(&'a self, input: &'a Input) -> FileKey<'a> {
-        FileKey {
-            path: &input.path,
-            package_fingerprint: self.package.as_ref().map(|p| p.fingerprint),
-            is_test: self.is_test,
-            enabled: &self.enabled,
-        }
-    }
-}
-
-/// With a cache, the file's metadata is read before its text, so a change in between shows in
-/// the next run's metadata.
-fn rust_place(
-    input: &Input,
-    levels: &mut Vec<(&'static str, Severity)>,
-    packages: &PackageCache,
-    surface: &Surface,
-    cache: Option<&Cache>,
-    on_disk: bool,
-    max_file_size: u64,
-) -> RustPlace {
-    let package = packages.package_of(&input.path);
-    let role = surface.role_of(&input.path, package.as_deref());
-    keep_rules_for_role(levels, role.role);
-    let mut place = RustPlace {
-        package,
-        is_test: !walks(role.role, levels),
-        role,
-        enabled: levels.iter().map(|(r, _)| *r).collect(),
-        metadata: None,
-        on_disk,
-    };
-    place.metadata = cache.filter(|_| on_disk).and_then(|c| {
-        let meta = std::fs::metadata(&input.path).ok()?;
-        // Over the size limit: read_text says so.
-        (meta.len() <= max_file_size)
-            .then(|| c.metadata_key(&place.key(input), &meta))
-            .flatten()
-    });
-    place
-}
-
 /// Leaves the rules that apply to a Rust file of this role (rules without `roles` apply to all).
 fn keep_rules_for_role(levels: &mut Vec<(&'static str, Severity)>, role: Role) {
     levels.retain(|(name, _)| rules::find(name).is_none_or(|r| r.applies_to_role(role)));
-}
-
-/// Whether a Rust file is walked: production code always (its facts feed the cross-file
-/// rules), other code only when an enabled rule judges its role.
-fn walks(role: Role, levels: &[(&'static str, Severity)]) -> bool {
-    role.is_production()
-        || levels
-            .iter()
-            .any(|(name, _)| rules::find(name).is_some_and(|r| r.meta.group != "meta"))
-}
-
-/// The outcome of a Rust file the cache holds under its metadata, without reading the file.
-fn without_reading(
-    input: &Input,
-    place: &mut RustPlace,
-    levels: &mut Vec<(&'static str, Severity)>,
-    cache: &Cache,
-) -> Option<Outcome> {
-    let mut entry = cache.get_by_metadata(place.metadata?, &input.path)?;
-    if entry.generated {
-        place.generated(levels);
-    }
-    let text = Arc::new(Text::unread(input.path.clone()));
-    let source = SourceFile::with_text(input.path.clone(), input.display.clone(), input.kind, text);
-    let mut suppressions = std::mem::take(&mut entry.suppressions);
-    keep_reported_suppressions(&mut suppressions, levels);
-    let (findings, internal, facts) = from_entry(entry);
-    Some(Outcome {
-        source,
-        levels: levels.to_vec(),
-        findings,
-        internal,
-        suppressions,
-        rust_facts: place.outcome(facts),
-        k8s_facts: None,
-        image: None,
-        script_end: None,
-    })
-}
-
-/// Malformed suppressions are reported only where `invalid-suppression` is enabled.
-fn keep_reported_suppressions(
-    suppressions: &mut Suppressions,
-    levels: &[(&'static str, Severity)],
-) {
-    let name = engine_rules::INVALID_SUPPRESSION.name;
-    if !levels.iter().any(|(r, _)| *r == name) {
-        suppressions.invalid.clear();
-    }
-}
-
-#[allow(clippy::type_complexity)]
-fn from_entry(
-    entry: cache::Entry,
-) -> (
-    Vec<Finding>,
-    Vec<(String, Range<usize>)>,
-    Option<crate::project::RustFacts>,
-) {
-    let findings = (entry.findings.into_iter())
-        .filter_map(CachedFinding::finding)
-        .collect();
-    (findings, entry.internal, entry.facts)
 }
 
 /// Parses one file once and runs every enabled check of its kind. `place` is there for a Rust
@@ -1270,152 +1125,6 @@ fn process(
     })
 }
 
-/// One Rust file read from disk (or standard input), to check or to find in the cache.
-struct RustCheck<'a> {
-    input: &'a Input,
-    text: &'a str,
-    levels: &'a [(&'static str, Severity)],
-    place: &'a RustPlace,
-    config: &'a Config,
-}
-
-impl RustCheck<'_> {
-    /// The file's findings, rule panics and facts: from the cache under the text's key, or
-    /// checked now (and stored, with `suppressions`).
-    #[allow(clippy::type_complexity)]
-    fn outcome(
-        &self,
-        cache: Option<&Cache>,
-        triggers: Option<&Triggers>,
-        suppressions: &Suppressions,
-    ) -> (
-        Vec<Finding>,
-        Vec<(String, Range<usize>)>,
-        Option<RustOutcome>,
-    ) {
-        let RustCheck {
-            input,
-            text,
-            levels,
-            place,
-            config,
-        } = *self;
-        let key = cache.map(|c| c.key(&place.key(input), text));
-        let (findings, internal, facts) = match cache
-            .zip(key)
-            .and_then(|(c, k)| c.get(k, place.metadata, &input.path))
-        {
-            Some(entry) => from_entry(entry),
-            None => {
-                let mut fresh = Vec::new();
-                let mut fresh_internal = Vec::new();
-                let wanted = triggers
-                    .map(|t| t.wanted(&input.path, place.package.as_ref(), place.is_test, config));
-                let facts = rust_file(
-                    RustInput {
-                        text,
-                        package: place.package.clone(),
-                        is_test: place.is_test,
-                        wanted: wanted.as_deref(),
-                    },
-                    levels,
-                    config,
-                    &mut fresh,
-                    &mut fresh_internal,
-                );
-                if let (Some(c), Some(k)) = (cache, key) {
-                    // A finding that cannot be stored keeps the whole file out.
-                    let stored: Option<Vec<CachedFinding>> =
-                        fresh.iter().map(CachedFinding::of).collect();
-                    if let Some(stored) = stored {
-                        c.put(
-                            k,
-                            place.metadata,
-                            &input.path,
-                            &cache::Entry {
-                                findings: stored,
-                                internal: fresh_internal.clone(),
-                                facts: facts.clone(),
-                                suppressions: suppressions.clone(),
-                                generated: place.role.role == Role::Generated,
-                            },
-                        );
-                    }
-                }
-                (fresh, fresh_internal, facts)
-            }
-        };
-        (findings, internal, place.outcome(facts))
-    }
-}
-
-/// What makes a Rust function body worth parsing, per package and set of enabled rules: the
-/// fact extractors' triggers and those of every enabled rule (`rust_scan`).
-struct Triggers {
-    /// The rules that declare triggers, found once per run.
-    rules: Vec<&'static RuleInfo>,
-    #[allow(clippy::type_complexity)]
-    by_package: Mutex<HashMap<(Option<PathBuf>, Vec<&'static str>), Arc<rust_scan::Wanted>>>,
-}
-
-impl Triggers {
-    fn new() -> Triggers {
-        Triggers {
-            rules: rules::registry()
-                .iter()
-                .filter(|r| r.rule.rust_triggers().next().is_some())
-                .collect(),
-            by_package: Mutex::default(),
-        }
-    }
-
-    fn wanted(
-        &self,
-        path: &Path,
-        package: Option<&Arc<crate::project::Package>>,
-        is_test: bool,
-        config: &Config,
-    ) -> Arc<rust_scan::Wanted> {
-        // Test code is not walked: nothing in it is wanted.
-        let rules: Vec<&'static str> = if is_test {
-            Vec::new()
-        } else {
-            self.rules
-                .iter()
-                .filter(|r| config.level(r, path).is_some())
-                .map(|r| r.name())
-                .collect()
-        };
-        let key = (package.map(|p| p.root.clone()), rules);
-        let mut memo = self.by_package.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(w) = memo.get(&key) {
-            return Arc::clone(w);
-        }
-        let mut triggers: Vec<&'static str> = Vec::new();
-        if !is_test {
-            triggers.extend(rust::FACT_TRIGGERS.iter().flat_map(|t| t.iter()));
-            for r in self.rules.iter().filter(|r| key.1.contains(&r.name())) {
-                triggers.extend(r.rule.rust_triggers());
-            }
-        }
-        let depends_on = |krate: &str| package.is_none_or(|p| p.depends_on(krate));
-        let mut wanted = rust_scan::Wanted::new(triggers, depends_on);
-        // A crate renamed in Cargo.toml is named in code by its new name.
-        if let Some(p) = package {
-            let renamed: Vec<&str> = p
-                .deps
-                .iter()
-                .filter(|(local, d)| **local != d.package && wanted.contains(&d.package))
-                .map(|(local, _)| local.as_str())
-                .collect();
-            wanted.add_names(renamed);
-        }
-        let wanted = Arc::new(wanted);
-        memo.insert(key, Arc::clone(&wanted));
-        wanted
-    }
-}
-
 /// A `parse-error` finding in the file being checked.
 fn parse_error_finding(message: String, span: Range<usize>) -> Finding {
     Finding {
@@ -1428,167 +1137,6 @@ fn parse_error_finding(message: String, span: Range<usize>) -> Finding {
         unless_package: Vec::new(),
         at_most: None,
         k8s: None,
-    }
-}
-
-/// A Rust file to parse: its text, package, whether it is test code, and which bodies to parse.
-struct RustInput<'a> {
-    text: &'a str,
-    package: Option<Arc<crate::project::Package>>,
-    is_test: bool,
-    wanted: Option<&'a rust_scan::Wanted>,
-}
-
-/// Parses a Rust file and checks it; returns its facts (`None` when it does not parse or
-/// extracting them panicked).
-fn rust_file(
-    input: RustInput<'_>,
-    levels: &[(&'static str, Severity)],
-    config: &Config,
-    findings: &mut Vec<Finding>,
-    internal: &mut Vec<(String, Range<usize>)>,
-) -> Option<crate::project::RustFacts> {
-    let RustInput {
-        text,
-        package,
-        is_test,
-        wanted,
-    } = input;
-    let parsed = guarded_value(|| rust::RustFile::parse(text, package, is_test, wanted));
-    let facts = match parsed {
-        Ok(Ok(file)) => check_rust(&file, levels, config, findings, internal),
-        Ok(Err(e)) => {
-            findings.push(parse_error_finding(
-                format!("cannot parse Rust: {}", e.message),
-                e.span,
-            ));
-            None
-        }
-        Err(msg) => {
-            internal.push((format!("the Rust parser panicked: {msg}"), 0..0));
-            None
-        }
-    };
-    // Spans are kept in a per-thread table; every one of this file's was turned into bytes.
-    proc_macro2::extra::invalidate_current_thread_spans();
-    facts
-}
-
-/// Runs every enabled Rust rule and the fact extraction in one walk of the file; returns the
-/// facts (`None` if extracting them panicked).
-fn check_rust(
-    file: &rust::RustFile,
-    levels: &[(&'static str, Severity)],
-    config: &Config,
-    findings: &mut Vec<Finding>,
-    internal: &mut Vec<(String, Range<usize>)>,
-) -> Option<crate::project::RustFacts> {
-    let checks: Vec<(&RuleInfo, rules::RustCheck)> = rules::registry()
-        .iter()
-        .filter(|info| levels.iter().any(|(r, _)| *r == info.name()))
-        .flat_map(|info| {
-            info.rule.checks.iter().filter_map(move |c| match c {
-                Check::Rust(f, _) => Some((info, *f)),
-                _ => None,
-            })
-        })
-        .collect();
-    let mut outs: Vec<Vec<Finding>> = checks.iter().map(|_| Vec::new()).collect();
-    let mut ctxs: Vec<Ctx> = checks
-        .iter()
-        .zip(outs.iter_mut())
-        .map(|((info, _), out)| Ctx::new(info.name(), 0, out, config.options(info.name())))
-        .collect();
-    let mut visitors: Vec<(&'static str, Box<dyn rust::RustVisitor>)> = Vec::new();
-    for ((info, make), cx) in checks.iter().zip(ctxs.iter_mut()) {
-        match guarded_value(|| make(file, cx)) {
-            Ok(Some(visitor)) => visitors.push((info.name(), visitor)),
-            Ok(None) => {}
-            Err(msg) => internal.push((
-                format!("rule `{}` panicked on this file: {msg}", info.name()),
-                0..0,
-            )),
-        }
-    }
-    let mut facts = rust::FactsVisitor::new(file);
-    let mut members: Vec<Member> = visitors
-        .iter_mut()
-        .map(|(rule, visitor)| Member {
-            rule,
-            visitor: &mut **visitor,
-            panicked: None,
-        })
-        .collect();
-    members.push(Member {
-        rule: "",
-        visitor: &mut facts,
-        panicked: None,
-    });
-    let mut fanout = Fanout(members);
-    rust::walk(file, &mut fanout);
-    let mut facts_ok = true;
-    for m in fanout.0 {
-        match (m.panicked, m.rule) {
-            (Some(_), "") => facts_ok = false,
-            (Some(msg), rule) => {
-                internal.push((format!("rule `{rule}` panicked on this file: {msg}"), 0..0))
-            }
-            (None, _) => {}
-        }
-    }
-    drop(visitors);
-    drop(ctxs);
-    findings.extend(outs.into_iter().flatten());
-    facts_ok.then(|| facts.finish())
-}
-
-/// One visitor of a shared walk; after a panic it is left out of the rest of the walk.
-struct Member<'v> {
-    /// The rule it belongs to; empty for the fact extraction.
-    rule: &'static str,
-    visitor: &'v mut dyn rust::RustVisitor,
-    panicked: Option<String>,
-}
-
-/// Hands every callback of one walk to each member, each guarded on its own so a panicking rule
-/// does not take the others with it.
-struct Fanout<'v>(Vec<Member<'v>>);
-
-impl Fanout<'_> {
-    fn each(&mut self, f: impl Fn(&mut dyn rust::RustVisitor)) {
-        for m in self.0.iter_mut().filter(|m| m.panicked.is_none()) {
-            m.panicked = guarded(|| f(&mut *m.visitor));
-        }
-    }
-}
-
-impl rust::RustVisitor for Fanout<'_> {
-    fn chain(&mut self, cx: &rust::Cx<'_>, chain: &rust::Chain<'_>) {
-        self.each(|v| v.chain(cx, chain));
-    }
-    fn path_expr(&mut self, cx: &rust::Cx<'_>, path: &syn::ExprPath) {
-        self.each(|v| v.path_expr(cx, path));
-    }
-    fn macro_tokens(&mut self, cx: &rust::Cx<'_>, mac: &syn::Macro) {
-        self.each(|v| v.macro_tokens(cx, mac));
-    }
-    fn select(&mut self, cx: &rust::Cx<'_>, mac: &syn::Macro, branches: &[rust::SelectBranch<'_>]) {
-        self.each(|v| v.select(cx, mac, branches));
-    }
-    fn macro_call(&mut self, cx: &rust::Cx<'_>, mac: &syn::Macro) {
-        self.each(|v| v.macro_call(cx, mac));
-    }
-    fn function(&mut self, cx: &rust::Cx<'_>, attrs: &[syn::Attribute], f: &rust::FnCtx<'_>) {
-        self.each(|v| v.function(cx, attrs, f));
-    }
-    fn looped(&mut self, cx: &rust::Cx<'_>, l: rust::Loop<'_>) {
-        self.each(|v| v.looped(cx, l));
-    }
-    fn structure(&mut self, cx: &rust::Cx<'_>, s: &syn::ItemStruct) {
-        self.each(|v| v.structure(cx, s));
-    }
-    fn item_static(&mut self, cx: &rust::Cx<'_>, s: &syn::ItemStatic) {
-        self.each(|v| v.item_static(cx, s));
     }
 }
 
@@ -1685,7 +1233,7 @@ mod tests {
         install_panic_hook();
         let msg = guarded(|| panic!("boom in rule")).expect("caught");
         assert!(msg.contains("boom in rule"), "{msg}");
-        assert!(msg.contains("engine.rs"), "the location is kept: {msg}");
+        assert!(msg.contains("engine/mod.rs"), "the location is kept: {msg}");
         assert_eq!(guarded(|| {}), None);
         assert_eq!(guarded_value(|| 7), Ok(7));
     }
