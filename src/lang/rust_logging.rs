@@ -32,7 +32,7 @@ pub fn is_log_macro(path: &syn::Path) -> bool {
 }
 
 /// Whether an identifier names a secret: its last word (or last two) is `password`, `secret`,
-/// `token`, `api_key`, `private_key`, `credentials`, ... (`db_password`, `client_secret`,
+/// `token`, `api_key`, `private_key`, `credentials`, `cleartext` (a password before hashing), ... (`db_password`, `client_secret`,
 /// `accessToken`), but not `secret_name`, `page_token`, `token_count` or `cancel_token`.
 pub fn is_secret_name(ident: &str) -> bool {
     let words = words(ident);
@@ -59,7 +59,7 @@ pub fn is_secret_name(ident: &str) -> bool {
     }
     match last {
         "password" | "passwd" | "passphrase" | "secret" | "credential" | "credentials"
-        | "apikey" => true,
+        | "apikey" | "cleartext" => true,
         "token" => !matches!(
             before,
             Some("page" | "next" | "continuation" | "cancel" | "cancellation" | "sync" | "csrf")

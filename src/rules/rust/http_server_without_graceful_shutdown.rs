@@ -12,19 +12,35 @@ pub static RULE: Rule = Rule {
 };
 
 /// Function bodies this rule reads (see `RustTriggers`).
-const TRIGGERS: RustTriggers = &["axum:serve", "hyper:Server", "warp:serve"];
+const TRIGGERS: RustTriggers = &[
+    "axum:serve",
+    "hyper:Server",
+    "warp:serve",
+    "poem:Server",
+    "salvo:Server",
+];
 
 const WARP_SERVE: &[&str] = &["warp::serve"];
 /// Methods that start a warp server without a shutdown signal.
 const WARP_RUN: &[&str] = &["run", "bind", "run_incoming", "serve_incoming"];
+/// poem's and salvo's servers: `poem::Server::new(listener).run(app)` drains nothing;
+/// `run_with_graceful_shutdown(app, signal, timeout)` does. salvo drains through the server's
+/// handle (`server.handle()` … `handle.stop_graceful(..)`).
+const POEM_SERVER: &[&str] = &["poem::Server::new"];
+const SALVO_SERVER: &[&str] = &["salvo::Server::new", "salvo::server::Server::new"];
 const GRACEFUL: &[&str] = &[
     "with_graceful_shutdown",
     "bind_with_graceful_shutdown",
     "graceful",
+    "run_with_graceful_shutdown",
+    "handle",
 ];
 
 fn check<'a>(file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisitor + 'a>> {
-    if !(file.uses_crate("axum") || file.uses_crate("hyper") || file.uses_crate("warp")) {
+    if !["axum", "hyper", "warp", "poem", "salvo"]
+        .iter()
+        .any(|c| file.uses_crate(c))
+    {
         return None;
     }
     Some(Box::new(Visitor { cx }))
@@ -84,6 +100,30 @@ impl RustVisitor for Visitor<'_, '_> {
                         "server runs without `.with_graceful_shutdown(..)`; in-flight requests are cut off on SIGTERM",
                     )
                     .help("chain `.with_graceful_shutdown(shutdown_signal())` after `.serve(..)`");
+            }
+        } else if w.call_matches(call, POEM_SERVER).is_some() && w.file.uses_crate("poem") {
+            let Some(all) = Self::finished_elsewhere(w, chain, &methods) else {
+                return;
+            };
+            if all.iter().flatten().any(|m| m == "run") {
+                self.cx
+                    .report(
+                        call_span(w.file, call),
+                        "poem's server runs with `.run(..)`, which drains nothing; in-flight requests are cut off on SIGTERM",
+                    )
+                    .help("use `.run_with_graceful_shutdown(app, shutdown_signal(), Some(Duration::from_secs(..)))`");
+            }
+        } else if w.call_matches(call, SALVO_SERVER).is_some() && w.file.uses_crate("salvo") {
+            let Some(all) = Self::finished_elsewhere(w, chain, &methods) else {
+                return;
+            };
+            if all.iter().flatten().any(|m| m == "serve") {
+                self.cx
+                    .report(
+                        call_span(w.file, call),
+                        "salvo's server is served with no graceful stop; in-flight requests are cut off on SIGTERM",
+                    )
+                    .help("take `server.handle()` before serving and call `handle.stop_graceful(..)` when SIGTERM arrives");
             }
         } else if w.call_matches(call, WARP_SERVE).is_some() && w.file.uses_crate("warp") {
             let Some(all) = Self::finished_elsewhere(w, chain, &methods) else {
