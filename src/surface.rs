@@ -114,6 +114,8 @@ const TEST_WORDS: &[&str] = &[
     "benchmarks",
     "fuzz",
     "fuzzing",
+    "fake",
+    "fakes",
 ];
 
 /// Whether a package, feature or module name marks test code: one of its words is in
@@ -145,11 +147,17 @@ const SERVES: &[&str] = &[
 /// [`is_test_word`] accepts plus these fixture names.
 const EXAMPLE_DIRS: &[&str] = &["example", "examples", "sample", "samples"];
 const FIXTURE_DIRS: &[&str] = &["testdata", "test-data", "test_data", "fixture", "fixtures"];
+/// Development-container configuration: what runs there is a developer's shell, not the service.
+/// (CI directories are not among them: release images are often built from a Dockerfile kept
+/// under `.github/`.)
+const TOOL_DIRS: &[&str] = &[".devcontainer"];
 
 /// The role a directory name gives the files under it, if any.
 fn directory_role(name: &str) -> Option<Role> {
     if EXAMPLE_DIRS.contains(&name) {
         Some(Role::Example)
+    } else if TOOL_DIRS.contains(&name) {
+        Some(Role::Tool)
     } else if is_test_word(name) || FIXTURE_DIRS.contains(&name) {
         Some(Role::Test)
     } else {
@@ -197,8 +205,9 @@ impl<'p> Surface<'p> {
     }
 
     /// The role of a Dockerfile, manifest, workflow or script: *test* or *example* under a
-    /// directory named so (`test/`, `e2e/`, `testdata/`, `fixtures/`, `examples/`, `samples/`)
-    /// below the path the run was given, *service* (deployed configuration) otherwise.
+    /// directory named so (`test/`, `e2e/`, `testdata/`, `fixtures/`, `fake/`, `examples/`,
+    /// `samples/`), *tool* under dev-container configuration (`.devcontainer/`),
+    /// below the path the run was given; *service* (deployed configuration) otherwise.
     pub fn role_of_config(&self, file: &Path) -> FileRole {
         let abs = absolute(file);
         let root = self
@@ -576,6 +585,9 @@ mod tests {
             Role::Example
         );
         assert_eq!(role("/repo/contest/app.yaml"), Role::Service);
+        assert_eq!(role("/repo/controller/fake/data/pod.yaml"), Role::Test);
+        assert_eq!(role("/repo/.github/distroless.Dockerfile"), Role::Service);
+        assert_eq!(role("/repo/.devcontainer/Dockerfile"), Role::Tool);
         // Directories above the path the run was given say nothing.
         let inside = Surface::build(
             &packages,
