@@ -231,8 +231,7 @@ impl<'p> Surface<'p> {
     /// The role of a Rust file of the run (its package as [`PackageCache::package_of`] finds
     /// it). Generated files are told apart only once read ([`generated_header`]).
     pub fn role_of(&self, file: &Path, package: Option<&Package>) -> FileRole {
-        let abs =
-            crate::engine::normalized(&std::path::absolute(file).unwrap_or_else(|_| file.into()));
+        let abs = absolute(file);
         if crate::project::declared_test_only(&abs, &|owner| self.packages.test_modules(owner)) {
             return FileRole::new(
                 Role::Test,
