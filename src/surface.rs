@@ -209,6 +209,12 @@ impl<'p> Surface<'p> {
     /// `samples/`), *tool* under dev-container configuration (`.devcontainer/`),
     /// below the path the run was given; *service* (deployed configuration) otherwise.
     pub fn role_of_config(&self, file: &Path) -> FileRole {
+        self.directory_role_of(file)
+            .unwrap_or_else(|| FileRole::new(Role::Service, "configuration a deployment reads"))
+    }
+
+    /// The role the directories between the run's path and `file` give it, if any.
+    fn directory_role_of(&self, file: &Path) -> Option<FileRole> {
         let abs = absolute(file);
         let root = self
             .roots
@@ -222,10 +228,10 @@ impl<'p> Surface<'p> {
                 continue;
             };
             if let Some(role) = directory_role(&name.to_ascii_lowercase()) {
-                return FileRole::new(role, format!("under a `{name}/` directory"));
+                return Some(FileRole::new(role, format!("under a `{name}/` directory")));
             }
         }
-        FileRole::new(Role::Service, "configuration a deployment reads")
+        None
     }
 
     /// The role of a Rust file of the run (its package as [`PackageCache::package_of`] finds
@@ -261,6 +267,13 @@ impl<'p> Surface<'p> {
         }
         if let Some(why) = self.test_support.get(&pkg.root) {
             return FileRole::new(Role::Test, why.clone());
+        }
+        // A whole package kept under `examples/` or `tests/` (an example service, a test server).
+        if let Some(role) = self.directory_role_of(&pkg.root.join("Cargo.toml")) {
+            return FileRole::new(
+                role.role,
+                format!("package `{}` {}", pkg.name, role.evidence),
+            );
         }
         let Ok(rel) = abs.strip_prefix(&pkg.root) else {
             return FileRole::new(Role::Library, format!("in package `{}`", pkg.name));

@@ -1649,13 +1649,14 @@ fn explain_surface_names_each_files_role_and_why() {
         ("api/src/it/helpers.rs", "test"),
         ("api/src/mock.rs", "test"),
         ("api/src/proto.rs", "generated"),
-        ("fakes/src/lib.rs", "test"),
+        ("upstream-double/src/lib.rs", "test"),
+        ("examples/demo/src/main.rs", "example"),
     ] {
         assert_eq!(role(file), expected, "{file}");
     }
     assert!(text.contains("required-features"), "{text}");
     assert!(
-        text.contains("8 files: 1 service, 1 library, 1 tool, 4 test, 1 generated"),
+        text.contains("9 files: 1 service, 1 library, 1 tool, 4 test, 1 example, 1 generated"),
         "{text}"
     );
 }
