@@ -7,7 +7,9 @@ use std::ops::Range;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{Container, Pod, PodSpec, PodTemplateSpec, Service};
+use k8s_openapi::api::core::v1::{
+    Container, Pod, PodSpec, PodTemplateSpec, ReplicationController, Service,
+};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
@@ -143,6 +145,7 @@ pub enum Typed {
     StatefulSet(Box<StatefulSet>),
     DaemonSet(Box<DaemonSet>),
     ReplicaSet(Box<ReplicaSet>),
+    ReplicationController(Box<ReplicationController>),
     Job(Box<Job>),
     CronJob(Box<CronJob>),
     Pod(Box<Pod>),
@@ -230,6 +233,22 @@ pub fn parse(text: &str) -> K8sFile {
     file
 }
 
+/// A copy of an object with another `apiVersion` (spans kept), for types whose deserializer checks it.
+fn with_api_version(node: &Node, api: &str) -> Node {
+    let mut copy = node.clone();
+    if let NodeKind::Map(entries) = &mut copy.kind {
+        for (key, value) in entries.iter_mut() {
+            if key.as_str() == Some("apiVersion") {
+                value.kind = NodeKind::Scalar {
+                    text: api.to_string(),
+                    plain: true,
+                };
+            }
+        }
+    }
+    copy
+}
+
 fn type_of(node: &Node) -> (Option<&str>, Option<&str>) {
     (
         node.get("apiVersion").and_then(Node::as_str),
@@ -259,6 +278,23 @@ impl K8sFile {
         let (Some(api), Some(kind)) = type_of(node) else {
             return;
         };
+        // The beta API versions of the apps workloads (removed from Kubernetes 1.16, still in many
+        // repositories) have the fields the rules read where `apps/v1` has them: they are checked
+        // as their `apps/v1` form.
+        let beta = matches!(
+            (api, kind),
+            (
+                "extensions/v1beta1" | "apps/v1beta1" | "apps/v1beta2",
+                "Deployment" | "DaemonSet" | "StatefulSet" | "ReplicaSet",
+            )
+        );
+        let as_v1;
+        let (api, node) = if beta {
+            as_v1 = with_api_version(node, "apps/v1");
+            ("apps/v1", &as_v1)
+        } else {
+            (api, node)
+        };
         let typed = match (api, kind) {
             ("apps/v1", "Deployment") => {
                 yaml::from_node(node).map(|o| Typed::Deployment(Box::new(o)))
@@ -271,6 +307,9 @@ impl K8sFile {
             }
             ("apps/v1", "ReplicaSet") => {
                 yaml::from_node(node).map(|o| Typed::ReplicaSet(Box::new(o)))
+            }
+            ("v1", "ReplicationController") => {
+                yaml::from_node(node).map(|o| Typed::ReplicationController(Box::new(o)))
             }
             ("batch/v1", "Job") => yaml::from_node(node).map(|o| Typed::Job(Box::new(o))),
             ("batch/v1", "CronJob") => yaml::from_node(node).map(|o| Typed::CronJob(Box::new(o))),
@@ -441,6 +480,9 @@ impl<'a> K8sObject<'a> {
             Typed::StatefulSet(o) => from_template(&o.spec.as_ref()?.template, tpl),
             Typed::DaemonSet(o) => from_template(&o.spec.as_ref()?.template, tpl),
             Typed::ReplicaSet(o) => from_template(o.spec.as_ref()?.template.as_ref()?, tpl),
+            Typed::ReplicationController(o) => {
+                from_template(o.spec.as_ref()?.template.as_ref()?, tpl)
+            }
             Typed::Job(o) => from_template(&o.spec.as_ref()?.template, tpl),
             Typed::CronJob(o) => {
                 let job = o.spec.as_ref()?.job_template.spec.as_ref()?;
@@ -501,6 +543,7 @@ impl<'a> K8sObject<'a> {
             Typed::StatefulSet(o) => o.metadata.namespace.clone(),
             Typed::DaemonSet(o) => o.metadata.namespace.clone(),
             Typed::ReplicaSet(o) => o.metadata.namespace.clone(),
+            Typed::ReplicationController(o) => o.metadata.namespace.clone(),
             Typed::Job(o) => o.metadata.namespace.clone(),
             Typed::CronJob(o) => o.metadata.namespace.clone(),
             Typed::Pod(o) => o.metadata.namespace.clone(),
@@ -656,6 +699,18 @@ impl<'a> K8sObject<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn replication_controllers_and_beta_workloads_are_workloads() {
+        let text = "apiVersion: extensions/v1beta1\nkind: Deployment\nmetadata: {name: a}\nspec:\n  template:\n    spec:\n      containers: [{name: c, image: i}]\n---\napiVersion: apps/v1beta1\nkind: StatefulSet\nmetadata: {name: b}\nspec:\n  serviceName: b\n  template:\n    spec:\n      containers: [{name: c, image: i}]\n---\napiVersion: v1\nkind: ReplicationController\nmetadata: {name: r}\nspec:\n  template:\n    spec:\n      containers: [{name: c, image: i}]\n";
+        let file = parse(text);
+        assert!(file.errors.is_empty(), "{:?}", file.errors);
+        let kinds: Vec<&str> = file.objects.iter().map(|o| o.kind.as_str()).collect();
+        assert_eq!(kinds, ["Deployment", "StatefulSet", "ReplicationController"]);
+        for o in file.objects() {
+            assert_eq!(o.containers().len(), 1, "{}", o.kind());
+        }
+    }
 
     const DEPLOY: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: app:1.0\n";
 

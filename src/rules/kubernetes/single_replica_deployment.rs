@@ -41,6 +41,7 @@ pub fn replicas(obj: &K8sObject) -> Option<Option<i32>> {
     match &obj.entry.typed {
         Typed::Deployment(d) => Some(d.spec.as_ref().and_then(|s| s.replicas)),
         Typed::StatefulSet(s) => Some(s.spec.as_ref().and_then(|s| s.replicas)),
+        Typed::ReplicationController(r) => Some(r.spec.as_ref().and_then(|s| s.replicas)),
         _ => None,
     }
 }
