@@ -706,7 +706,10 @@ mod tests {
         let file = parse(text);
         assert!(file.errors.is_empty(), "{:?}", file.errors);
         let kinds: Vec<&str> = file.objects.iter().map(|o| o.kind.as_str()).collect();
-        assert_eq!(kinds, ["Deployment", "StatefulSet", "ReplicationController"]);
+        assert_eq!(
+            kinds,
+            ["Deployment", "StatefulSet", "ReplicationController"]
+        );
         for o in file.objects() {
             assert_eq!(o.containers().len(), 1, "{}", o.kind());
         }
