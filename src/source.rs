@@ -60,12 +60,36 @@ impl Text {
     /// (spans are clamped to it, so nothing breaks; a rerun puts them right); one that has become
     /// unreadable reads as empty.
     pub fn shared(&self) -> &Arc<String> {
-        self.text
-            .get_or_init(|| Arc::new(std::fs::read_to_string(&self.path).unwrap_or_default()))
+        self.text.get_or_init(|| {
+            let bytes = std::fs::read(&self.path).unwrap_or_default();
+            Arc::new(decode(bytes).0)
+        })
     }
 
     pub fn as_str(&self) -> &str {
         self.shared()
+    }
+}
+
+/// The text prodlint checks for a file's bytes, and how many invalid UTF-8 sequences were
+/// replaced (with U+FFFD). A UTF-8 byte-order mark is dropped: no editor counts it as a column,
+/// so every column after it would be off by one. Every reader of a file's text goes through here,
+/// so spans computed on a first read still fit a later one.
+pub fn decode(bytes: Vec<u8>) -> (String, usize) {
+    let bytes = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        Some(rest) => rest.to_vec(),
+        None => bytes,
+    };
+    match String::from_utf8(bytes) {
+        Ok(text) => (text, 0),
+        Err(e) => {
+            let bytes = e.into_bytes();
+            let invalid = bytes
+                .utf8_chunks()
+                .filter(|c| !c.invalid().is_empty())
+                .count();
+            (String::from_utf8_lossy(&bytes).into_owned(), invalid)
+        }
     }
 }
 

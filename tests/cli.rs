@@ -1358,6 +1358,62 @@ fn cache_project(name: &str) -> (PathBuf, PathBuf) {
 }
 
 #[test]
+fn byte_order_marks_invalid_bytes_and_binary_files_are_not_skipped_silently() {
+    let dir = temp_dir("encodings");
+    std::fs::write(
+        dir.join("Dockerfile"),
+        b"\xEF\xBB\xBFFROM rust:latest\nUSER app\n",
+    )
+    .expect("bom");
+    std::fs::write(
+        dir.join("Dockerfile.latin1"),
+        b"FROM alpine:latest\n# caf\xE9\nUSER app\n",
+    )
+    .expect("latin-1");
+    std::fs::write(dir.join("Dockerfile.bin"), b"FROM alpine:latest\n\0\0").expect("binary");
+    let out = prodlint_in(
+        &dir,
+        &[
+            "check",
+            ".",
+            "--format",
+            "json",
+            "--no-cache",
+            "--select",
+            "image-tag-not-pinned",
+        ],
+        None,
+    );
+    let v = json(&out);
+    let at = |path: &str| -> Vec<(u64, u64)> {
+        v["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .filter(|d| d["path"] == path)
+            .map(|d| {
+                (
+                    d["line"].as_u64().unwrap_or(0),
+                    d["column"].as_u64().unwrap_or(0),
+                )
+            })
+            .collect()
+    };
+    // The byte-order mark is not a column: `rust:latest` starts at column 6, as an editor shows it.
+    assert_eq!(at("Dockerfile"), [(1, 6)]);
+    assert_eq!(at("Dockerfile.latin1"), [(1, 6)]);
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "`Dockerfile.latin1` is not valid UTF-8: read with 1 invalid byte sequence replaced"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("skipped `Dockerfile.bin`: binary"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn preview_rules_run_only_when_asked() {
     let (dir, _) = cache_project("preview");
     std::fs::write(dir.join("src").join("main.rs"), CLIENT).expect("write");

@@ -429,7 +429,7 @@ pub fn check(options: Options) -> Report {
         cache: cache.as_ref(),
         triggers: (!options.parse_every_body).then(Triggers::new),
         stdin: stdin_text,
-        too_large: Mutex::new(Vec::new()),
+        notes: Mutex::new(Vec::new()),
     };
     let threads = options
         .threads
@@ -523,10 +523,7 @@ pub fn check(options: Options) -> Report {
         suppressed,
         baselined: 0,
         skipped: {
-            let mut s = stage
-                .too_large
-                .into_inner()
-                .unwrap_or_else(|e| e.into_inner());
+            let mut s = stage.notes.into_inner().unwrap_or_else(|e| e.into_inner());
             s.sort();
             s
         },
@@ -547,8 +544,9 @@ struct FileStage<'r> {
     triggers: Option<Triggers>,
     /// Standard input's text and the index of its input.
     stdin: Option<(usize, String)>,
-    /// Files skipped for their size, with the note the report shows.
-    too_large: Mutex<Vec<String>>,
+    /// What the report says about files read in part or not at all (too large, binary, not
+    /// UTF-8).
+    notes: Mutex<Vec<String>>,
 }
 
 impl FileStage<'_> {
@@ -583,25 +581,43 @@ impl FileStage<'_> {
             return Ok(Some(outcome));
         }
         let read = match stdin {
-            Some(text) => Read::Text(text),
+            Some(text) => Read::Text(text, 0),
             None => read_text(&input.path, self.config.max_file_size)?,
         };
+        let note = |note: String| {
+            self.notes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(note)
+        };
         match read {
-            Read::Text(text) => Ok(process(
-                input,
-                text,
-                levels,
-                place,
-                self.config,
-                self.cache,
-                self.triggers.as_ref(),
-            )),
-            Read::NotText => Ok(None),
+            Read::Text(text, invalid) => {
+                if invalid > 0 {
+                    note(format!(
+                        "`{}` is not valid UTF-8: read with {invalid} invalid byte sequence{} replaced",
+                        input.display,
+                        if invalid == 1 { "" } else { "s" }
+                    ));
+                }
+                Ok(process(
+                    input,
+                    text,
+                    levels,
+                    place,
+                    self.config,
+                    self.cache,
+                    self.triggers.as_ref(),
+                ))
+            }
+            Read::Binary => {
+                note(format!(
+                    "skipped `{}`: binary (a NUL byte in its first 8 KiB)",
+                    input.display
+                ));
+                Ok(None)
+            }
             Read::TooLarge(size) => {
-                self.too_large
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(format!(
+                note(format!(
                     "skipped `{}`: {} is over the {} limit (`[files] max-size` in prodlint.toml)",
                     input.display,
                     human_size(size),
@@ -788,9 +804,10 @@ fn explain_surface(inputs: &[Input], packages: &PackageCache, surface: &Surface)
 
 /// How a file's content was read.
 enum Read {
-    Text(String),
-    /// Binary (a NUL in the first 8 KiB) or not UTF-8: skipped silently.
-    NotText,
+    /// The text ([`crate::source::decode`]) and how many invalid UTF-8 sequences it replaced.
+    Text(String, usize),
+    /// Binary (a NUL in the first 8 KiB): skipped with a note.
+    Binary,
     /// Over `[files] max-size`: skipped with a note, with its size.
     TooLarge(u64),
 }
@@ -814,9 +831,10 @@ fn read_text(path: &Path, max: u64) -> Result<Read, String> {
         return Ok(Read::TooLarge(read as u64));
     }
     if bytes.iter().take(8192).any(|&b| b == 0) {
-        return Ok(Read::NotText);
+        return Ok(Read::Binary);
     }
-    Ok(String::from_utf8(bytes).map_or(Read::NotText, Read::Text))
+    let (text, invalid) = crate::source::decode(bytes);
+    Ok(Read::Text(text, invalid))
 }
 
 fn human_size(bytes: u64) -> String {
