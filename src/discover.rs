@@ -105,7 +105,15 @@ pub fn classify(path: &Path) -> Option<FileKind> {
     {
         return Some(FileKind::Dockerfile);
     }
-    for prefix in ["Dockerfile.", "Containerfile."] {
+    // `Dockerfile.prod`, `Dockerfile-WINDOWS_LTSC2022`, `Dockerfile_arm`.
+    for prefix in [
+        "Dockerfile.",
+        "Dockerfile-",
+        "Dockerfile_",
+        "Containerfile.",
+        "Containerfile-",
+        "Containerfile_",
+    ] {
         if let Some(suffix) = name.strip_prefix(prefix) {
             let last = suffix
                 .rsplit('.')
@@ -251,6 +259,11 @@ mod tests {
         assert_eq!(k("Dockerfile.md"), None);
         assert_eq!(k("Dockerfile.j2"), None);
         assert_eq!(k("Dockerfile.dockerignore"), None);
+        assert_eq!(k("Dockerfile_arm"), Some(FileKind::Dockerfile));
+        assert_eq!(k("Dockerfile-WINDOWS_LTSC2022"), Some(FileKind::Dockerfile));
+        assert_eq!(k("Containerfile_debug"), Some(FileKind::Dockerfile));
+        assert_eq!(k("Dockerfile-notes.md"), None);
+        assert_eq!(k("Dockerfile_"), None);
         assert_eq!(k("Dockerfile.ci.dockerignore"), None);
         assert_eq!(k("deploy/app.yml"), Some(FileKind::Kubernetes));
         assert_eq!(k("Cargo.toml"), None);
