@@ -147,10 +147,10 @@ const SERVES: &[&str] = &[
 /// [`is_test_word`] accepts plus these fixture names.
 const EXAMPLE_DIRS: &[&str] = &["example", "examples", "sample", "samples"];
 const FIXTURE_DIRS: &[&str] = &["testdata", "test-data", "test_data", "fixture", "fixtures"];
-/// Development-container configuration: what runs there is a developer's shell, not the service.
-/// (CI directories are not among them: release images are often built from a Dockerfile kept
-/// under `.github/`.)
-const TOOL_DIRS: &[&str] = &[".devcontainer"];
+/// Developer tools and development-container configuration: what runs there is a developer's
+/// shell or a one-off program, not the service. (CI directories are not among them: release
+/// images are often built from a Dockerfile kept under `.github/`.)
+const TOOL_DIRS: &[&str] = &["tools", "tooling", ".devcontainer"];
 
 /// The role a directory name gives the files under it, if any.
 fn directory_role(name: &str) -> Option<Role> {
@@ -206,7 +206,7 @@ impl<'p> Surface<'p> {
 
     /// The role of a Dockerfile, manifest, workflow or script: *test* or *example* under a
     /// directory named so (`test/`, `e2e/`, `testdata/`, `fixtures/`, `fake/`, `examples/`,
-    /// `samples/`), *tool* under dev-container configuration (`.devcontainer/`),
+    /// `samples/`), *tool* under `tools/` or dev-container configuration (`.devcontainer/`),
     /// below the path the run was given; *service* (deployed configuration) otherwise.
     pub fn role_of_config(&self, file: &Path) -> FileRole {
         self.directory_role_of(file)
@@ -600,6 +600,7 @@ mod tests {
         assert_eq!(role("/repo/controller/fake/data/pod.yaml"), Role::Test);
         assert_eq!(role("/repo/.github/distroless.Dockerfile"), Role::Service);
         assert_eq!(role("/repo/.devcontainer/Dockerfile"), Role::Tool);
+        assert_eq!(role("/repo/tools/load-test/Dockerfile"), Role::Tool);
         // Directories above the path the run was given say nothing.
         let inside = Surface::build(
             &packages,
