@@ -51,6 +51,28 @@ struct Visitor<'c, 'a> {
 }
 
 impl Visitor<'_, '_> {
+    /// Reports at the server's constructor when the server — as built here, or later through the
+    /// variable it is kept in — is started with one of `starts` and nothing graceful.
+    fn report_plain_start(
+        &mut self,
+        w: &Cx<'_>,
+        chain: &Chain<'_>,
+        methods: &[String],
+        starts: &[&str],
+        message: &str,
+        help: &str,
+    ) {
+        let Some(call) = chain.base_call() else {
+            return;
+        };
+        let Some(all) = Self::finished_elsewhere(w, chain, methods) else {
+            return;
+        };
+        if all.iter().flatten().any(|m| starts.contains(&m.as_str())) {
+            self.cx.report(call_span(w.file, call), message).help(help);
+        }
+    }
+
     /// The chain, or the chains later applied to the variable it is bound to, add a graceful
     /// shutdown; or the value is returned for a caller to finish.
     fn finished_elsewhere(
@@ -102,42 +124,32 @@ impl RustVisitor for Visitor<'_, '_> {
                     .help("chain `.with_graceful_shutdown(shutdown_signal())` after `.serve(..)`");
             }
         } else if w.call_matches(call, POEM_SERVER).is_some() && w.file.uses_crate("poem") {
-            let Some(all) = Self::finished_elsewhere(w, chain, &methods) else {
-                return;
-            };
-            if all.iter().flatten().any(|m| m == "run") {
-                self.cx
-                    .report(
-                        call_span(w.file, call),
-                        "poem's server runs with `.run(..)`, which drains nothing; in-flight requests are cut off on SIGTERM",
-                    )
-                    .help("use `.run_with_graceful_shutdown(app, shutdown_signal(), Some(Duration::from_secs(..)))`");
-            }
+            self.report_plain_start(
+                w,
+                chain,
+                &methods,
+                &["run"],
+                "poem's server runs with `.run(..)`, which drains nothing; in-flight requests are cut off on SIGTERM",
+                "use `.run_with_graceful_shutdown(app, shutdown_signal(), Some(Duration::from_secs(..)))`",
+            );
         } else if w.call_matches(call, SALVO_SERVER).is_some() && w.file.uses_crate("salvo") {
-            let Some(all) = Self::finished_elsewhere(w, chain, &methods) else {
-                return;
-            };
-            if all.iter().flatten().any(|m| m == "serve") {
-                self.cx
-                    .report(
-                        call_span(w.file, call),
-                        "salvo's server is served with no graceful stop; in-flight requests are cut off on SIGTERM",
-                    )
-                    .help("take `server.handle()` before serving and call `handle.stop_graceful(..)` when SIGTERM arrives");
-            }
+            self.report_plain_start(
+                w,
+                chain,
+                &methods,
+                &["serve"],
+                "salvo's server is served with no graceful stop; in-flight requests are cut off on SIGTERM",
+                "take `server.handle()` before serving and call `handle.stop_graceful(..)` when SIGTERM arrives",
+            );
         } else if w.call_matches(call, WARP_SERVE).is_some() && w.file.uses_crate("warp") {
-            let Some(all) = Self::finished_elsewhere(w, chain, &methods) else {
-                return;
-            };
-            let runs = all.iter().flatten().any(|m| WARP_RUN.contains(&m.as_str()));
-            if runs {
-                self.cx
-                    .report(
-                        call_span(w.file, call),
-                        "`warp::serve` runs without a graceful shutdown; in-flight requests are cut off on SIGTERM",
-                    )
-                    .help("use `.bind_with_graceful_shutdown(addr, shutdown_signal())` (warp 0.3) or `.graceful(shutdown_signal())` (warp 0.4)");
-            }
+            self.report_plain_start(
+                w,
+                chain,
+                &methods,
+                WARP_RUN,
+                "`warp::serve` runs without a graceful shutdown; in-flight requests are cut off on SIGTERM",
+                "use `.bind_with_graceful_shutdown(addr, shutdown_signal())` (warp 0.3) or `.graceful(shutdown_signal())` (warp 0.4)",
+            );
         }
     }
 }
