@@ -18,17 +18,25 @@
 //! - `cfg`: modules declared `#[cfg(test)]` (or under a test-named feature) in their parent;
 //!   items under such a `cfg` are left out by the Rust walker itself (`rust::is_test_only`);
 //! - generated code: an `@generated` / "Code generated … DO NOT EDIT" header, known when the
-//!   file is read (`generated_header`).
+//!   file is read (`generated_header`);
+//! - subcommands: in a serving binary whose `main` dispatches on a command-line enum, the arms
+//!   no deployment runs and that start no server (`app migrate`, `app healthcheck`), the
+//!   functions only they call and the modules only they use are tool code
+//!   ([`subcommands`]); their spans are given per file (`tool_spans`).
 //!
 //! Each rule declares the roles it applies to (`roles:` in its front matter; serving rules:
 //! service and library). Files of other roles are not walked at all, like test code always was.
 //! `prodlint check --explain-surface` prints every file's role with its evidence.
 
 use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::project::{Package, PackageCache, TargetKind};
+use crate::source::FileKind;
+
+mod subcommands;
 
 /// What a Rust file is, for the rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -176,24 +184,43 @@ pub struct Surface<'p> {
     deployed_bins: HashSet<String>,
     /// Whether a binary's root file starts a server, by root file.
     serving: Mutex<HashMap<PathBuf, bool>>,
+    /// The run's Rust files (absolute, sorted) and its Dockerfiles, manifests and scripts.
+    rust_files: Vec<PathBuf>,
+    config_files: Vec<(PathBuf, FileKind)>,
+    /// Words of the commands the repository deploys (read when first needed).
+    deployed_words: OnceLock<HashSet<String>>,
+    /// What only one-shot subcommands of a serving binary run, by the binary's root file.
+    tool_code: Mutex<HashMap<PathBuf, Arc<subcommands::ToolCode>>>,
 }
 
 impl<'p> Surface<'p> {
-    /// `rust_files` are the run's Rust files (their packages are loaded here), `dockerfiles`
-    /// the texts of its Dockerfiles.
+    /// `files` are the run's inputs: the packages of its Rust files are loaded here, its
+    /// Dockerfiles read for the binaries they build.
     pub fn build<'a>(
         packages: &'p PackageCache,
         roots: &[PathBuf],
-        rust_files: impl Iterator<Item = &'a Path>,
-        dockerfiles: impl Iterator<Item = String>,
+        files: impl Iterator<Item = (&'a Path, FileKind)>,
     ) -> Surface<'p> {
-        for file in rust_files {
-            packages.package_of(file);
+        let mut rust_files = Vec::new();
+        let mut config_files = Vec::new();
+        for (file, kind) in files {
+            if kind == FileKind::Rust {
+                packages.package_of(file);
+                rust_files.push(absolute(file));
+            } else {
+                config_files.push((file.to_path_buf(), kind));
+            }
         }
+        rust_files.sort();
         let all = packages.all();
         let mut deployed_bins = HashSet::new();
-        for text in dockerfiles {
-            deployed_bins.extend(built_binaries(&text));
+        for (file, _) in config_files
+            .iter()
+            .filter(|(_, k)| *k == FileKind::Dockerfile)
+        {
+            if let Ok(text) = std::fs::read_to_string(file) {
+                deployed_bins.extend(built_binaries(&text));
+            }
         }
         Surface {
             packages,
@@ -201,6 +228,10 @@ impl<'p> Surface<'p> {
             test_support: test_support(&all),
             deployed_bins,
             serving: Mutex::default(),
+            rust_files,
+            config_files,
+            deployed_words: OnceLock::new(),
+            tool_code: Mutex::default(),
         }
     }
 
@@ -237,6 +268,145 @@ impl<'p> Surface<'p> {
     /// The role of a Rust file of the run (its package as [`PackageCache::package_of`] finds
     /// it). Generated files are told apart only once read ([`generated_header`]).
     pub fn role_of(&self, file: &Path, package: Option<&Package>) -> FileRole {
+        let role = self.role_by_target(file, package);
+        match package {
+            Some(pkg) if role.role.is_production() => {
+                self.subcommand_module(pkg, &absolute(file)).unwrap_or(role)
+            }
+            _ => role,
+        }
+    }
+
+    /// Byte ranges of a serving binary's root file that only one-shot subcommands run, with
+    /// why; empty for other files.
+    pub fn tool_spans(
+        &self,
+        file: &Path,
+        package: Option<&Package>,
+    ) -> Vec<(Range<usize>, String)> {
+        let abs = absolute(file);
+        let Some(pkg) = package else {
+            return Vec::new();
+        };
+        // Two `[[bin]]`s may share a root file; it is analysed once.
+        (pkg.targets.iter())
+            .find(|t| t.kind == TargetKind::Bin && t.root == abs)
+            .and_then(|t| self.subcommand_code(pkg, t))
+            .map(|code| code.spans.clone())
+            .unwrap_or_default()
+    }
+
+    /// The tool role of a module only one-shot subcommands of a serving binary use.
+    fn subcommand_module(&self, pkg: &Package, file: &Path) -> Option<FileRole> {
+        pkg.targets
+            .iter()
+            .filter(|t| t.kind == TargetKind::Bin)
+            .filter_map(|t| self.subcommand_code(pkg, t))
+            .find_map(|code| {
+                code.modules
+                    .iter()
+                    .find(|(m, _)| file == m || (m.extension().is_none() && file.starts_with(m)))
+                    .map(|(_, why)| FileRole::new(Role::Tool, why.clone()))
+            })
+    }
+
+    /// What only one-shot subcommands of `bin` run, when it is a serving binary that parses a
+    /// command line (computed once per binary).
+    fn subcommand_code(
+        &self,
+        pkg: &Package,
+        bin: &crate::project::Target,
+    ) -> Option<Arc<subcommands::ToolCode>> {
+        const CLI_CRATES: &[&str] = &["clap", "structopt", "argh"];
+        if !CLI_CRATES.iter().any(|c| pkg.depends_on(c)) {
+            return None;
+        }
+        let mut memo = crate::project::lock(&self.tool_code);
+        if let Some(code) = memo.get(&bin.root) {
+            return Some(Arc::clone(code));
+        }
+        let code = if self.binary_role(pkg, bin).role == Role::Service {
+            let text = std::fs::read_to_string(&bin.root).unwrap_or_default();
+            let deployed = |command: &str| self.deployed_words(pkg).contains(command);
+            let files_under = |dir: &Path| {
+                let start = self.rust_files.partition_point(|f| f.as_path() < dir);
+                self.rust_files[start..]
+                    .iter()
+                    .take_while(|f| f.starts_with(dir))
+                    .cloned()
+                    .collect()
+            };
+            let read = |f: &Path| std::fs::read_to_string(f).ok();
+            let cx = subcommands::Context {
+                binary: &bin.name,
+                deployed: &deployed,
+                files_under: &files_under,
+                read: &read,
+            };
+            let code = subcommands::analyse(&bin.root, &text, &cx);
+            // Spans live in a per-thread table; none of these is used again.
+            proc_macro2::extra::invalidate_current_thread_spans();
+            code
+        } else {
+            subcommands::ToolCode::default()
+        };
+        let code = Arc::new(code);
+        memo.insert(bin.root.clone(), Arc::clone(&code));
+        Some(code)
+    }
+
+    /// The words (normalized as subcommand names) of what the repository runs: Dockerfile
+    /// `CMD`/`ENTRYPOINT` instructions, manifests, the scripts a Dockerfile names, and
+    /// Procfiles beside the run's paths and packages. A `HEALTHCHECK` is not among them: Docker bounds it with its own
+    /// timeout, and the check is a one-shot program.
+    fn deployed_words(&self, pkg: &Package) -> &HashSet<String> {
+        self.deployed_words.get_or_init(|| {
+            let mut words = HashSet::new();
+            let mut add = |text: &str| {
+                for w in text.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '_')) {
+                    if !w.is_empty() {
+                        words.insert(subcommands::normalize_command(w));
+                    }
+                }
+            };
+            let read = |kind: FileKind| {
+                (self.config_files.iter())
+                    .filter(move |(_, k)| *k == kind)
+                    .filter_map(|(f, _)| Some((f, std::fs::read_to_string(f).ok()?)))
+            };
+            let dockerfiles: Vec<String> = read(FileKind::Dockerfile).map(|(_, t)| t).collect();
+            for text in &dockerfiles {
+                for command in run_instructions(text) {
+                    add(&command);
+                }
+            }
+            for (_, text) in read(FileKind::Kubernetes) {
+                for command in yaml_commands(&text) {
+                    add(command);
+                }
+            }
+            // Scripts an image runs (a Dockerfile names them), not a developer's scripts.
+            for (file, text) in read(FileKind::Script) {
+                let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                if !name.is_empty() && dockerfiles.iter().any(|d| d.contains(name)) {
+                    add(&text);
+                }
+            }
+            let all = self.packages.all();
+            let procfile_dirs = (self.roots.iter().cloned())
+                .chain(all.iter().map(|p| p.root.clone()))
+                .chain(std::iter::once(pkg.root.clone()));
+            for dir in procfile_dirs {
+                if let Ok(text) = std::fs::read_to_string(dir.join("Procfile")) {
+                    add(&text);
+                }
+            }
+            words
+        })
+    }
+
+    /// The role the package's targets give a Rust file.
+    fn role_by_target(&self, file: &Path, package: Option<&Package>) -> FileRole {
         let abs = absolute(file);
         if crate::project::declared_test_only(&abs, &|owner| self.packages.test_modules(owner)) {
             return FileRole::new(
@@ -480,6 +650,63 @@ fn test_support(all: &[Arc<Package>]) -> HashMap<PathBuf, String> {
     }
 }
 
+/// The `CMD` and `ENTRYPOINT` instructions of a Dockerfile, continuation lines joined (a
+/// `HEALTHCHECK … \` followed by `CMD …` on the next line is the health check's command).
+fn run_instructions(text: &str) -> Vec<String> {
+    let mut logical: Vec<String> = Vec::new();
+    let mut continued = false;
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('#') {
+            continue;
+        }
+        let part = trimmed.trim_end_matches('\\');
+        match logical.last_mut() {
+            Some(last) if continued => {
+                last.push(' ');
+                last.push_str(part);
+            }
+            _ => logical.push(part.to_string()),
+        }
+        continued = trimmed.ends_with('\\');
+    }
+    logical
+        .into_iter()
+        .filter(|l| {
+            let keyword = l.split_whitespace().next().unwrap_or("");
+            keyword.eq_ignore_ascii_case("CMD") || keyword.eq_ignore_ascii_case("ENTRYPOINT")
+        })
+        .collect()
+}
+
+/// The values of `command:`, `args:` and `entrypoint:` keys in YAML (Kubernetes containers,
+/// Compose services), with the list items under them: what a deployment runs, not every word
+/// of the file (`version:` is not the `version` subcommand).
+fn yaml_commands(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut under: Option<usize> = None;
+    for line in text.lines() {
+        let indent = line.len() - line.trim_start().len();
+        let trimmed = line.trim_start().trim_start_matches("- ");
+        if let Some(key_indent) = under {
+            let item = line.trim_start().starts_with('-');
+            if (item && indent >= key_indent) || indent > key_indent {
+                out.push(line);
+                continue;
+            }
+            under = None;
+        }
+        let Some((key, value)) = trimmed.split_once(':') else {
+            continue;
+        };
+        if matches!(key.trim(), "command" | "args" | "entrypoint") {
+            out.push(value);
+            under = Some(indent);
+        }
+    }
+    out
+}
+
 /// Binary names a Dockerfile builds or copies: `cargo build --bin x` / `--bin=x`, and the last
 /// segment of a `target/…/release/x` or `debug/x` path.
 fn built_binaries(text: &str) -> Vec<String> {
@@ -577,6 +804,29 @@ mod tests {
     }
 
     #[test]
+    fn commands_a_dockerfile_runs() {
+        let text = "FROM x\nHEALTHCHECK --interval=30s \\\n  CMD [\"/app\", \"healthcheck\"]\nENTRYPOINT [\"/app\"]\n# CMD [\"old\"]\nCMD [\"serve\", \\\n  \"--port\", \"80\"]\n";
+        assert_eq!(
+            run_instructions(text),
+            [
+                "ENTRYPOINT [\"/app\"]",
+                "CMD [\"serve\",  \"--port\", \"80\"]"
+            ]
+        );
+    }
+
+    #[test]
+    fn commands_a_manifest_runs() {
+        let text = "version: '3'\nservices:\n  app:\n    command: [\"app\", \"serve\"]\n  worker:\n    args:\n    - work\n    - --fast\n    healthcheck:\n      test: [\"CMD\", \"app\", \"healthcheck\"]\n";
+        let words: Vec<&str> = yaml_commands(text)
+            .into_iter()
+            .flat_map(|l| l.split(|c: char| !c.is_alphanumeric()))
+            .filter(|w| !w.is_empty())
+            .collect();
+        assert_eq!(words, ["app", "serve", "work", "fast"]);
+    }
+
+    #[test]
     fn binaries_a_dockerfile_builds() {
         let text = "RUN cargo build --release --bin api-server\nCOPY --from=b /app/target/x86_64-unknown-linux-musl/release/worker /usr/local/bin/\nRUN cargo build --bin=migrate --binary-thing";
         assert_eq!(built_binaries(text), ["api-server", "migrate", "worker"]);
@@ -586,7 +836,7 @@ mod tests {
     fn configuration_under_test_and_example_directories() {
         let packages = PackageCache::default();
         let root = PathBuf::from("/repo");
-        let surface = Surface::build(&packages, &[root], std::iter::empty(), std::iter::empty());
+        let surface = Surface::build(&packages, &[root], std::iter::empty());
         let role = |p: &str| surface.role_of_config(Path::new(p)).role;
         assert_eq!(role("/repo/deploy/app.yaml"), Role::Service);
         assert_eq!(role("/repo/test/integration/app.yaml"), Role::Test);
@@ -605,7 +855,6 @@ mod tests {
         let inside = Surface::build(
             &packages,
             &[PathBuf::from("/repo/fixtures/demo")],
-            std::iter::empty(),
             std::iter::empty(),
         );
         let role = inside.role_of_config(Path::new("/repo/fixtures/demo/deploy/app.yaml"));

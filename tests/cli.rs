@@ -1707,12 +1707,24 @@ fn explain_surface_names_each_files_role_and_why() {
         ("api/src/proto.rs", "generated"),
         ("upstream-double/src/lib.rs", "test"),
         ("examples/demo/src/main.rs", "example"),
+        ("gateway/src/main.rs", "service"),
+        ("gateway/src/upstream.rs", "library"),
+        ("gateway/src/admin.rs", "tool"),
+        ("gateway/Dockerfile", "service"),
     ] {
         assert_eq!(role(file), expected, "{file}");
     }
     assert!(text.contains("required-features"), "{text}");
+    // The one-shot subcommands of the server binary, by line, and the function only one calls.
+    for span in [
+        "lines 26-29: tool — only the `HealthCheck` subcommand of binary `gateway`",
+        "lines 30-30: tool — only the `Replay` subcommand",
+        "lines 41-44: tool — `probe`: only the `HealthCheck` subcommand",
+    ] {
+        assert!(text.contains(span), "{span}\n{text}");
+    }
     assert!(
-        text.contains("9 files: 1 service, 1 library, 1 tool, 4 test, 1 example, 1 generated"),
+        text.contains("13 files: 3 service, 2 library, 2 tool, 4 test, 1 example, 1 generated"),
         "{text}"
     );
 }

@@ -407,14 +407,7 @@ pub fn check(options: Options) -> Report {
     let surface = Surface::build(
         &packages,
         &options.paths,
-        inputs
-            .iter()
-            .filter(|i| i.kind == FileKind::Rust)
-            .map(|i| i.path.as_path()),
-        inputs
-            .iter()
-            .filter(|i| i.kind == FileKind::Dockerfile)
-            .filter_map(|i| std::fs::read_to_string(&i.path).ok()),
+        inputs.iter().map(|i| (i.path.as_path(), i.kind)),
     );
 
     let surface_explained = options
@@ -776,7 +769,8 @@ fn explain_surface(inputs: &[Input], packages: &PackageCache, surface: &Surface)
         }
         let package = packages.package_of(&input.path);
         let mut role = surface.role_of(&input.path, package.as_deref());
-        if std::fs::read_to_string(&input.path).is_ok_and(|t| surface::generated_header(&t)) {
+        let text = std::fs::read_to_string(&input.path).unwrap_or_default();
+        if surface::generated_header(&text) {
             role = FileRole {
                 role: Role::Generated,
                 evidence: "its header says it is generated".into(),
@@ -789,6 +783,14 @@ fn explain_surface(inputs: &[Input], packages: &PackageCache, surface: &Surface)
             role.role.as_str(),
             role.evidence
         ));
+        let line = |at: usize| text.get(..at).map_or(0, |t| t.matches('\n').count()) + 1;
+        for (span, why) in surface.tool_spans(&input.path, package.as_deref()) {
+            out.push_str(&format!(
+                "  lines {}-{}: tool — {why}\n",
+                line(span.start),
+                line(span.end)
+            ));
+        }
     }
     let summary: Vec<String> = counts
         .iter()

@@ -29,6 +29,9 @@ pub(super) struct RustPlace {
     metadata: Option<u128>,
     /// Read from disk (not standard input), so its text can be read again.
     pub(super) on_disk: bool,
+    /// Byte ranges only one-shot subcommands run (a serving binary's root file): findings
+    /// there are kept only for rules that judge tool code.
+    tool_spans: Vec<Range<usize>>,
 }
 
 impl RustPlace {
@@ -51,6 +54,18 @@ impl RustPlace {
         keep_rules_for_role(levels, Role::Generated);
         self.is_test = !walks(Role::Generated, levels);
         self.enabled = levels.iter().map(|(r, _)| *r).collect();
+    }
+
+    /// Drops findings inside subcommand code a deployment never runs, unless their rule judges
+    /// tool code.
+    fn drop_tool_findings(&self, findings: &mut Vec<Finding>) {
+        if self.tool_spans.is_empty() {
+            return;
+        }
+        findings.retain(|f| {
+            !self.tool_spans.iter().any(|s| s.contains(&f.span.start))
+                || rules::find(f.rule).is_none_or(|r| r.applies_to_role(Role::Tool))
+        });
     }
 
     fn key<'a>(&'a self, input: &'a Input) -> FileKey<'a> {
@@ -77,7 +92,17 @@ pub(super) fn rust_place(
     let package = packages.package_of(&input.path);
     let role = surface.role_of(&input.path, package.as_deref());
     keep_rules_for_role(levels, role.role);
+    let tool_spans = if role.role.is_production() {
+        (surface
+            .tool_spans(&input.path, package.as_deref())
+            .into_iter())
+        .map(|(span, _)| span)
+        .collect()
+    } else {
+        Vec::new()
+    };
     let mut place = RustPlace {
+        tool_spans,
         package,
         is_test: !walks(role.role, levels),
         role,
@@ -119,7 +144,8 @@ pub(super) fn without_reading(
     let source = SourceFile::with_text(input.path.clone(), input.display.clone(), input.kind, text);
     let mut suppressions = std::mem::take(&mut entry.suppressions);
     keep_reported_suppressions(&mut suppressions, levels);
-    let (findings, internal, facts) = from_entry(entry);
+    let (mut findings, internal, facts) = from_entry(entry);
+    place.drop_tool_findings(&mut findings);
     Some(Outcome {
         source,
         levels: levels.to_vec(),
@@ -233,6 +259,8 @@ impl RustCheck<'_> {
                 (fresh, fresh_internal, facts)
             }
         };
+        let mut findings = findings;
+        place.drop_tool_findings(&mut findings);
         (findings, internal, place.outcome(facts))
     }
 }
