@@ -711,9 +711,34 @@ fn warp_path(mac: &syn::Macro) -> Option<(String, proc_macro2::Span)> {
     parser.parse2(mac.tokens.clone()).ok().flatten()
 }
 
-/// `#[get("/healthz")]`, `#[actix_web::get("/healthz")]`, `#[route("/x", method = "GET")]`.
+/// `#[get("/healthz")]`, `#[actix_web::get("/healthz")]`, `#[route("/x", method = "GET")]`,
+/// and utoipa's `#[utoipa::path(get, path = "/x")]`: an OpenAPI operation is a handler (utoipa-axum
+/// serves it with `routes!(handler)`, whose path is this attribute's).
 fn route_attribute(attr: &syn::Attribute) -> Option<String> {
-    let last = attr.path().segments.last()?.ident.to_string();
+    let segments: Vec<String> = (attr.path().segments.iter())
+        .map(|s| s.ident.to_string())
+        .collect();
+    if segments == ["utoipa", "path"] {
+        return attr
+            .parse_args_with(|input: ParseStream| {
+                let mut path = None;
+                while !input.is_empty() {
+                    if input.peek(syn::Ident) && input.peek2(syn::Token![=]) {
+                        let key: syn::Ident = input.parse()?;
+                        input.parse::<syn::Token![=]>()?;
+                        if key == "path" && input.peek(syn::LitStr) {
+                            path = Some(input.parse::<syn::LitStr>()?.value());
+                            continue;
+                        }
+                    }
+                    input.parse::<proc_macro2::TokenTree>()?;
+                }
+                Ok(path)
+            })
+            .ok()
+            .flatten();
+    }
+    let last = segments.last()?.clone();
     if !(HTTP_VERBS.contains(&last.as_str()) || last == "route") {
         return None;
     }

@@ -18,6 +18,8 @@ const TRIGGERS: RustTriggers = &[
     "warp:serve",
     "poem:Server",
     "salvo:Server",
+    "rama:HttpServer",
+    "rama:TcpListener",
 ];
 
 const WARP_SERVE: &[&str] = &["warp::serve"];
@@ -28,6 +30,19 @@ const WARP_RUN: &[&str] = &["run", "bind", "run_incoming", "serve_incoming"];
 /// handle (`server.handle()` … `handle.stop_graceful(..)`).
 const POEM_SERVER: &[&str] = &["poem::Server::new"];
 const SALVO_SERVER: &[&str] = &["salvo::Server::new", "salvo::server::Server::new"];
+/// rama's servers: `HttpServer::http1().listen(addr, svc)` and `TcpListener::bind(addr)…serve(svc)`
+/// drain nothing; their graceful forms take a guard from `rama::graceful::Shutdown`
+/// (`listen_graceful(guard, ..)`, `serve_graceful(guard, ..)`).
+const RAMA_HTTP_SERVER: &[&str] = &[
+    "rama::http::server::HttpServer::http1",
+    "rama::http::server::HttpServer::h2",
+    "rama::http::server::HttpServer::auto",
+];
+const RAMA_TCP_LISTENER: &[&str] = &[
+    "rama::tcp::server::TcpListener::bind",
+    "rama::tcp::server::TcpListener::build",
+    "rama::tcp::server::TcpListener::build_with_state",
+];
 const GRACEFUL: &[&str] = &[
     "with_graceful_shutdown",
     "bind_with_graceful_shutdown",
@@ -37,7 +52,7 @@ const GRACEFUL: &[&str] = &[
 ];
 
 fn check<'a>(file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisitor + 'a>> {
-    if !["axum", "hyper", "warp", "poem", "salvo"]
+    if !["axum", "hyper", "warp", "poem", "salvo", "rama"]
         .iter()
         .any(|c| file.uses_crate(c))
     {
@@ -140,6 +155,24 @@ impl RustVisitor for Visitor<'_, '_> {
                 &["serve"],
                 "salvo's server is served with no graceful stop; in-flight requests are cut off on SIGTERM",
                 "take `server.handle()` before serving and call `handle.stop_graceful(..)` when SIGTERM arrives",
+            );
+        } else if w.call_matches(call, RAMA_HTTP_SERVER).is_some() && w.file.uses_crate("rama") {
+            self.report_plain_start(
+                w,
+                chain,
+                &methods,
+                &["listen", "listen_with_state"],
+                "rama's HTTP server runs with `.listen(..)`, which drains nothing; in-flight requests are cut off on SIGTERM",
+                "serve under a `rama::graceful::Shutdown`: `shutdown.spawn_task_fn(|guard| server.listen_graceful(guard, addr, svc))`, then `shutdown.shutdown_with_limit(..)`",
+            );
+        } else if w.call_matches(call, RAMA_TCP_LISTENER).is_some() && w.file.uses_crate("rama") {
+            self.report_plain_start(
+                w,
+                chain,
+                &methods,
+                &["serve", "serve_fn"],
+                "rama's TCP listener serves with `.serve(..)`, which drains nothing; in-flight connections are cut off on SIGTERM",
+                "serve under a `rama::graceful::Shutdown` with `.serve_graceful(guard, svc)`",
             );
         } else if w.call_matches(call, WARP_SERVE).is_some() && w.file.uses_crate("warp") {
             self.report_plain_start(

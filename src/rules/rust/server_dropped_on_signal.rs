@@ -28,14 +28,8 @@ const SIGNAL_WORDS: &[&str] = &[
     "stop",
 ];
 
-fn check<'a>(file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisitor + 'a>> {
-    if !(file.uses_crate("axum")
-        || file.uses_crate("tonic")
-        || file.uses_crate("actix_web")
-        || file.uses_crate("hyper"))
-    {
-        return None;
-    }
+fn check<'a>(_file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisitor + 'a>> {
+    // Not only the known frameworks: a crate's own server started on an address counts too.
     Some(Box::new(Visitor { cx }))
 }
 
@@ -65,6 +59,25 @@ fn server_kind(w: &Cx<'_>, e: &syn::Expr, depth: usize) -> Option<&'static str> 
             return Some("tonic Server");
         }
         return None;
+    }
+    // A server of the crate's own, started by a method given the address to serve on:
+    // `service.bind(addr)`, `app.serve(listen_addr)` (the Go `srv.ListenAndServe(addr)`).
+    if let Some(last) = chain.methods().last() {
+        let kind = match last.method.to_string().as_str() {
+            "bind" => Some("server (`.bind(addr)`)"),
+            "serve" => Some("server (`.serve(addr)`)"),
+            "listen" => Some("server (`.listen(addr)`)"),
+            "run" => Some("server (`.run(addr)`)"),
+            _ => None,
+        };
+        let on_address = last.args.iter().any(|a| {
+            idents(a)
+                .iter()
+                .any(|i| i.to_ascii_lowercase().ends_with("addr"))
+        });
+        if let (Some(kind), true) = (kind, on_address) {
+            return Some(kind);
+        }
     }
     // A local bound to a server future earlier in the function.
     let name = base_local(&chain)?;
