@@ -12,20 +12,39 @@ pub(super) fn drop_findings_remedied_elsewhere(findings: &mut Vec<Finding>, proj
     }
     let packages = project.rust_packages();
     let mut package_of = HashMap::new();
+    let mut by_root = HashMap::new();
     for (i, members) in packages.iter().enumerate() {
         for r in members {
             package_of.insert(r.file, i);
+            if let Some(p) = &r.package {
+                by_root.insert(p.root.as_path(), i);
+            }
         }
     }
+    // The package and the crates of the run it links by path: a router built with its
+    // timeout layer in a library crate is served by the binary crate that calls `serve`.
+    let linked = |i: usize| -> Vec<usize> {
+        let mut out = vec![i];
+        let deps = (packages[i].first())
+            .and_then(|r| r.package.as_ref())
+            .map(|p| p.path_deps.clone())
+            .unwrap_or_default();
+        out.extend(
+            deps.iter()
+                .filter_map(|d| by_root.get(d.as_path()).copied()),
+        );
+        out
+    };
     findings.retain(|f| {
         if f.unless_package.is_empty() {
             return true;
         }
-        let Some(files) = package_of.get(&f.file).and_then(|&i| packages.get(i)) else {
+        let Some(&i) = package_of.get(&f.file) else {
             return true;
         };
-        !files
-            .iter()
+        !linked(i)
+            .into_iter()
+            .flat_map(|j| packages[j].iter())
             .any(|r| f.unless_package.iter().any(|e| e.holds(&r.facts)))
     });
 }

@@ -1,4 +1,6 @@
-use crate::lang::rust::{call_span, chains_on_local, Chain, Cx, RustFile, RustVisitor};
+use crate::lang::rust::{
+    base_local, call_span, chains_on_local, let_init, Chain, Cx, RustFile, RustVisitor,
+};
 use crate::rules::{rule_doc, Check, Ctx, Rule, RustTriggers};
 
 pub static RULE: Rule = Rule {
@@ -34,11 +36,69 @@ fn check<'a>(file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisi
     if !file.uses_crate("reqwest") {
         return None;
     }
-    Some(Box::new(Visitor { cx }))
+    Some(Box::new(Visitor {
+        cx,
+        clients: Vec::new(),
+        request_timeout: false,
+    }))
 }
 
 struct Visitor<'c, 'a> {
     cx: &'c mut Ctx<'a>,
+    /// Clients created with no timeout, and whether they leave the function that creates them
+    /// (stored or returned, not sent with there): reported when the walk ends, those leaving
+    /// unless the file sets a per-request timeout.
+    clients: Vec<(std::ops::Range<usize>, &'static str, bool)>,
+    /// The file sets `.timeout(..)` on a request (`self.client.get(u).timeout(d)`,
+    /// `request.timeout(d).send()`): its requests go through a send path that bounds them, which
+    /// a client built elsewhere in the file relies on.
+    request_timeout: bool,
+}
+
+/// HTTP methods of a reqwest client that start a request (and `send`, which ends one).
+const REQUEST_METHODS: &[&str] = &[
+    "get", "post", "put", "patch", "delete", "head", "request", "send",
+];
+
+/// `.timeout(..)` on a request of a send path: in a chain that starts or sends a request
+/// (`self.client.get(u).timeout(d)`, `request.timeout(d).send()`) from a value the function was
+/// given — a field or a parameter, not a client it made itself (that one is judged by its own
+/// sends).
+fn is_send_path_timeout(w: &Cx<'_>, chain: &Chain<'_>, methods: &[String]) -> bool {
+    if !sets_timeout(methods)
+        || !methods
+            .iter()
+            .any(|m| REQUEST_METHODS.contains(&m.as_str()))
+    {
+        return false;
+    }
+    if chain.base_call().is_some() {
+        return false;
+    }
+    match base_local(chain) {
+        // A parameter (`request`), not a local made here.
+        Some(name) => w
+            .current_fn()
+            .is_some_and(|f| let_init(f.block, &name).is_none()),
+        // A field (`self.client`) or another place.
+        None => true,
+    }
+}
+
+impl Drop for Visitor<'_, '_> {
+    fn drop(&mut self) {
+        for (span, message, leaves) in std::mem::take(&mut self.clients) {
+            if leaves && self.request_timeout {
+                continue;
+            }
+            let help = if message.starts_with("reqwest client built") {
+                "add `.timeout(Duration::from_secs(10))` to the builder; reqwest's default is no timeout"
+            } else {
+                HELP
+            };
+            self.cx.report(span, message).help(help);
+        }
+    }
 }
 
 fn sets_timeout(methods: &[String]) -> bool {
@@ -51,10 +111,13 @@ impl RustVisitor for Visitor<'_, '_> {
         if w.under_cfg("wasm32") {
             return;
         }
+        let methods: Vec<String> = chain.methods().map(|m| m.method.to_string()).collect();
+        if is_send_path_timeout(w, chain, &methods) {
+            self.request_timeout = true;
+        }
         let Some(call) = chain.base_call() else {
             return;
         };
-        let methods: Vec<String> = chain.methods().map(|m| m.method.to_string()).collect();
         let span = call_span(w.file, call);
         let bound = w.let_name(chain.top);
         let later = || match (bound, w.current_fn()) {
@@ -84,9 +147,11 @@ impl RustVisitor for Visitor<'_, '_> {
             if !sends.is_empty() && sends.iter().all(|m| sets_timeout(m)) {
                 return;
             }
-            self.cx
-                .report(span, "reqwest client created with no timeout; a stalled server hangs the request forever")
-                .help(HELP);
+            self.clients.push((
+                span,
+                "reqwest client created with no timeout; a stalled server hangs the request forever",
+                sends.is_empty(),
+            ));
         } else if w.call_matches(call, BUILDER).is_some() {
             if sets_timeout(&methods) {
                 return;
@@ -100,9 +165,13 @@ impl RustVisitor for Visitor<'_, '_> {
                     return;
                 }
             }
-            self.cx
-                .report(span, "reqwest client built without `.timeout(..)` or `.read_timeout(..)`")
-                .help("add `.timeout(Duration::from_secs(10))` to the builder; reqwest's default is no timeout");
+            let sends_here = methods.iter().any(|m| m == "send")
+                || later().iter().any(|m| m.iter().any(|x| x == "send"));
+            self.clients.push((
+                span,
+                "reqwest client built without `.timeout(..)` or `.read_timeout(..)`",
+                !sends_here,
+            ));
         }
     }
 }
