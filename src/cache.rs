@@ -45,7 +45,7 @@ use crate::rules::{self, Evidence, Finding};
 use crate::suppress::Suppressions;
 
 /// Bumped whenever the entry layout, or what the facts in it hold, changes.
-const FORMAT: u32 = 11;
+const FORMAT: u32 = 12;
 
 /// How long before a run a file must have last changed for its metadata to stand for its text.
 /// Coarse file systems stamp times to the second (FAT: two), so a write within the same tick as

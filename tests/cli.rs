@@ -1561,7 +1561,20 @@ fn cache_groups_unused_for_a_week_are_removed() {
     let dir = temp_dir("cache-prune");
     std::fs::write(dir.join("main.rs"), "fn main() {}\n").expect("write");
     let cache = dir.join("cache");
-    let root = cache.join("v11");
+    let cache_arg = cache.to_str().expect("utf-8 temp path");
+    // A first run makes the directory of the current cache format (`v<N>`).
+    let first = prodlint_in(&dir, &["check", ".", "--cache-dir", cache_arg], None);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let root = std::fs::read_dir(&cache)
+        .expect("cache dir")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with('v'))
+        })
+        .expect("a format directory");
     let old = root.join("00000000000000aa");
     let recent = root.join("00000000000000bb");
     for (group, age_days) in [(&old, 8), (&recent, 2)] {

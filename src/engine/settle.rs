@@ -21,19 +21,17 @@ pub(super) fn drop_findings_remedied_elsewhere(findings: &mut Vec<Finding>, proj
             }
         }
     }
-    // The package and the crates of the run it links by path: a router built with its
-    // timeout layer in a library crate is served by the binary crate that calls `serve`.
+    // The crates of the run a package links by path: a router built with its timeout layer in a
+    // library crate is served by the binary crate that calls `serve` (`Evidence::LinkedPath`).
     let linked = |i: usize| -> Vec<usize> {
-        let mut out = vec![i];
         let deps = (packages[i].first())
             .and_then(|r| r.package.as_ref())
             .map(|p| p.path_deps.clone())
             .unwrap_or_default();
-        out.extend(
-            deps.iter()
-                .filter_map(|d| by_root.get(d.as_path()).copied()),
-        );
-        out
+        (deps.iter())
+            .filter_map(|d| by_root.get(d.as_path()).copied())
+            .filter(|&j| j != i)
+            .collect()
     };
     findings.retain(|f| {
         if f.unless_package.is_empty() {
@@ -42,10 +40,19 @@ pub(super) fn drop_findings_remedied_elsewhere(findings: &mut Vec<Finding>, proj
         let Some(&i) = package_of.get(&f.file) else {
             return true;
         };
-        !linked(i)
-            .into_iter()
-            .flat_map(|j| packages[j].iter())
-            .any(|r| f.unless_package.iter().any(|e| e.holds(&r.facts)))
+        let in_package = packages[i]
+            .iter()
+            .any(|r| f.unless_package.iter().any(|e| e.holds(&r.facts)));
+        let in_linked = || {
+            let reaching: Vec<&crate::rules::Evidence> = (f.unless_package.iter())
+                .filter(|e| e.reaches_linked_crates())
+                .collect();
+            !reaching.is_empty()
+                && (linked(i).into_iter())
+                    .flat_map(|j| packages[j].iter())
+                    .any(|r| reaching.iter().any(|e| e.holds(&r.facts)))
+        };
+        !(in_package || in_linked())
     });
 }
 

@@ -60,10 +60,14 @@ pub fn is_secret_name(ident: &str) -> bool {
     match last {
         "password" | "passwd" | "passphrase" | "secret" | "credential" | "credentials"
         | "apikey" | "cleartext" => true,
-        "token" => !matches!(
-            before,
-            Some("page" | "next" | "continuation" | "cancel" | "cancellation" | "sync" | "csrf")
-        ),
+        // A bare `token` is as often an event-loop, lexer, query or pagination token as a
+        // credential: only a qualified one (`access_token`, `api_token`) names a secret.
+        "token" => before.is_some_and(|q| {
+            !matches!(
+                q,
+                "page" | "next" | "continuation" | "cancel" | "cancellation" | "sync" | "csrf"
+            )
+        }),
         "key" => matches!(
             before,
             Some("api" | "private" | "secret" | "signing" | "encryption" | "master")
@@ -297,6 +301,7 @@ mod tests {
             "clientSecret",
             "API_KEY",
             "access_token",
+            "refresh_token",
             "database_url",
             "dsn",
             "private_key",
@@ -305,6 +310,7 @@ mod tests {
         }
         for no in [
             "secret_name",
+            "token",
             "page_token",
             "token_count",
             "has_access_token",

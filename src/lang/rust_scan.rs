@@ -2007,7 +2007,7 @@ struct P { password: String }"
             "debug!(api_key = %k)",
             "tracing::info!(r#\"{:?}\"#, e)",
             "info!(r\"{password}\")",
-            "info!(\"{}\", cfg.db.token)",
+            "info!(\"{}\", cfg.db.auth_token)",
             "eprintln!(\"{}\", n)",
         ];
         let src: Vec<String> = logs

@@ -373,6 +373,9 @@ pub enum Evidence {
     Path(Cow<'static, str>),
     /// Calls a method of this name (`set_timeout`).
     Method(Cow<'static, str>),
+    /// Refers to this path, in the package or in a crate of the run it links by path: a router
+    /// and its layers built in a library crate are served by the binary crate that links it.
+    LinkedPath(Cow<'static, str>),
 }
 
 impl Rule {
@@ -394,11 +397,20 @@ impl Evidence {
         Evidence::Method(Cow::Borrowed(m))
     }
 
+    pub const fn linked_path(p: &'static str) -> Evidence {
+        Evidence::LinkedPath(Cow::Borrowed(p))
+    }
+
     pub fn holds(&self, facts: &crate::project::RustFacts) -> bool {
         match self {
-            Evidence::Path(p) => facts.refers_to(p),
+            Evidence::Path(p) | Evidence::LinkedPath(p) => facts.refers_to(p),
             Evidence::Method(m) => facts.methods.contains(m.as_ref()),
         }
+    }
+
+    /// Whether it may be found in the crates the package links, not only in the package.
+    pub fn reaches_linked_crates(&self) -> bool {
+        matches!(self, Evidence::LinkedPath(_))
     }
 }
 

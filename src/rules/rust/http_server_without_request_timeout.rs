@@ -24,12 +24,12 @@ const TRIGGERS: RustTriggers = &[
 /// several files. SSE and WebSocket routes must not get a global timeout, so a package that has
 /// them is left alone.
 const TIMEOUT_LAYERS: &[Evidence] = &[
-    Evidence::path("tower_http::timeout"),
-    Evidence::path("tower::timeout"),
-    Evidence::path("tower::ServiceBuilder::new.timeout"),
-    Evidence::path("tower::builder::ServiceBuilder::new.timeout"),
-    Evidence::path("axum::extract::ws"),
-    Evidence::path("axum::response::sse"),
+    Evidence::linked_path("tower_http::timeout"),
+    Evidence::linked_path("tower::timeout"),
+    Evidence::linked_path("tower::ServiceBuilder::new.timeout"),
+    Evidence::linked_path("tower::builder::ServiceBuilder::new.timeout"),
+    Evidence::linked_path("axum::extract::ws"),
+    Evidence::linked_path("axum::response::sse"),
 ];
 
 fn check<'a>(file: &'a RustFile, cx: &'a mut Ctx<'_>) -> Option<Box<dyn RustVisitor + 'a>> {

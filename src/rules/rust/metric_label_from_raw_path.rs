@@ -21,8 +21,30 @@ struct Visitor<'c, 'a> {
     cx: &'c mut Ctx<'a>,
 }
 
+/// Crates that route HTTP requests by path: with none of them, a tonic package's request paths
+/// are gRPC method paths (`/package.Service/Method`), a fixed set with no ids in them.
+const HTTP_ROUTERS: &[&str] = &[
+    "axum",
+    "actix_web",
+    "warp",
+    "poem",
+    "salvo",
+    "rocket",
+    "tide",
+];
+
+fn grpc_only(w: &Cx<'_>) -> bool {
+    w.file
+        .package
+        .as_ref()
+        .is_some_and(|p| p.depends_on("tonic") && !HTTP_ROUTERS.iter().any(|c| p.depends_on(c)))
+}
+
 impl Visitor<'_, '_> {
     fn labels(&mut self, w: &Cx<'_>, labels: Vec<Label>) {
+        if grpc_only(w) {
+            return;
+        }
         for label in labels {
             let Some(value) = label.value.filter(|v| v.raw_path) else {
                 continue;

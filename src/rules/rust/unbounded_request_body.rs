@@ -29,9 +29,10 @@ const TRIGGERS: RustTriggers = &[
     "into_body",
 ];
 
-/// tower-http's `RequestBodyLimitLayer` anywhere in the package bounds bodies (it wraps them in
-/// `http_body_util::Limited`); routers are often assembled across files.
-const LIMIT_LAYER: &[Evidence] = &[Evidence::path("tower_http::limit")];
+/// tower-http's `RequestBodyLimitLayer` anywhere in the package, or in a crate it links by path,
+/// bounds bodies (it wraps them in `http_body_util::Limited`); routers are often assembled across
+/// files and crates.
+const LIMIT_LAYER: &[Evidence] = &[Evidence::linked_path("tower_http::limit")];
 
 const DISABLE: &[&str] = &[
     "axum::extract::DefaultBodyLimit::disable",
