@@ -238,9 +238,12 @@ impl<'p> Surface<'p> {
     /// The role of a Dockerfile, manifest, workflow or script: *test* or *example* under a
     /// directory named so (`test/`, `e2e/`, `testdata/`, `fixtures/`, `fake/`, `examples/`,
     /// `samples/`), *tool* under `tools/` or dev-container configuration (`.devcontainer/`),
-    /// below the path the run was given; *service* (deployed configuration) otherwise.
+    /// below the path the run was given, or when the file's own name says so
+    /// (`Dockerfile.test`, `e2e.yaml`, `compose.example.yaml`, `Dockerfile.dev`); *service*
+    /// (deployed configuration) otherwise.
     pub fn role_of_config(&self, file: &Path) -> FileRole {
         self.directory_role_of(file)
+            .or_else(|| file_name_role(file))
             .unwrap_or_else(|| FileRole::new(Role::Service, "configuration a deployment reads"))
     }
 
@@ -650,6 +653,50 @@ fn test_support(all: &[Arc<Package>]) -> HashMap<PathBuf, String> {
     }
 }
 
+/// Words of an image or Compose file's name that make it a developer's environment.
+const DEV_WORDS: &[&str] = &["dev", "devcontainer", "development", "local"];
+/// Words of a file name that make it an example.
+const EXAMPLE_WORDS: &[&str] = &["example", "examples", "sample", "samples", "quickstart"];
+
+/// The role a configuration file's own name gives it: a test word (`Dockerfile.e2e`,
+/// `test-deployment.yaml`), an example word (`compose.example.yaml`), or — for Dockerfiles and
+/// Compose files only — a development word (`Dockerfile.dev`, `docker-compose.local.yml`). A
+/// manifest named `dev` is a development *cluster*'s deployment, and is not a tool.
+fn file_name_role(file: &Path) -> Option<FileRole> {
+    // A workflow named `test.yml` is the CI pipeline itself, not test data.
+    let in_workflows = file
+        .parent()
+        .is_some_and(|d| d.ends_with(Path::new(".github").join("workflows")));
+    if in_workflows {
+        return None;
+    }
+    let name = file.file_name()?.to_str()?.to_ascii_lowercase();
+    let words: Vec<&str> = name
+        .split(['.', '-', '_'])
+        .filter(|w| !w.is_empty())
+        .collect();
+    let said =
+        |role: Role, word: &str| Some(FileRole::new(role, format!("its name says `{word}`")));
+    if let Some(w) = words
+        .iter()
+        .find(|w| is_test_word(w) || FIXTURE_DIRS.contains(w))
+    {
+        return said(Role::Test, w);
+    }
+    if let Some(w) = words.iter().find(|w| EXAMPLE_WORDS.contains(w)) {
+        return said(Role::Example, w);
+    }
+    let image_or_compose = words
+        .iter()
+        .any(|w| matches!(*w, "dockerfile" | "containerfile" | "compose"));
+    if image_or_compose {
+        if let Some(w) = words.iter().find(|w| DEV_WORDS.contains(w)) {
+            return said(Role::Tool, w);
+        }
+    }
+    None
+}
+
 /// The `CMD` and `ENTRYPOINT` instructions of a Dockerfile, continuation lines joined (a
 /// `HEALTHCHECK … \` followed by `CMD …` on the next line is the health check's command).
 fn run_instructions(text: &str) -> Vec<String> {
@@ -851,6 +898,19 @@ mod tests {
         assert_eq!(role("/repo/.github/distroless.Dockerfile"), Role::Service);
         assert_eq!(role("/repo/.devcontainer/Dockerfile"), Role::Tool);
         assert_eq!(role("/repo/tools/load-test/Dockerfile"), Role::Tool);
+        // The file's own name.
+        assert_eq!(role("/repo/docker/Dockerfile.e2e"), Role::Test);
+        assert_eq!(role("/repo/deploy/test-deployment.yaml"), Role::Test);
+        assert_eq!(role("/repo/compose.example.yaml"), Role::Example);
+        assert_eq!(role("/repo/Dockerfile.dev"), Role::Tool);
+        assert_eq!(role("/repo/docker-compose.local.yml"), Role::Tool);
+        assert_eq!(role("/repo/k8s/dev/api-dev.yaml"), Role::Service);
+        assert_eq!(role("/repo/Dockerfile.latest"), Role::Service);
+        assert_eq!(role("/repo/Dockerfile"), Role::Service);
+        assert_eq!(
+            role("/repo/.github/workflows/test-suite.yml"),
+            Role::Service
+        );
         // Directories above the path the run was given say nothing.
         let inside = Surface::build(
             &packages,

@@ -145,11 +145,10 @@ fn findings_of(rule: &rules::RuleInfo, info: &str, code: &str) -> usize {
     let name = match info {
         "rust" => "example.rs",
         "dockerfile" => "Dockerfile",
-        "yaml" if rule.meta.kinds.iter().any(|k| k == "workflow") => {
-            ".github/workflows/example.yml"
-        }
-        "yaml" => "example.yaml",
-        "sh" | "bash" => "example.sh",
+        "yaml" if rule.meta.kinds.iter().any(|k| k == "workflow") => ".github/workflows/ci.yml",
+        // Not `example.yaml`: a file named as an example is judged as one (not deployed).
+        "yaml" => "manifest.yaml",
+        "sh" | "bash" => "script.sh",
         "make" | "makefile" => "Makefile",
         other => panic!("{}: unknown example language `{other}`", rule.name()),
     };

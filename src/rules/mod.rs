@@ -363,6 +363,9 @@ pub enum K8sCondition {
     ServedAndNotAutoscaled(Workload),
     /// Dropped when a PodDisruptionBudget selects the workload.
     UnlessBudgeted(Workload),
+    /// Dropped when a deploy tool of the run builds this image (a skaffold artifact, a Tiltfile
+    /// `docker_build`): it puts the built tag in the manifest's place when it deploys.
+    UnlessBuiltByDeployTool(String),
 }
 
 /// Something a package's production code does, as far as its facts tell. Owned when it comes

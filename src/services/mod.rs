@@ -67,6 +67,17 @@ pub struct ServiceMap {
     pub dockerfile_sources: Vec<Option<Link<Source>>>,
     /// Build descriptions that could not be read.
     pub problems: Vec<String>,
+    /// Repositories a deploy tool builds (skaffold artifacts, Tiltfile `docker_build`s): the tool
+    /// replaces a manifest's reference to one with the tag it built.
+    pub built_by_deploy_tool: Vec<String>,
+}
+
+impl ServiceMap {
+    /// Whether a deploy tool of the run builds `image` (same repository, whatever the tag).
+    pub fn built_by_deploy_tool(&self, image: &str) -> bool {
+        let repository = image::repository(image);
+        self.built_by_deploy_tool.iter().any(|b| b == repository)
+    }
 }
 
 /// Dockerfiles for development environments, not for images that get deployed.
@@ -83,6 +94,13 @@ pub fn build(project: &Project, config: &Config, build_files: &[PathBuf]) -> Ser
     let (entries, problems) = builds::read_all(build_files, config.max_file_size);
     let mut map = ServiceMap {
         problems,
+        // Compose builds (they have a service) only tag an image locally; a cluster still pulls.
+        built_by_deploy_tool: (entries.iter())
+            .filter(|e| e.service.is_none())
+            .filter_map(|e| e.image.as_deref())
+            .map(|i| image::repository(i).to_string())
+            .filter(|r| !r.is_empty())
+            .collect(),
         ..ServiceMap::default()
     };
     let cx = Mapper {

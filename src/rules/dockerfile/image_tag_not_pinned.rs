@@ -1,7 +1,7 @@
 use crate::lang::dockerfile::Dockerfile;
 use crate::lang::image::{pin, Pin};
 use crate::lang::kubernetes::{K8sObject, Part, Seg};
-use crate::rules::{rule_doc, Check, Ctx, Rule};
+use crate::rules::{rule_doc, Check, Ctx, K8sCondition, Rule};
 
 pub static RULE: Rule = Rule {
     name: "image-tag-not-pinned",
@@ -94,7 +94,8 @@ pub fn kubernetes_images(
                 obj.span(&route, Part::Value),
                 format!("{what} `{name}` image `{image}` {problem}"),
             )
-            .help(help);
+            .help(help)
+            .when_k8s(K8sCondition::UnlessBuiltByDeployTool(image.to_string()));
         }
     }
 }
