@@ -129,6 +129,9 @@ pub struct Route {
     pub span: Range<usize>,
     pub handlers: Vec<Handler>,
     pub scope: RouteScope,
+    /// Registered only in a development build or environment (`if env == Env::Development`,
+    /// `if cfg!(debug_assertions)`, under `#[cfg(debug_assertions)]`): not served in production.
+    pub development_only: bool,
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -271,6 +274,11 @@ pub struct Extract<'f> {
     facts: ServiceFacts,
     /// The scope of the chain being read.
     scope: RouteScope,
+    /// The chain being read sits under `#[cfg(debug_assertions)]`.
+    under_debug_cfg: bool,
+    /// Byte ranges of the file's `if` branches taken only in development (see
+    /// [`development_branches`]), gathered function by function.
+    development: Vec<Range<usize>>,
 }
 
 impl<'f> Extract<'f> {
@@ -279,6 +287,8 @@ impl<'f> Extract<'f> {
             file,
             facts: ServiceFacts::default(),
             scope: RouteScope::default(),
+            under_debug_cfg: false,
+            development: Vec::new(),
         }
     }
 
@@ -402,11 +412,14 @@ impl Extract<'_> {
 
     fn route(&mut self, path: String, span: Range<usize>, handlers: Vec<Handler>) {
         if !handlers.is_empty() {
+            let development_only =
+                self.under_debug_cfg || self.development.iter().any(|r| r.contains(&span.start));
             self.facts.routes.push(Route {
                 path,
                 span,
                 handlers,
                 scope: self.scope.clone(),
+                development_only,
             });
         }
     }
@@ -711,6 +724,55 @@ fn warp_path(mac: &syn::Macro) -> Option<(String, proc_macro2::Span)> {
     parser.parse2(mac.tokens.clone()).ok().flatten()
 }
 
+/// The `then` blocks of the `if`s in `block` whose condition tests for a development build or
+/// environment: `env == Env::Development`, `config.is_dev()`, `cfg!(debug_assertions)`.
+fn development_branches(file: &RustFile, block: &syn::Block) -> Vec<Range<usize>> {
+    struct Find<'f> {
+        file: &'f RustFile,
+        out: Vec<Range<usize>>,
+    }
+    impl<'ast> Visit<'ast> for Find<'_> {
+        fn visit_expr_if(&mut self, e: &'ast syn::ExprIf) {
+            // The condition's names, macro arguments included (`matches!(env, Env::Dev)`,
+            // `cfg!(debug_assertions)`).
+            struct Words(Vec<String>);
+            impl<'ast> Visit<'ast> for Words {
+                fn visit_ident(&mut self, i: &'ast proc_macro2::Ident) {
+                    self.0.push(i.to_string().to_ascii_lowercase());
+                }
+                fn visit_macro(&mut self, m: &'ast syn::Macro) {
+                    let text = m.tokens.to_string().to_ascii_lowercase();
+                    self.0.extend(
+                        text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                            .filter(|w| !w.is_empty())
+                            .map(str::to_string),
+                    );
+                }
+            }
+            let mut words = Words(Vec::new());
+            words.visit_expr(&e.cond);
+            let development = words.0.iter().any(|w| {
+                matches!(
+                    w.as_str(),
+                    "development" | "dev" | "is_dev" | "is_development" | "debug_assertions"
+                )
+            });
+            if development {
+                self.out.push(self.file.block_range(&e.then_branch));
+            }
+            syn::visit::visit_expr_if(self, e);
+        }
+        // Nested functions are read when the walk reaches them.
+        fn visit_item_fn(&mut self, _: &'ast syn::ItemFn) {}
+    }
+    let mut find = Find {
+        file,
+        out: Vec::new(),
+    };
+    find.visit_block(block);
+    find.out
+}
+
 /// `#[get("/healthz")]`, `#[actix_web::get("/healthz")]`, `#[route("/x", method = "GET")]`,
 /// and utoipa's `#[utoipa::path(get, path = "/x")]`: an OpenAPI operation is a handler (utoipa-axum
 /// serves it with `routes!(handler)`, whose path is this attribute's).
@@ -940,6 +1002,7 @@ impl RustVisitor for Extract<'_> {
                 .map(str::to_string)
                 .or_else(|| base_local(chain)),
         };
+        self.under_debug_cfg = cx.under_cfg("debug_assertions");
         self.routes_in_chain(chain);
         self.nests_in_chain(chain);
         self.actix_scope(chain);
@@ -996,6 +1059,8 @@ impl RustVisitor for Extract<'_> {
     }
 
     fn function(&mut self, cx: &Cx<'_>, attrs: &[syn::Attribute], f: &FnCtx<'_>) {
+        self.development
+            .extend(development_branches(self.file, f.block));
         let route_attr = attrs.iter().find_map(|a| {
             let path = route_attribute(a)?;
             Some((
@@ -1028,6 +1093,7 @@ impl RustVisitor for Extract<'_> {
                     in_fn: Some(f.name.clone()),
                     bound: None,
                 },
+                development_only: cx.under_cfg("debug_assertions"),
             });
         }
     }

@@ -78,7 +78,14 @@ pub fn route_bodies<'p>(
 pub fn handler_bodies<'p>(package: &[&'p RustFileFacts]) -> Vec<HandlerBody<'p>> {
     let mut out: Vec<HandlerBody<'p>> = Vec::new();
     for f in package {
-        for r in &f.facts.service.routes {
+        // A route served only in development is not a production request path.
+        for r in f
+            .facts
+            .service
+            .routes
+            .iter()
+            .filter(|r| !r.development_only)
+        {
             out.extend(route_bodies(package, f.file, r));
         }
     }
