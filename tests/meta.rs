@@ -253,6 +253,7 @@ fn configuration_doc_example_is_valid() {
 }
 
 /// Every path or method a rule looks up in the package facts (`Evidence::path("..")`,
+/// `Evidence::linked_path("..")`,
 /// `refers_to("..")`, `methods.contains("..")`) must be covered by the rule's own Rust
 /// triggers or the fact extractors': otherwise a body holding it may be left unparsed and the
 /// evidence missed.
@@ -263,6 +264,7 @@ fn evidence_is_covered_by_triggers() {
         let mut out = Vec::new();
         for call in [
             "Evidence::path(",
+            "Evidence::linked_path(",
             "Evidence::method(",
             "refers_to(",
             "methods.contains(",
