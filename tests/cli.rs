@@ -609,6 +609,94 @@ fn rendered_helm_output_names_its_templates() {
     );
 }
 
+#[test]
+fn committed_rendered_helm_output_keeps_its_own_path() {
+    let rendered = "---\n# Source: shop/templates/deployment.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: shop}\nspec:\n  replicas: 2\n  template:\n    metadata:\n      labels: {app: shop}\n    spec:\n      containers:\n        - {name: shop, image: \"shop:latest\"}\n";
+    let dir = temp_dir("rendered-helm");
+    std::fs::write(dir.join("rendered.yaml"), rendered).expect("write");
+    let o = prodlint_in(
+        &dir,
+        &[
+            "check",
+            ".",
+            "--no-config",
+            "--select",
+            "image-tag-not-pinned",
+            "--format",
+            "concise",
+            "--quiet",
+        ],
+        None,
+    );
+    // The file that exists, at its own line; the template only named.
+    assert_eq!(
+        stdout(&o),
+        "rendered.yaml:13:31: warning[image-tag-not-pinned] container `shop` image `shop:latest` uses the `latest` tag (in the document rendered from `shop/templates/deployment.yaml`)\n"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn one_helm_notice_per_chart_naming_every_template() {
+    let dir = temp_dir("helm-chart-notice");
+    let templates = dir.join("chart").join("templates");
+    std::fs::create_dir_all(&templates).expect("dir");
+    std::fs::write(
+        dir.join("chart").join("Chart.yaml"),
+        "apiVersion: v2\nname: shop\nversion: 1.0.0\n",
+    )
+    .expect("write");
+    for name in ["deployment.yaml", "service.yaml"] {
+        std::fs::write(
+            templates.join(name),
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}\n",
+        )
+        .expect("write");
+    }
+    std::fs::write(
+        dir.join("loose.yaml"),
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Values.name }}\n",
+    )
+    .expect("write");
+    let o = prodlint_in(
+        &dir,
+        &["check", ".", "--no-config", "--format", "json"],
+        None,
+    );
+    let diags = json(&o)["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .clone();
+    let helm: Vec<&serde_json::Value> = diags
+        .iter()
+        .filter(|d| d["rule"] == "helm-template-skipped")
+        .collect();
+    assert_eq!(helm.len(), 2, "{diags:#?}");
+    let chart = helm
+        .iter()
+        .find(|d| {
+            d["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("chart `chart`"))
+        })
+        .expect("one notice for the chart");
+    assert!(
+        chart["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("the 2 templates")),
+        "{chart}"
+    );
+    let related = chart["related"].as_array().expect("related");
+    assert_eq!(related.len(), 1, "{chart}");
+    assert!(
+        related[0]["path"]
+            .as_str()
+            .is_some_and(|f| f.ends_with("service.yaml")),
+        "{chart}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A temp directory holding `pod.yaml`, a Pod with a few findings.
 fn dir_with_bad_pod(name: &str) -> PathBuf {
     let dir = temp_dir(name);

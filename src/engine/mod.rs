@@ -207,9 +207,16 @@ impl Report {
 type FileResult = Result<Option<Outcome>, String>;
 
 /// Rendered Helm output names each document's template in a `# Source: chart/templates/x.yaml`
-/// comment. Findings in such a document are shown under the template's path — with the line and
-/// column of the rendered text, since the template's own lines are not known.
-fn name_helm_templates(diagnostics: &mut [Diagnostic], sources: &mut SourceDb) {
+/// comment. Read from standard input (`helm template … | prodlint check -`), which has no file of
+/// its own, a finding in such a document is shown under the template's path — with the line and
+/// column of the rendered text, since the template's own lines are not known. A committed
+/// rendered file is a file: its findings keep its path and line, and the message names the
+/// template.
+fn name_helm_templates(
+    diagnostics: &mut [Diagnostic],
+    sources: &mut SourceDb,
+    stdin: Option<&Path>,
+) {
     let mut regions: HashMap<FileId, Vec<(Range<usize>, String)>> = HashMap::new();
     let mut aliases: HashMap<(FileId, String), FileId> = HashMap::new();
     for d in diagnostics.iter_mut() {
@@ -230,6 +237,11 @@ fn name_helm_templates(diagnostics: &mut [Diagnostic], sources: &mut SourceDb) {
         let Some(name) = template(d.primary.span.start) else {
             continue;
         };
+        let from_stdin = stdin.is_some_and(|p| sources.get(file).is_some_and(|s| s.path == p));
+        if !from_stdin {
+            d.message = format!("{} (in the document rendered from `{name}`)", d.message);
+            continue;
+        }
         let alias = *aliases.entry((file, name.clone())).or_insert_with(|| {
             let alias = sources.get(file).map(|s| s.alias(name.clone()));
             alias.map_or(file, |a| sources.add(a))
@@ -240,6 +252,80 @@ fn name_helm_templates(diagnostics: &mut [Diagnostic], sources: &mut SourceDb) {
                 label.file = alias;
             }
         }
+    }
+}
+
+/// A chart's templates are skipped together: one `helm-template-skipped` notice per chart (the
+/// nearest directory above with a `Chart.yaml`) instead of one per template, with every other
+/// skipped template named as a related location, so nothing is skipped silently and a vendored
+/// chart does not fill the report. Templates outside any chart keep a notice each.
+fn one_skip_notice_per_chart(diagnostics: &mut Vec<Diagnostic>, sources: &SourceDb) {
+    let rule = engine_rules::HELM_TEMPLATE_SKIPPED.name;
+    let mut chart_of_dir: HashMap<PathBuf, Option<PathBuf>> = HashMap::new();
+    let mut chart_of = |file: &Path| -> Option<PathBuf> {
+        let dir = file.parent()?.to_path_buf();
+        chart_of_dir
+            .entry(dir.clone())
+            .or_insert_with(|| {
+                dir.ancestors()
+                    .find(|d| d.join("Chart.yaml").is_file())
+                    .map(Path::to_path_buf)
+            })
+            .clone()
+    };
+    let mut groups: BTreeMap<PathBuf, Vec<usize>> = BTreeMap::new();
+    for (i, d) in diagnostics.iter().enumerate() {
+        if d.rule != rule {
+            continue;
+        }
+        let Some(chart) = sources.get(d.primary.file).and_then(|s| chart_of(&s.path)) else {
+            continue;
+        };
+        groups.entry(chart).or_default().push(i);
+    }
+    let mut drop: std::collections::HashSet<usize> = std::collections::HashSet::new();
+    for (chart, mut members) in groups {
+        if members.len() < 2 {
+            continue;
+        }
+        let display = |i: usize| {
+            sources
+                .get(diagnostics[i].primary.file)
+                .map(|s| s.display.clone())
+                .unwrap_or_default()
+        };
+        members.sort_by_key(|&i| display(i));
+        let first = members[0];
+        let others: Vec<Label> = members[1..]
+            .iter()
+            .map(|&i| Label {
+                message: Some("Helm template syntax here too: not checked".into()),
+                ..diagnostics[i].primary.clone()
+            })
+            .collect();
+        let name = chart
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("chart")
+            .to_string();
+        let d = &mut diagnostics[first];
+        d.message = format!(
+            "the {} templates of chart `{name}` contain Helm template syntax and were not checked",
+            members.len()
+        );
+        d.help = Some(format!(
+            "render the chart and check the output: `helm template {} | prodlint check - --stdin-filename rendered.yaml`",
+            chart.display()
+        ));
+        d.related.extend(others);
+        drop.extend(members[1..].iter().copied());
+    }
+    if !drop.is_empty() {
+        let mut i = 0;
+        diagnostics.retain(|_| {
+            i += 1;
+            !drop.contains(&(i - 1))
+        });
     }
 }
 
@@ -385,6 +471,7 @@ pub fn check(options: Options) -> Report {
         .map(|focus| narrow_to_focus(&mut inputs, focus, &packages, config, options.force_exclude));
     // Standard input is one more input, read already.
     let mut stdin_text = None;
+    let stdin_path = options.stdin.as_ref().map(|s| PathBuf::from(&s.name));
     if let Some(stdin) = options.stdin {
         match discover::classify(Path::new(&stdin.name)) {
             Some(kind) => {
@@ -485,7 +572,8 @@ pub fn check(options: Options) -> Report {
             .map(|f| discover::display_path(f))
             .collect()
     });
-    name_helm_templates(&mut diagnostics, &mut sources);
+    name_helm_templates(&mut diagnostics, &mut sources, stdin_path.as_deref());
+    one_skip_notice_per_chart(&mut diagnostics, &sources);
 
     for d in &mut diagnostics {
         if let Some(src) = sources.get(d.primary.file) {
