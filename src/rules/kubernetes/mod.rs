@@ -9,6 +9,8 @@ pub mod missing_prestop_hook;
 pub mod missing_readiness_probe;
 pub mod missing_resource_requests;
 pub mod privileged_container;
+pub mod host_namespace_shared;
+pub mod container_runtime_socket_mounted;
 pub mod probe_port_unknown;
 pub mod secret_in_env_literal;
 pub mod single_replica_deployment;
