@@ -53,16 +53,20 @@ pub enum Role {
     Example,
     /// Written by a code generator (tonic-build, prost-build, …): its call sites are elsewhere.
     Generated,
+    /// A partial object another file completes: a patch a `kustomization.yaml` lists. Judged
+    /// as part of what it patches, never alone.
+    Fragment,
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 7] = [
         Role::Service,
         Role::Library,
         Role::Tool,
         Role::Test,
         Role::Example,
         Role::Generated,
+        Role::Fragment,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -73,6 +77,7 @@ impl Role {
             Role::Test => "test",
             Role::Example => "example",
             Role::Generated => "generated",
+            Role::Fragment => "fragment",
         }
     }
 
@@ -191,6 +196,8 @@ pub struct Surface<'p> {
     deployed_words: OnceLock<HashSet<String>>,
     /// What only one-shot subcommands of a serving binary run, by the binary's root file.
     tool_code: Mutex<HashMap<PathBuf, Arc<subcommands::ToolCode>>>,
+    /// Files a `kustomization.yaml` of the run lists as patches (absolute), with that file.
+    kustomize_patches: HashMap<PathBuf, PathBuf>,
 }
 
 impl<'p> Surface<'p> {
@@ -222,11 +229,21 @@ impl<'p> Surface<'p> {
                 deployed_bins.extend(built_binaries(&text));
             }
         }
+        let mut kustomize_patches = HashMap::new();
+        for (file, _) in config_files.iter().filter(|(f, _)| is_kustomization(f)) {
+            if let Ok(text) = std::fs::read_to_string(file) {
+                let dir = file.parent().unwrap_or(Path::new(""));
+                for patch in kustomize_patch_paths(&text) {
+                    kustomize_patches.insert(absolute(&dir.join(patch)), file.clone());
+                }
+            }
+        }
         Surface {
             packages,
             roots: roots.iter().map(|r| absolute(r)).collect(),
             test_support: test_support(&all),
             deployed_bins,
+            kustomize_patches,
             serving: Mutex::default(),
             rust_files,
             config_files,
@@ -242,6 +259,15 @@ impl<'p> Surface<'p> {
     /// (`Dockerfile.test`, `e2e.yaml`, `compose.example.yaml`, `Dockerfile.dev`); *service*
     /// (deployed configuration) otherwise.
     pub fn role_of_config(&self, file: &Path) -> FileRole {
+        if let Some(kustomization) = self.kustomize_patches.get(&absolute(file)) {
+            return FileRole::new(
+                Role::Fragment,
+                format!(
+                    "a patch `{}` lists: judged with what it patches, not alone",
+                    kustomization.display()
+                ),
+            );
+        }
         self.directory_role_of(file)
             .or_else(|| file_name_role(file))
             .unwrap_or_else(|| FileRole::new(Role::Service, "configuration a deployment reads"))
@@ -653,6 +679,40 @@ fn test_support(all: &[Arc<Package>]) -> HashMap<PathBuf, String> {
     }
 }
 
+/// `kustomization.yaml`, `kustomization.yml` or `Kustomization`.
+fn is_kustomization(file: &Path) -> bool {
+    matches!(
+        file.file_name().and_then(|n| n.to_str()),
+        Some("kustomization.yaml" | "kustomization.yml" | "Kustomization")
+    )
+}
+
+/// The files a kustomization applies as patches: `patchesStrategicMerge: [file]`,
+/// `patches: [{path: file}]` (or a plain string) and `patchesJson6902: [{path: file}]`. Inline
+/// patches (`patch: |`) have no file.
+fn kustomize_patch_paths(text: &str) -> Vec<String> {
+    let stream = crate::lang::yaml::parse_stream(text);
+    let mut out = Vec::new();
+    for doc in &stream.documents {
+        for key in ["patchesStrategicMerge", "patches", "patchesJson6902"] {
+            let Some(crate::lang::yaml::NodeKind::Seq(items)) = doc.root.get(key).map(|n| &n.kind)
+            else {
+                continue;
+            };
+            for item in items {
+                let path = item
+                    .as_str()
+                    .or_else(|| item.get("path").and_then(|p| p.as_str()));
+                // A strategic-merge entry may be an inline patch (a multi-line string).
+                if let Some(p) = path.filter(|p| !p.contains('\n')) {
+                    out.push(p.to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Words of an image or Compose file's name that make it a developer's environment.
 const DEV_WORDS: &[&str] = &["dev", "devcontainer", "development", "local"];
 /// Words of a file name that make it an example.
@@ -871,6 +931,15 @@ mod tests {
             .filter(|w| !w.is_empty())
             .collect();
         assert_eq!(words, ["app", "serve", "work", "fast"]);
+    }
+
+    #[test]
+    fn kustomize_patches() {
+        let text = "resources: [deployment.yaml]\npatchesStrategicMerge:\n  - replicas.yaml\npatches:\n  - path: probes.yaml\n    target: {kind: Deployment}\n  - patch: |\n      - op: replace\npatchesJson6902:\n  - target: {kind: Service}\n    path: svc.json\n";
+        assert_eq!(
+            kustomize_patch_paths(text),
+            ["replicas.yaml", "probes.yaml", "svc.json"]
+        );
     }
 
     #[test]

@@ -13,9 +13,21 @@ fn check(obj: &K8sObject, cx: &mut Ctx) {
         return;
     };
     let shared = [
-        ("hostPID", spec.host_pid, "sees and can signal every process on the node"),
-        ("hostIPC", spec.host_ipc, "shares the node's shared memory and semaphores with every process on it"),
-        ("hostNetwork", spec.host_network, "listens on the node's own interfaces and bypasses network policies"),
+        (
+            "hostPID",
+            spec.host_pid,
+            "sees and can signal every process on the node",
+        ),
+        (
+            "hostIPC",
+            spec.host_ipc,
+            "shares the node's shared memory and semaphores with every process on it",
+        ),
+        (
+            "hostNetwork",
+            spec.host_network,
+            "listens on the node's own interfaces and bypasses network policies",
+        ),
     ];
     for (key, value, what) in shared {
         if value != Some(true) {

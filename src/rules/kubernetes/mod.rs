@@ -1,5 +1,7 @@
 pub mod container_runs_as_root;
+pub mod container_runtime_socket_mounted;
 pub mod go_memlimit_exceeds_memory_limit;
+pub mod host_namespace_shared;
 pub mod identical_liveness_readiness_probe;
 pub mod liveness_probe_uses_readiness_endpoint;
 pub mod missing_liveness_probe;
@@ -9,8 +11,6 @@ pub mod missing_prestop_hook;
 pub mod missing_readiness_probe;
 pub mod missing_resource_requests;
 pub mod privileged_container;
-pub mod host_namespace_shared;
-pub mod container_runtime_socket_mounted;
 pub mod probe_port_unknown;
 pub mod secret_in_env_literal;
 pub mod single_replica_deployment;
