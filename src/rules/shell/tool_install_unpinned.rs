@@ -90,7 +90,9 @@ fn go(args: &[Word]) -> Option<Problem<'_>> {
             let w = packages().find(|w| floating_go_version(&w.text))?;
             Some(Problem {
                 word: w,
-                message: format!("`go get {}` installs an unpinned version, and `go get` no longer installs tools: deprecated for that since Go 1.17, an error outside a module since Go 1.18", w.text),
+                // Which Go the image has is not known here: say what changed and when, not that
+                // this build fails.
+                message: format!("`go get {}` installs whatever version is newest when the build runs; from Go 1.17 on, tools are installed with `go install pkg@version` (Go 1.18 stopped `go get` building outside a module)", w.text),
                 help: GO_HELP,
             })
         }
@@ -310,9 +312,20 @@ fn pip(args: &[Word]) -> Option<Problem<'_>> {
     let w = requirements
         .into_iter()
         .find(|w| unversioned_pip(&w.text))?;
+    // The command as written up to the package (`pip install --upgrade pip`), so the message
+    // quotes what the reader sees.
+    let upto: Vec<&str> = args
+        .iter()
+        .take_while(|a| !std::ptr::eq(*a, w))
+        .map(|a| a.text.as_str())
+        .chain(std::iter::once(w.text.as_str()))
+        .collect();
     Some(Problem {
         word: w,
-        message: format!("`pip install {}` installs whatever version is newest when this runs", w.text),
+        message: format!(
+            "`pip {}` installs whatever version is newest when this runs",
+            upto.join(" ")
+        ),
         help: "pin it (`pip install tool==1.2.3`), or install from a requirements or lock file with hashes",
     })
 }
