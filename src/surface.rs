@@ -691,7 +691,7 @@ fn is_kustomization(file: &Path) -> bool {
 /// `patches: [{path: file}]` (or a plain string) and `patchesJson6902: [{path: file}]`. Inline
 /// patches (`patch: |`) have no file.
 fn kustomize_patch_paths(text: &str) -> Vec<String> {
-    let stream = crate::lang::yaml::parse_stream(text);
+    let stream = crate::lang::yaml::parse_stream_lenient(text);
     let mut out = Vec::new();
     for doc in &stream.documents {
         for key in ["patchesStrategicMerge", "patches", "patchesJson6902"] {

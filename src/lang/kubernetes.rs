@@ -188,7 +188,8 @@ pub fn may_be_kubernetes(text: &str) -> bool {
 }
 
 pub fn parse(text: &str) -> K8sFile {
-    let stream = yaml::parse_stream(text);
+    // What kubectl accepts parses: flow collections closed at their key's indentation included.
+    let stream = yaml::parse_stream_lenient(text);
     let mut file = K8sFile {
         docs: Vec::new(),
         objects: Vec::new(),

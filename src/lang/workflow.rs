@@ -23,7 +23,7 @@ pub struct Uses {
 }
 
 pub fn parse(text: &str) -> Workflow {
-    let stream = yaml::parse_stream(text);
+    let stream = yaml::parse_stream_lenient(text);
     let mut wf = Workflow {
         uses: Vec::new(),
         runs: Vec::new(),

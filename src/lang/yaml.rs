@@ -56,6 +56,52 @@ pub struct Stream {
     pub error: Option<YamlError>,
 }
 
+/// Parses like [`parse_stream`], and also accepts what kubectl's YAML reader accepts and YAML 1.2
+/// rejects: a flow collection whose closing `]` or `}` stands on a line of its own at its key's
+/// indentation (`command: [` … `]`). The closer is moved to the end of the line before — swapped
+/// with the line break and indentation in front of it, so the text keeps its length and every
+/// other offset stays right — and the text parsed again (a bounded number of times). A line
+/// before that holds a `#` is left alone: the closer would land in a comment.
+pub fn parse_stream_lenient(text: &str) -> Stream {
+    let mut text = std::borrow::Cow::Borrowed(text);
+    for _ in 0..64 {
+        let stream = parse_stream(&text);
+        let Some(e) = &stream.error else {
+            return stream;
+        };
+        let Some(fixed) = move_closer_up(&text, e.offset) else {
+            return stream;
+        };
+        text = std::borrow::Cow::Owned(fixed);
+    }
+    parse_stream(&text)
+}
+
+/// The text with the flow closer that starts the line at `offset` moved to the end of the line
+/// before, or `None` when that line does not start with one.
+fn move_closer_up(text: &str, offset: usize) -> Option<String> {
+    let offset = offset.min(text.len());
+    let line_start = text.get(..offset)?.rfind('\n').map(|i| i + 1)?;
+    let line = &text[line_start..];
+    let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+    let closer = line[indent..]
+        .chars()
+        .next()
+        .filter(|c| matches!(c, ']' | '}'))?;
+    let break_at = line_start - 1;
+    let before = &text[..break_at];
+    let previous = &before[before.rfind('\n').map_or(0, |i| i + 1)..];
+    if previous.contains('#') || previous.trim().is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    out.push_str(before);
+    out.push(closer);
+    out.push_str(&text[break_at..line_start + indent]);
+    out.push_str(&text[line_start + indent + closer.len_utf8()..]);
+    Some(out)
+}
+
 pub fn parse_stream(text: &str) -> Stream {
     let mut builder = Builder {
         offsets: CharToByte::new(text),
@@ -866,6 +912,23 @@ mod tests {
 
     fn slice<'a>(text: &'a str, span: &Range<usize>) -> &'a str {
         &text[span.clone()]
+    }
+
+    #[test]
+    fn flow_collections_closed_at_key_indentation_parse_as_kubectl_reads_them() {
+        let text = "spec:\n  command: [\n    \"run\",\n    \"--port=80\"\n  ]\n  args: {\n    a: b\n  }\n  image: app:1.0\n";
+        assert!(parse_stream(text).error.is_some(), "YAML 1.2 rejects it");
+        let stream = parse_stream_lenient(text);
+        assert!(stream.error.is_none(), "{:?}", stream.error);
+        let spec = stream.documents[0].root.get("spec").expect("spec");
+        // Offsets still point into the original text.
+        let image = spec.get("image").expect("image");
+        assert_eq!(slice(text, &image.span), "app:1.0");
+        let command = spec.get("command").expect("command");
+        assert_eq!(command.index(1).and_then(Node::as_str), Some("--port=80"));
+        // A closer after a comment line is not moved into the comment.
+        let commented = "command: [\n  \"run\" # the server\n]\n";
+        assert!(parse_stream_lenient(commented).error.is_some());
     }
 
     #[test]

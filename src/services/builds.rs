@@ -51,29 +51,9 @@ pub fn read_all(paths: &[PathBuf], max_size: u64) -> (Vec<BuildEntry>, Vec<Strin
     (entries, problems)
 }
 
-/// Parses YAML as Docker Compose and kubectl (libyaml, Go's yaml) read it: they accept a flow
-/// collection closed at its key's indentation (`command: [` … `]` under `command`), which the
-/// YAML 1.2 parser rejects. Such a closing line is indented and the text parsed again (a bounded
-/// number of times); spans are not needed here.
+/// Build descriptions are read as kubectl reads YAML (`yaml::parse_stream_lenient`).
 fn parse_lenient(text: &str) -> yaml::Stream {
-    let mut text = std::borrow::Cow::Borrowed(text);
-    for _ in 0..64 {
-        let stream = yaml::parse_stream(&text);
-        let Some(e) = &stream.error else {
-            return stream;
-        };
-        let line_start = text[..e.offset.min(text.len())]
-            .rfind('\n')
-            .map_or(0, |i| i + 1);
-        let closes = text[line_start..].trim_start().starts_with([']', '}']);
-        if !closes {
-            return stream;
-        }
-        let mut fixed = text.to_string();
-        fixed.insert_str(line_start, "  ");
-        text = std::borrow::Cow::Owned(fixed);
-    }
-    yaml::parse_stream(&text)
+    yaml::parse_stream_lenient(text)
 }
 
 fn scalar<'n>(node: &'n Node, key: &str) -> Option<&'n str> {
