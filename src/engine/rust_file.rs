@@ -358,6 +358,21 @@ fn rust_file(
     let parsed = guarded_value(|| rust::RustFile::parse(text, package, is_test, wanted));
     let facts = match parsed {
         Ok(Ok(file)) => check_rust(&file, levels, config, findings, internal),
+        // A project template (cargo-generate, a framework's scaffolding) is not Rust that compiles:
+        // said so, at info, instead of calling the file broken.
+        Ok(Err(e)) if has_template_placeholders(text) => {
+            let mut finding = parse_error_finding(
+                "this file is a template with `{{ … }}` placeholders, not Rust that compiles, and was not checked".into(),
+                e.span,
+            );
+            finding.at_most = Some(Severity::Info);
+            finding.help = Some(
+                "render the template and check the result, or exclude the template directory"
+                    .into(),
+            );
+            findings.push(finding);
+            None
+        }
         Ok(Err(e)) => {
             findings.push(parse_error_finding(
                 format!("cannot parse Rust: {}", e.message),
