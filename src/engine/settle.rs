@@ -67,7 +67,9 @@ pub(super) fn apply_k8s_conditions(findings: &mut Vec<Finding>, project: &Projec
             }
             true
         }
-        Some(K8sCondition::ServedAndNotAutoscaled(w)) => k8s.served(w) && !k8s.autoscaled(w),
+        Some(K8sCondition::ServedAndNotAutoscaled(w)) => {
+            k8s.served_by_one_pod(w) && !k8s.autoscaled(w)
+        }
         Some(K8sCondition::UnlessBudgeted(w)) => !k8s.budgeted(w),
         Some(K8sCondition::UnlessBuiltByDeployTool(image)) => {
             !project.services.built_by_deploy_tool(image)

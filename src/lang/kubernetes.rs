@@ -63,6 +63,9 @@ pub struct K8sFacts {
     pub autoscaled: Vec<(Option<String>, String, String)>,
     /// The long-running containers of every workload, for the service map and cross-file rules.
     pub containers: Vec<ContainerFacts>,
+    /// Deployments, StatefulSets and ReplicationControllers with their replica count (1 when
+    /// unset): a Service that selects several (v1, v2, v3 of one app) has their pods together.
+    pub replicas: Vec<(Workload, i32)>,
 }
 
 /// A long-running container as cross-file rules see it: its spec (plain `k8s-openapi` data) and
@@ -107,6 +110,22 @@ impl K8sFacts {
         self.disruption_budgets.iter().any(|s| s.selects(w))
     }
 
+    /// Whether a Service selects `w` and, across every workload it selects, at most one pod:
+    /// taking `w`'s one pod down leaves that Service with none.
+    pub fn served_by_one_pod(&self, w: &Workload) -> bool {
+        self.services.iter().filter(|s| s.selects(w)).any(|s| {
+            // The same workload written twice (a base and an overlay, two environments, a
+            // Deployment and a StatefulSet variant of one sample) is one workload: its name's
+            // largest count, once.
+            let mut by_name: BTreeMap<&str, i32> = BTreeMap::new();
+            for (other, n) in self.replicas.iter().filter(|(o, _)| s.selects(o)) {
+                let count = by_name.entry(&other.name).or_insert(0);
+                *count = (*count).max(*n);
+            }
+            by_name.values().map(|n| i64::from(*n)).sum::<i64>() <= 1
+        })
+    }
+
     pub fn autoscaled(&self, w: &Workload) -> bool {
         self.autoscaled.iter().any(|(ns, kind, name)| {
             same_namespace(ns, &w.namespace) && *kind == w.kind && *name == w.name
@@ -118,6 +137,7 @@ impl K8sFacts {
         self.disruption_budgets.extend(other.disruption_budgets);
         self.autoscaled.extend(other.autoscaled);
         self.containers.extend(other.containers);
+        self.replicas.extend(other.replicas);
     }
 }
 
@@ -391,6 +411,15 @@ impl K8sFile {
         }
         for obj in self.objects() {
             facts.containers.extend(obj.container_facts());
+            let replicas = match &obj.entry.typed {
+                Typed::Deployment(d) => Some(d.spec.as_ref().and_then(|s| s.replicas)),
+                Typed::StatefulSet(s) => Some(s.spec.as_ref().and_then(|s| s.replicas)),
+                Typed::ReplicationController(r) => Some(r.spec.as_ref().and_then(|s| s.replicas)),
+                _ => None,
+            };
+            if let (Some(n), Some(w)) = (replicas, obj.workload()) {
+                facts.replicas.push((w, n.unwrap_or(1)));
+            }
         }
         facts
     }

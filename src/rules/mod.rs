@@ -361,7 +361,8 @@ pub struct Finding {
 pub enum K8sCondition {
     /// Reported at `info` when no Service selects the workload (it takes no traffic).
     InfoUnlessServed(Workload),
-    /// Dropped when no Service selects the workload, or when an autoscaler scales it.
+    /// Dropped when no Service selects the workload, when every Service selecting it also
+    /// selects other pods (v1 and v2 of one app, two pods in all), or when an autoscaler scales it.
     ServedAndNotAutoscaled(Workload),
     /// Dropped when a PodDisruptionBudget selects the workload.
     UnlessBudgeted(Workload),
