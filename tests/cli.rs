@@ -1499,6 +1499,29 @@ fn byte_order_marks_invalid_bytes_and_binary_files_are_not_skipped_silently() {
     );
     assert!(err.contains("skipped `Dockerfile.bin`: binary"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
+    // Naming one manifest: the other manifests are read as context (Services, budgets), and the
+    // notes are about what was asked.
+    let dir = temp_dir("encodings-named");
+    std::fs::write(dir.join("pod.yaml"), BAD_POD).expect("pod");
+    std::fs::write(dir.join("bin.yaml"), b"apiVersion: v1\nkind: Pod\n\0\0").expect("binary");
+    std::fs::write(
+        dir.join("latin.yaml"),
+        b"apiVersion: v1\nkind: Pod\nmetadata: {name: caf\xE9}\n",
+    )
+    .expect("latin-1");
+    let named = prodlint_in(&dir, &["check", "pod.yaml", "--no-cache"], None);
+    let err = stderr(&named);
+    assert!(
+        !err.contains("bin.yaml") && !err.contains("latin.yaml"),
+        "{err}"
+    );
+    let both = prodlint_in(&dir, &["check", "pod.yaml", "bin.yaml", "--no-cache"], None);
+    assert!(
+        stderr(&both).contains("skipped `bin.yaml`: binary"),
+        "{}",
+        stderr(&both)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

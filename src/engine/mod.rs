@@ -510,6 +510,7 @@ pub fn check(options: Options) -> Report {
         triggers: (!options.parse_every_body).then(Triggers::new),
         stdin: stdin_text,
         notes: Mutex::new(Vec::new()),
+        focused: focused.as_deref(),
     };
     let threads = options
         .threads
@@ -628,6 +629,9 @@ struct FileStage<'r> {
     /// What the report says about files read in part or not at all (too large, binary, not
     /// UTF-8).
     notes: Mutex<Vec<String>>,
+    /// With named files, which inputs were named (the others are context): notes are about
+    /// what the user asked for.
+    focused: Option<&'r [bool]>,
 }
 
 impl FileStage<'_> {
@@ -666,6 +670,12 @@ impl FileStage<'_> {
             None => read_text(&input.path, self.config.max_file_size)?,
         };
         let note = |note: String| {
+            if self
+                .focused
+                .is_some_and(|f| !f.get(i).copied().unwrap_or(false))
+            {
+                return;
+            }
             self.notes
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
