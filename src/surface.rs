@@ -580,13 +580,24 @@ fn absolute(path: &Path) -> PathBuf {
 /// A file outside any Cargo package: test code by a `tests`/`benches`/`examples` directory or
 /// a `build.rs` name, library code otherwise.
 fn outside_packages(file: &Path) -> FileRole {
-    for c in file.components() {
+    let dirs = file.parent().into_iter().flat_map(Path::components);
+    for c in dirs {
         match c.as_os_str().to_str() {
             Some("tests" | "benches") => {
                 return FileRole::new(Role::Test, "in a `tests`/`benches` directory")
             }
             Some("examples") => return FileRole::new(Role::Example, "in an `examples` directory"),
-            _ => {}
+            // No Cargo package compiles it: a directory named for tests (`e2e_test/`,
+            // `testdata/`) or examples says what it is.
+            Some(name) => {
+                if let Some(role) = directory_role(&name.to_ascii_lowercase()) {
+                    return FileRole::new(
+                        role,
+                        format!("outside any Cargo package, under `{name}/`"),
+                    );
+                }
+            }
+            None => {}
         }
     }
     if file.file_name().and_then(|n| n.to_str()) == Some("build.rs") {
@@ -931,6 +942,17 @@ mod tests {
             .filter(|w| !w.is_empty())
             .collect();
         assert_eq!(words, ["app", "serve", "work", "fast"]);
+    }
+
+    #[test]
+    fn rust_files_outside_any_package() {
+        let role = |p: &str| outside_packages(Path::new(p)).role;
+        assert_eq!(role("/r/e2e_test/pubsub/prepare-data.rs"), Role::Test);
+        assert_eq!(role("/r/tests/it.rs"), Role::Test);
+        assert_eq!(role("/r/examples/demo.rs"), Role::Example);
+        // A file's own name is not a directory.
+        assert_eq!(role("/r/assets/syntax_test_rust.rs"), Role::Library);
+        assert_eq!(role("/r/build.rs"), Role::Tool);
     }
 
     #[test]
