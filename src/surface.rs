@@ -444,6 +444,14 @@ impl<'p> Surface<'p> {
             );
         }
         let Some(pkg) = package else {
+            // No Cargo package compiles it: a directory below the run's path named for tests
+            // (`e2e_test/`, `testdata/`) or examples says what it is.
+            if let Some(role) = self.directory_role_of(&abs) {
+                return FileRole::new(
+                    role.role,
+                    format!("outside any Cargo package, {}", role.evidence),
+                );
+            }
             return outside_packages(&abs);
         };
         if pkg.fuzz {
@@ -587,17 +595,7 @@ fn outside_packages(file: &Path) -> FileRole {
                 return FileRole::new(Role::Test, "in a `tests`/`benches` directory")
             }
             Some("examples") => return FileRole::new(Role::Example, "in an `examples` directory"),
-            // No Cargo package compiles it: a directory named for tests (`e2e_test/`,
-            // `testdata/`) or examples says what it is.
-            Some(name) => {
-                if let Some(role) = directory_role(&name.to_ascii_lowercase()) {
-                    return FileRole::new(
-                        role,
-                        format!("outside any Cargo package, under `{name}/`"),
-                    );
-                }
-            }
-            None => {}
+            _ => {}
         }
     }
     if file.file_name().and_then(|n| n.to_str()) == Some("build.rs") {
@@ -946,8 +944,18 @@ mod tests {
 
     #[test]
     fn rust_files_outside_any_package() {
-        let role = |p: &str| outside_packages(Path::new(p)).role;
+        let packages = PackageCache::default();
+        let surface = Surface::build(&packages, &[PathBuf::from("/r")], std::iter::empty());
+        let role = |p: &str| surface.role_of(Path::new(p), None).role;
         assert_eq!(role("/r/e2e_test/pubsub/prepare-data.rs"), Role::Test);
+        // Directories above the run's path say nothing.
+        let above = Surface::build(
+            &packages,
+            &[PathBuf::from("/tmp/my-test-run/r")],
+            std::iter::empty(),
+        );
+        let inside = above.role_of(Path::new("/tmp/my-test-run/r/src/x.rs"), None);
+        assert_eq!(inside.role, Role::Library);
         assert_eq!(role("/r/tests/it.rs"), Role::Test);
         assert_eq!(role("/r/examples/demo.rs"), Role::Example);
         // A file's own name is not a directory.
