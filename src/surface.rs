@@ -56,10 +56,12 @@ pub enum Role {
     /// A partial object another file completes: a patch a `kustomization.yaml` lists. Judged
     /// as part of what it patches, never alone.
     Fragment,
+    /// A Rust file under a package's `src/` that no module declares: Cargo never compiles it.
+    Unused,
 }
 
 impl Role {
-    pub const ALL: [Role; 7] = [
+    pub const ALL: [Role; 8] = [
         Role::Service,
         Role::Library,
         Role::Tool,
@@ -67,6 +69,7 @@ impl Role {
         Role::Example,
         Role::Generated,
         Role::Fragment,
+        Role::Unused,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -78,6 +81,7 @@ impl Role {
             Role::Example => "example",
             Role::Generated => "generated",
             Role::Fragment => "fragment",
+            Role::Unused => "unused",
         }
     }
 
@@ -198,6 +202,9 @@ pub struct Surface<'p> {
     tool_code: Mutex<HashMap<PathBuf, Arc<subcommands::ToolCode>>>,
     /// Files a `kustomization.yaml` of the run lists as patches (absolute), with that file.
     kustomize_patches: HashMap<PathBuf, PathBuf>,
+    /// The words of a Rust file that may name its modules (see [`declared_modules`]), by file;
+    /// `None` when it cannot be read or may declare modules in ways not read here.
+    declared_modules: Mutex<HashMap<PathBuf, Option<Arc<HashSet<String>>>>>,
 }
 
 impl<'p> Surface<'p> {
@@ -244,6 +251,7 @@ impl<'p> Surface<'p> {
             test_support: test_support(&all),
             deployed_bins,
             kustomize_patches,
+            declared_modules: Mutex::default(),
             serving: Mutex::default(),
             rust_files,
             config_files,
@@ -300,10 +308,74 @@ impl<'p> Surface<'p> {
         let role = self.role_by_target(file, package);
         match package {
             Some(pkg) if role.role.is_production() => {
-                self.subcommand_module(pkg, &absolute(file)).unwrap_or(role)
+                let abs = absolute(file);
+                if let Some(unused) = self.undeclared(pkg, &abs) {
+                    return unused;
+                }
+                self.subcommand_module(pkg, &abs).unwrap_or(role)
             }
             _ => role,
         }
+    }
+
+    /// A file under the package's `src/` that is not a crate root and that no module it could
+    /// belong to names: its name is not a word of `mod.rs`, `lib.rs`, `main.rs` beside it,
+    /// `<dir>.rs` above it, or the roots one level up (a module declared inline there). Any of
+    /// those that may declare modules another way (`#[path]`, `include!`) keeps the file in.
+    fn undeclared(&self, pkg: &Package, file: &Path) -> Option<FileRole> {
+        let src = crate::engine::normalized(&pkg.root.join("src"));
+        let rel = file.strip_prefix(&src).ok()?;
+        let stem = file.file_stem()?.to_str()?;
+        let is_root = pkg.targets.iter().any(|t| t.root == file)
+            || pkg.target_paths.iter().any(|t| t == file);
+        if matches!(stem, "lib" | "main")
+            || (rel.starts_with("bin") && rel.components().count() == 2)
+            || is_root
+        {
+            return None;
+        }
+        let dir = file.parent()?;
+        let (name, owner_dir) = if stem == "mod" {
+            (dir.file_name()?.to_str()?, dir.parent()?)
+        } else {
+            (stem, dir)
+        };
+        let mut owners = vec![
+            owner_dir.join("mod.rs"),
+            owner_dir.join("lib.rs"),
+            owner_dir.join("main.rs"),
+        ];
+        if let (Some(up), Some(d)) = (owner_dir.parent(), owner_dir.file_name()) {
+            owners.push(up.join(format!("{}.rs", d.to_string_lossy())));
+            owners.extend(["mod.rs", "lib.rs", "main.rs"].map(|r| up.join(r)));
+        }
+        let mut any_owner = false;
+        for owner in owners.iter().filter(|o| o.is_file() && o.as_path() != file) {
+            any_owner = true;
+            match self.modules_declared_by(owner) {
+                None => return None,
+                Some(m) if m.contains(name) => return None,
+                Some(_) => {}
+            }
+        }
+        any_owner.then(|| {
+            FileRole::new(
+                Role::Unused,
+                format!("no module declares it (`{name}` is named in none of the files it could belong to): Cargo never compiles it"),
+            )
+        })
+    }
+
+    fn modules_declared_by(&self, owner: &Path) -> Option<Arc<HashSet<String>>> {
+        if let Some(known) = crate::project::lock(&self.declared_modules).get(owner) {
+            return known.clone();
+        }
+        let found = std::fs::read_to_string(owner)
+            .ok()
+            .and_then(|text| declared_modules(&text))
+            .map(Arc::new);
+        crate::project::lock(&self.declared_modules).insert(owner.to_path_buf(), found.clone());
+        found
     }
 
     /// Byte ranges of a serving binary's root file that only one-shot subcommands run, with
@@ -688,6 +760,23 @@ fn test_support(all: &[Arc<Package>]) -> HashMap<PathBuf, String> {
     }
 }
 
+/// The words of a file that may name one of its modules: every identifier in it, since a module
+/// may be declared by `mod name;`, `mod name {` or a macro given the name
+/// (`feature_gated_mod!(name, "feature")`) — a file whose name appears nowhere in its owner is not
+/// declared there. `None` when the file may declare modules another way: a `#[path` attribute or
+/// `include!`.
+fn declared_modules(text: &str) -> Option<HashSet<String>> {
+    if text.contains("#[path") || text.contains("include!") {
+        return None;
+    }
+    Some(
+        text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect(),
+    )
+}
+
 /// `kustomization.yaml`, `kustomization.yml` or `Kustomization`.
 fn is_kustomization(file: &Path) -> bool {
     matches!(
@@ -961,6 +1050,40 @@ mod tests {
         // A file's own name is not a directory.
         assert_eq!(role("/r/assets/syntax_test_rust.rs"), Role::Library);
         assert_eq!(role("/r/build.rs"), Role::Tool);
+    }
+
+    #[test]
+    fn rust_files_no_module_declares() {
+        let dir =
+            std::env::temp_dir().join(format!("prodlint-surface-unused-{}", std::process::id()));
+        let src = dir.join("src");
+        std::fs::create_dir_all(src.join("sink")).expect("dirs");
+        let write = |p: &str, t: &str| std::fs::write(dir.join(p), t).expect("write");
+        write(
+            "Cargo.toml",
+            "[package]\nname = \"app\"\nversion = \"0.1.0\"\n",
+        );
+        write("src/lib.rs", "pub mod sink;\nmod used;\n");
+        write("src/used.rs", "");
+        write("src/stale.rs", "fn broken(");
+        write("src/sink/mod.rs", "gated_mod!(kafka, \"kafka\");\n");
+        write("src/sink/kafka.rs", "");
+        write("src/sink/old.rs", "");
+        let packages = PackageCache::default();
+        let surface = Surface::build(&packages, std::slice::from_ref(&dir), std::iter::empty());
+        let role = |p: &str| {
+            let file = crate::engine::normalized(&dir.join(p));
+            let pkg = packages.package_of(&file);
+            surface.role_of(&file, pkg.as_deref()).role
+        };
+        assert_eq!(role("src/stale.rs"), Role::Unused);
+        assert_eq!(role("src/sink/old.rs"), Role::Unused);
+        assert_eq!(role("src/used.rs"), Role::Library);
+        // Named by a macro: kept.
+        assert_eq!(role("src/sink/kafka.rs"), Role::Library);
+        assert_eq!(role("src/sink/mod.rs"), Role::Library);
+        assert_eq!(role("src/lib.rs"), Role::Library);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
