@@ -526,31 +526,14 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Whether a module file is compiled only for tests because its parent declares it so:
-/// `#[cfg(test)] mod name;` in `lib.rs`, `main.rs`, `mod.rs` or `<dir>.rs`.
-pub fn declared_test_only(
-    file: &Path,
-    test_modules_of: &dyn Fn(&Path) -> Arc<HashSet<String>>,
-) -> bool {
-    let Some(stem) = file.file_stem().and_then(|s| s.to_str()) else {
-        return false;
-    };
-    let Some(dir) = file.parent() else {
-        return false;
-    };
-    if matches!(
-        stem,
-        "test_util" | "test_utils" | "test_helpers" | "testutil" | "mocks"
-    ) {
-        return true;
-    }
+/// The module name a file would be declared under and the files that could declare it: `mod.rs`,
+/// `lib.rs` and `main.rs` beside it (beside its directory for a `mod.rs`) and `<dir>.rs` one level
+/// up. `None` for a path with no parent or a name that is not UTF-8.
+pub fn module_owners(file: &Path) -> Option<(&str, Vec<PathBuf>)> {
+    let stem = file.file_stem()?.to_str()?;
+    let dir = file.parent()?;
     let (name, owner_dir) = if stem == "mod" {
-        match (dir.file_name().and_then(|n| n.to_str()), dir.parent()) {
-            (Some(n), Some(up)) => (n, up),
-            _ => return false,
-        }
-    } else if matches!(stem, "lib" | "main") {
-        return false;
+        (dir.file_name()?.to_str()?, dir.parent()?)
     } else {
         (stem, dir)
     };
@@ -562,6 +545,30 @@ pub fn declared_test_only(
     if let (Some(up), Some(d)) = (owner_dir.parent(), owner_dir.file_name()) {
         owners.push(up.join(format!("{}.rs", d.to_string_lossy())));
     }
+    Some((name, owners))
+}
+
+/// Whether a module file is compiled only for tests because its parent declares it so:
+/// `#[cfg(test)] mod name;` in `lib.rs`, `main.rs`, `mod.rs` or `<dir>.rs`.
+pub fn declared_test_only(
+    file: &Path,
+    test_modules_of: &dyn Fn(&Path) -> Arc<HashSet<String>>,
+) -> bool {
+    let Some(stem) = file.file_stem().and_then(|s| s.to_str()) else {
+        return false;
+    };
+    if matches!(
+        stem,
+        "test_util" | "test_utils" | "test_helpers" | "testutil" | "mocks"
+    ) {
+        return true;
+    }
+    if matches!(stem, "lib" | "main") {
+        return false;
+    }
+    let Some((name, owners)) = module_owners(file) else {
+        return false;
+    };
     owners.iter().any(|p| test_modules_of(p).contains(name))
 }
 

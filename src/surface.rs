@@ -334,19 +334,10 @@ impl<'p> Surface<'p> {
         {
             return None;
         }
-        let dir = file.parent()?;
-        let (name, owner_dir) = if stem == "mod" {
-            (dir.file_name()?.to_str()?, dir.parent()?)
-        } else {
-            (stem, dir)
-        };
-        let mut owners = vec![
-            owner_dir.join("mod.rs"),
-            owner_dir.join("lib.rs"),
-            owner_dir.join("main.rs"),
-        ];
-        if let (Some(up), Some(d)) = (owner_dir.parent(), owner_dir.file_name()) {
-            owners.push(up.join(format!("{}.rs", d.to_string_lossy())));
+        let (name, mut owners) = crate::project::module_owners(file)?;
+        // A module declared inline one level up (`mod sink { mod kafka; }` in `lib.rs`).
+        if let Some(up) = owners.last().and_then(|o| o.parent()) {
+            let up = up.to_path_buf();
             owners.extend(["mod.rs", "lib.rs", "main.rs"].map(|r| up.join(r)));
         }
         let mut any_owner = false;
