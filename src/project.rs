@@ -470,6 +470,14 @@ impl PackageCache {
         (standard || named()).then_some(pkg)
     }
 
+    /// The package whose directory holds `file`, wherever in it the file is (`package_of` only
+    /// answers for the places Cargo compiles from).
+    pub fn enclosing_package(&self, file: &Path) -> Option<Arc<Package>> {
+        let abs = std::path::absolute(file).ok()?;
+        let dir = self.manifest_dir(abs.parent()?)?;
+        self.load(&dir)
+    }
+
     /// The nearest directory from `dir` up that holds a `Cargo.toml`, remembered per directory
     /// (every file of a directory asks, and each step up is a `stat`).
     fn manifest_dir(&self, dir: &Path) -> Option<PathBuf> {

@@ -515,6 +515,15 @@ impl<'p> Surface<'p> {
                     format!("outside any Cargo package, {}", role.evidence),
                 );
             }
+            // Only a package inside the run's path speaks for it (a fixture checked on its own
+            // is not part of the repository around it).
+            let inside_run = |pkg: &Package| self.roots.iter().any(|r| pkg.root.starts_with(r));
+            if let Some(unused) = (self.packages.enclosing_package(&abs))
+                .filter(|pkg| inside_run(pkg))
+                .and_then(|pkg| outside_every_target(&pkg, &abs))
+            {
+                return unused;
+            }
             return outside_packages(&abs);
         };
         if pkg.fuzz {
@@ -760,12 +769,38 @@ fn declared_modules(text: &str) -> Option<HashSet<String>> {
     if text.contains("#[path") || text.contains("include!") {
         return None;
     }
+    // Comments name things without declaring them (`/// storage, timeout, permissions`).
+    let code = text.lines().map(|l| l.split("//").next().unwrap_or(""));
     Some(
-        text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        code.flat_map(|l| l.split(|c: char| !(c.is_alphanumeric() || c == '_')))
             .filter(|w| !w.is_empty())
             .map(str::to_string)
             .collect(),
     )
+}
+
+/// A Rust file of a package outside `src/` and outside the directory of every target root
+/// (`[lib] path`, `[[bin]] path`, test and example roots): Cargo never compiles it — a syntax
+/// test of a highlighter kept among assets, a snippet for the docs.
+fn outside_every_target(pkg: &Package, file: &Path) -> Option<FileRole> {
+    let claimed = (pkg.targets.iter().map(|t| t.root.as_path()))
+        .chain(pkg.target_paths.iter().map(PathBuf::as_path))
+        .filter_map(Path::parent)
+        .any(|dir| file.starts_with(dir));
+    let rel = file.strip_prefix(&pkg.root).ok()?;
+    let standard = matches!(
+        rel.components().next().and_then(|c| c.as_os_str().to_str()),
+        Some("src" | "tests" | "benches" | "examples" | "build.rs")
+    );
+    (!claimed && !standard).then(|| {
+        FileRole::new(
+            Role::Unused,
+            format!(
+                "outside `src/` and every target's directory of package `{}`: Cargo never compiles it",
+                pkg.name
+            ),
+        )
+    })
 }
 
 /// `kustomization.yaml`, `kustomization.yml` or `Kustomization`.
@@ -1049,6 +1084,7 @@ mod tests {
             std::env::temp_dir().join(format!("prodlint-surface-unused-{}", std::process::id()));
         let src = dir.join("src");
         std::fs::create_dir_all(src.join("sink")).expect("dirs");
+        std::fs::create_dir_all(dir.join("assets")).expect("dirs");
         let write = |p: &str, t: &str| std::fs::write(dir.join(p), t).expect("write");
         write(
             "Cargo.toml",
@@ -1074,6 +1110,11 @@ mod tests {
         assert_eq!(role("src/sink/kafka.rs"), Role::Library);
         assert_eq!(role("src/sink/mod.rs"), Role::Library);
         assert_eq!(role("src/lib.rs"), Role::Library);
+        // Outside `src/` and every target: an asset, a docs snippet.
+        write("assets/syntax_test.rs", "fn broken(");
+        let asset = crate::engine::normalized(&dir.join("assets/syntax_test.rs"));
+        let why = surface.role_of(&asset, packages.package_of(&asset).as_deref());
+        assert_eq!(why.role, Role::Unused, "{}", why.evidence);
         let _ = std::fs::remove_dir_all(&dir);
     }
 
