@@ -160,6 +160,11 @@ const SERVES: &[&str] = &[
     ".listen(",
 ];
 
+/// Whether code's text starts a server (one of [`SERVES`]).
+fn starts_server(text: &str) -> bool {
+    SERVES.iter().any(|s| text.contains(s))
+}
+
 /// Directory names that hold examples (`examples/`, `samples/`); test directories are those
 /// [`is_test_word`] accepts plus these fixture names.
 const EXAMPLE_DIRS: &[&str] = &["example", "examples", "sample", "samples"];
@@ -646,7 +651,7 @@ impl<'p> Surface<'p> {
             return known;
         }
         let serves = std::fs::read_to_string(root)
-            .map(|text| SERVES.iter().any(|s| text.contains(s)))
+            .map(|text| starts_server(&text))
             .unwrap_or(false);
         crate::project::lock(&self.serving).insert(root.to_path_buf(), serves);
         serves
@@ -881,31 +886,19 @@ fn file_name_role(file: &Path) -> Option<FileRole> {
     None
 }
 
-/// The `CMD` and `ENTRYPOINT` instructions of a Dockerfile, continuation lines joined (a
-/// `HEALTHCHECK … \` followed by `CMD …` on the next line is the health check's command).
+/// The `CMD` and `ENTRYPOINT` instructions of a Dockerfile, as the Dockerfile front end reads
+/// them (continuation lines joined, comments left out; a `HEALTHCHECK … CMD` is a `HEALTHCHECK`).
 fn run_instructions(text: &str) -> Vec<String> {
-    let mut logical: Vec<String> = Vec::new();
-    let mut continued = false;
-    for line in text.lines() {
-        let trimmed = line.trim();
-        if trimmed.starts_with('#') {
-            continue;
-        }
-        let part = trimmed.trim_end_matches('\\');
-        match logical.last_mut() {
-            Some(last) if continued => {
-                last.push(' ');
-                last.push_str(part);
-            }
-            _ => logical.push(part.to_string()),
-        }
-        continued = trimmed.ends_with('\\');
-    }
-    logical
+    crate::lang::dockerfile::parse(text)
+        .instructions
         .into_iter()
-        .filter(|l| {
-            let keyword = l.split_whitespace().next().unwrap_or("");
-            keyword.eq_ignore_ascii_case("CMD") || keyword.eq_ignore_ascii_case("ENTRYPOINT")
+        .filter(|i| matches!(i.keyword.as_str(), "CMD" | "ENTRYPOINT"))
+        .map(|i| {
+            format!(
+                "{} {}",
+                i.keyword,
+                i.args.text.split_whitespace().collect::<Vec<_>>().join(" ")
+            )
         })
         .collect()
 }
@@ -1041,7 +1034,7 @@ mod tests {
             run_instructions(text),
             [
                 "ENTRYPOINT [\"/app\"]",
-                "CMD [\"serve\",  \"--port\", \"80\"]"
+                "CMD [\"serve\", \"--port\", \"80\"]"
             ]
         );
     }

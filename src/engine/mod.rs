@@ -720,21 +720,6 @@ impl FileStage<'_> {
     }
 }
 
-/// `{{name}}`-style placeholders outside string literals' `{{`/`}}` escapes: an opening `{{`
-/// followed, on the same line, by an identifier-like word and a closing `}}`.
-pub(super) fn has_template_placeholders(text: &str) -> bool {
-    text.lines().any(|line| {
-        line.match_indices("{{").any(|(at, _)| {
-            let rest = line[at + 2..].trim_start();
-            let word = rest
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_alphabetic() || c == '_' || c == '.' || c == '%' || c == '-');
-            word && rest.contains("}}")
-        })
-    })
-}
-
 /// A file's enabled rules with their severity, and its suppressions.
 type FileSettings = (Vec<(&'static str, Severity)>, Suppressions);
 

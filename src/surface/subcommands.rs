@@ -43,11 +43,6 @@ pub struct Context<'a> {
     pub read: &'a dyn Fn(&Path) -> Option<String>,
 }
 
-/// Text of code that starts a server (shared with the binary check of `surface`).
-fn serves(text: &str) -> bool {
-    super::SERVES.iter().any(|s| text.contains(s))
-}
-
 /// Lower-case letters and digits only: `HealthCheck`, `health-check` and `healthcheck` agree.
 pub fn normalize_command(name: &str) -> String {
     name.chars()
@@ -137,17 +132,17 @@ pub fn analyse(root: &Path, text: &str, cx: &Context<'_>) -> ToolCode {
             return true;
         }
         let (fns, modules) = closure(&parsed, refs(&parsed, arm.tokens.clone()), &HashSet::new());
-        let code_serves = serves(&text[arm.body.clone()])
+        let code_serves = super::starts_server(&text[arm.body.clone()])
             || fns
                 .iter()
                 .filter_map(|f| parsed.functions.get(f))
-                .any(|f| text.get(f.item.clone()).is_some_and(serves));
+                .any(|f| text.get(f.item.clone()).is_some_and(super::starts_server));
         code_serves
             || modules.iter().any(|m| {
                 *module_serves.entry(m.clone()).or_insert_with(|| {
                     module_files(&parsed, m, cx)
                         .iter()
-                        .any(|f| (cx.read)(f).is_some_and(|t| serves(&t)))
+                        .any(|f| (cx.read)(f).is_some_and(|t| super::starts_server(&t)))
                 })
             })
     };
