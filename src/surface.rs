@@ -38,6 +38,16 @@ use crate::source::FileKind;
 
 mod subcommands;
 
+/// What the files that could declare a module say of it.
+enum Declared {
+    /// One names it, or may declare modules another way (`#[path]`, `include!`).
+    Yes,
+    /// Some exist and none names it.
+    NotNamed,
+    /// None of them exists.
+    NoOwner,
+}
+
 /// What a Rust file is, for the rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Role {
@@ -327,6 +337,8 @@ impl<'p> Surface<'p> {
     /// belong to names: its name is not a word of `mod.rs`, `lib.rs`, `main.rs` beside it,
     /// `<dir>.rs` above it, or the roots one level up (a module declared inline there). Any of
     /// those that may declare modules another way (`#[path]`, `include!`) keeps the file in.
+    /// Where none of those files exists, the directory is the module to find: `client/tests/x.rs`
+    /// is compiled only if something declares `tests` in `client`.
     fn undeclared(&self, pkg: &Package, file: &Path) -> Option<FileRole> {
         let src = crate::engine::normalized(&pkg.root.join("src"));
         let rel = file.strip_prefix(&src).ok()?;
@@ -339,6 +351,43 @@ impl<'p> Surface<'p> {
         {
             return None;
         }
+        let mut module = file.to_path_buf();
+        loop {
+            let (name, owners) = self.module_declared(&module)?;
+            match owners {
+                Declared::Yes => return None,
+                Declared::NotNamed => {
+                    let why = if module == file {
+                        format!("no module declares it (`{name}` is named in none of the files it could belong to): Cargo never compiles it")
+                    } else {
+                        format!("no module declares its directory (`{name}` is named in none of the files that could declare it): Cargo never compiles it")
+                    };
+                    return Some(FileRole::new(Role::Unused, why));
+                }
+                Declared::NoOwner => {
+                    // The directory is a module only if its own parent declares it.
+                    let dir = module.parent()?;
+                    if dir == src
+                        || !dir.starts_with(&src)
+                        || pkg
+                            .target_paths
+                            .iter()
+                            .any(|t| t.starts_with(dir) && t != file)
+                    {
+                        return None;
+                    }
+                    module = dir.with_extension("rs");
+                    if module.is_file() {
+                        return None;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether a module file (which need not exist: a directory's `<dir>.rs`) is declared by a
+    /// file that could own it.
+    fn module_declared(&self, file: &Path) -> Option<(String, Declared)> {
         let (name, mut owners) = crate::project::module_owners(file)?;
         // A module declared inline one level up (`mod sink { mod kafka; }` in `lib.rs`).
         if let Some(up) = owners.last().and_then(|o| o.parent()) {
@@ -349,17 +398,17 @@ impl<'p> Surface<'p> {
         for owner in owners.iter().filter(|o| o.is_file() && o.as_path() != file) {
             any_owner = true;
             match self.modules_declared_by(owner) {
-                None => return None,
-                Some(m) if m.contains(name) => return None,
+                None => return Some((name.to_string(), Declared::Yes)),
+                Some(m) if m.contains(name) => return Some((name.to_string(), Declared::Yes)),
                 Some(_) => {}
             }
         }
-        any_owner.then(|| {
-            FileRole::new(
-                Role::Unused,
-                format!("no module declares it (`{name}` is named in none of the files it could belong to): Cargo never compiles it"),
-            )
-        })
+        let found = if any_owner {
+            Declared::NotNamed
+        } else {
+            Declared::NoOwner
+        };
+        Some((name.to_string(), found))
     }
 
     fn modules_declared_by(&self, owner: &Path) -> Option<Arc<HashSet<String>>> {
@@ -1078,12 +1127,14 @@ mod tests {
         let src = dir.join("src");
         std::fs::create_dir_all(src.join("sink")).expect("dirs");
         std::fs::create_dir_all(dir.join("assets")).expect("dirs");
+        std::fs::create_dir_all(src.join("client/tests")).expect("dirs");
+        std::fs::create_dir_all(src.join("client/inline")).expect("dirs");
         let write = |p: &str, t: &str| std::fs::write(dir.join(p), t).expect("write");
         write(
             "Cargo.toml",
             "[package]\nname = \"app\"\nversion = \"0.1.0\"\n",
         );
-        write("src/lib.rs", "pub mod sink;\nmod used;\n");
+        write("src/lib.rs", "pub mod sink;\nmod used;\npub mod client;\n");
         write("src/used.rs", "");
         write("src/stale.rs", "fn broken(");
         write("src/sink/mod.rs", "gated_mod!(kafka, \"kafka\");\n");
@@ -1098,6 +1149,14 @@ mod tests {
         };
         assert_eq!(role("src/stale.rs"), Role::Unused);
         assert_eq!(role("src/sink/old.rs"), Role::Unused);
+        // A directory no module declares: `tests` is named nowhere in `client.rs` or `lib.rs`,
+        // though the file's own name is.
+        write("src/client.rs", "pub mod uiaa;\nmod inline { mod auth; }\n");
+        write("src/client/uiaa.rs", "");
+        write("src/client/tests/uiaa.rs", "fn broken(");
+        write("src/client/inline/auth.rs", "");
+        assert_eq!(role("src/client/tests/uiaa.rs"), Role::Unused);
+        assert_eq!(role("src/client/inline/auth.rs"), Role::Library);
         assert_eq!(role("src/used.rs"), Role::Library);
         // Named by a macro: kept.
         assert_eq!(role("src/sink/kafka.rs"), Role::Library);
