@@ -574,10 +574,26 @@ pub fn declared_test_only(
     if matches!(stem, "lib" | "main") {
         return false;
     }
-    let Some((name, owners)) = module_owners(file) else {
-        return false;
+    let declared_so = |file: &Path| {
+        module_owners(file)
+            .is_some_and(|(name, owners)| owners.iter().any(|p| test_modules_of(p).contains(name)))
     };
-    owners.iter().any(|p| test_modules_of(p).contains(name))
+    if declared_so(file) {
+        return true;
+    }
+    // A file inside a directory module declared test-only (`#[cfg(test)] mod test;` over
+    // `test/end_to_end.rs`), up to the package's `src/`.
+    let mut dir = file.parent();
+    while let Some(d) = dir {
+        if d.file_name().is_none_or(|n| n == "src") || d.join("Cargo.toml").is_file() {
+            return false;
+        }
+        if declared_so(&d.join("mod.rs")) {
+            return true;
+        }
+        dir = d.parent();
+    }
+    false
 }
 
 /// Finds `mod <name>;` whose attributes (the text since the previous item) include `cfg(test`.
@@ -699,6 +715,34 @@ fn words_at<'t>(text: &'t str, word: &'t str) -> impl Iterator<Item = usize> + '
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn files_inside_a_test_only_directory_module() {
+        // `topology/mod.rs` says `#[cfg(test)] mod test;`; `test/mod.rs` declares `end_to_end`.
+        let of = |owner: &Path| -> Arc<HashSet<String>> {
+            let text = match owner.to_str() {
+                Some("/r/src/topology/mod.rs") => "#[cfg(test)]\nmod test;\nmod running;",
+                _ => "mod end_to_end;",
+            };
+            Arc::new(test_modules(text))
+        };
+        assert!(declared_test_only(
+            Path::new("/r/src/topology/test/end_to_end.rs"),
+            &of
+        ));
+        assert!(declared_test_only(
+            Path::new("/r/src/topology/test/mod.rs"),
+            &of
+        ));
+        assert!(!declared_test_only(
+            Path::new("/r/src/topology/running.rs"),
+            &of
+        ));
+        assert!(!declared_test_only(
+            Path::new("/r/src/topology/builder/graph.rs"),
+            &of
+        ));
+    }
 
     #[test]
     fn test_only_module_declarations() {

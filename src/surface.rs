@@ -133,6 +133,7 @@ const TEST_WORDS: &[&str] = &[
     "testkit",
     "e2e",
     "mock",
+    "mocked",
     "mocks",
     "mocking",
     "bench",
@@ -263,7 +264,7 @@ impl<'p> Surface<'p> {
         Surface {
             packages,
             roots: roots.iter().map(|r| absolute(r)).collect(),
-            test_support: test_support(&all),
+            test_support: test_support(&all, &deployed_bins),
             deployed_bins,
             kustomize_patches,
             declared_modules: Mutex::default(),
@@ -674,6 +675,9 @@ impl<'p> Surface<'p> {
                 format!("binary `{name}`, built by a Dockerfile"),
             );
         }
+        if is_test_word(name) {
+            return FileRole::new(Role::Test, format!("binary `{name}` is named as test code"));
+        }
         if self.serves(&bin.root) {
             return FileRole::new(Role::Service, format!("binary `{name}` starts a server"));
         }
@@ -754,8 +758,10 @@ fn claim_depth(package_root: &Path, root: &Path, file: &Path) -> Option<usize> {
 }
 
 /// Libraries only tests use: a package with no binary that some package uses as a
-/// dev-dependency or that test packages use, and that no other package depends on.
-fn test_support(all: &[Arc<Package>]) -> HashMap<PathBuf, String> {
+/// dev-dependency or that test packages use, and that no other package depends on; and a
+/// package nothing depends on whose every binary is named as test code (a mock server) and built
+/// by no Dockerfile.
+fn test_support(all: &[Arc<Package>], deployed_bins: &HashSet<String>) -> HashMap<PathBuf, String> {
     let name = |p: &Package| crate::project::normalize_crate(&p.name);
     let mut users: HashMap<String, Vec<&Package>> = HashMap::new();
     let mut dev_users: HashMap<String, Vec<&Package>> = HashMap::new();
@@ -773,6 +779,27 @@ fn test_support(all: &[Arc<Package>]) -> HashMap<PathBuf, String> {
         .map(|p| name(p))
         .collect();
     let mut out = HashMap::new();
+    for p in all {
+        let bins: Vec<&str> = (p.targets.iter())
+            .filter(|t| t.kind == TargetKind::Bin)
+            .map(|t| t.name.as_str())
+            .collect();
+        let mock_bins = !bins.is_empty()
+            && bins
+                .iter()
+                .all(|b| is_test_word(b) && !deployed_bins.contains(*b));
+        if mock_bins && !users.contains_key(&name(p)) && !test.contains(&name(p)) {
+            out.insert(
+                p.root.clone(),
+                format!(
+                    "package `{}`: nothing depends on it and its binaries (`{}`) are named as test code",
+                    p.name,
+                    bins.join("`, `")
+                ),
+            );
+            test.insert(name(p));
+        }
+    }
     // To a fixed point: support code of support code is support code too.
     loop {
         let mut grew = false;
@@ -1118,6 +1145,54 @@ mod tests {
         // A file's own name is not a directory.
         assert_eq!(role("/r/assets/syntax_test_rust.rs"), Role::Library);
         assert_eq!(role("/r/build.rs"), Role::Tool);
+    }
+
+    #[test]
+    fn a_package_whose_binaries_are_mocks() {
+        let dir =
+            std::env::temp_dir().join(format!("prodlint-surface-mock-{}", std::process::id()));
+        let write = |p: &str, t: &str| {
+            let path = dir.join(p);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("dirs");
+            std::fs::write(path, t).expect("write")
+        };
+        write(
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"embedding\", \"api\"]\n",
+        );
+        // Nothing depends on `embedding`; its one binary is a mock server.
+        write(
+            "embedding/Cargo.toml",
+            "[package]\nname = \"embedding\"\nversion = \"0.1.0\"\n[[bin]]\nname = \"mocked_service\"\npath = \"src/bin/mocked_service.rs\"\n",
+        );
+        write("embedding/src/lib.rs", "pub async fn serve() {}\n");
+        write("embedding/src/bin/mocked_service.rs", "fn main() {}\n");
+        write(
+            "api/Cargo.toml",
+            "[package]\nname = \"api\"\nversion = \"0.1.0\"\n[[bin]]\nname = \"api\"\npath = \"src/main.rs\"\n[[bin]]\nname = \"fake-upstream\"\npath = \"src/bin/fake_upstream.rs\"\n",
+        );
+        write("api/src/main.rs", "fn main() {}\n");
+        write(
+            "api/src/bin/fake_upstream.rs",
+            "fn main() { serve(addr) }\n",
+        );
+        let packages = PackageCache::default();
+        // The engine reads every file's package before the surface is built.
+        for p in ["embedding/src/lib.rs", "api/src/main.rs"] {
+            packages.package_of(&crate::engine::normalized(&dir.join(p)));
+        }
+        let surface = Surface::build(&packages, std::slice::from_ref(&dir), std::iter::empty());
+        let role = |p: &str| {
+            let file = crate::engine::normalized(&dir.join(p));
+            let pkg = packages.package_of(&file);
+            surface.role_of(&file, pkg.as_deref()).role
+        };
+        assert_eq!(role("embedding/src/lib.rs"), Role::Test);
+        assert_eq!(role("embedding/src/bin/mocked_service.rs"), Role::Test);
+        // A test-named second binary beside a service: the service stays.
+        assert_eq!(role("api/src/bin/fake_upstream.rs"), Role::Test);
+        assert_eq!(role("api/src/main.rs"), Role::Service);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
