@@ -299,7 +299,7 @@ fn one_skip_notice_per_chart(diagnostics: &mut Vec<Diagnostic>, sources: &Source
         let others: Vec<Label> = members[1..]
             .iter()
             .map(|&i| Label {
-                message: Some("Helm template syntax here too: not checked".into()),
+                message: Some("template syntax here too: not checked".into()),
                 ..diagnostics[i].primary.clone()
             })
             .collect();
@@ -310,7 +310,7 @@ fn one_skip_notice_per_chart(diagnostics: &mut Vec<Diagnostic>, sources: &Source
             .to_string();
         let d = &mut diagnostics[first];
         d.message = format!(
-            "the {} templates of chart `{name}` contain Helm template syntax and were not checked",
+            "the {} templates of chart `{name}` contain template syntax and were not checked",
             members.len()
         );
         d.help = Some(format!(
@@ -1182,11 +1182,27 @@ fn process(
                     rule: engine_rules::HELM_TEMPLATE_SKIPPED.name,
                     file: 0,
                     span: at..at + 2,
-                    message: "this file contains Helm template syntax and was not checked".into(),
-                    help: Some(format!(
-                        "render it and check the output: `helm template <chart> | prodlint check - --stdin-filename {}`",
-                        input.display
-                    )),
+                    message: {
+                        // `{%` opens a Jinja statement; `{{` is Helm's (and Go's) syntax.
+                        let jinja = text.get(at..).is_some_and(|t| t.starts_with("{%"));
+                        let syntax = if jinja { "Jinja" } else { "Helm" };
+                        if file.helm_partial {
+                            format!("this document contains {syntax} template syntax and was not checked; the file's other documents were")
+                        } else {
+                            format!("this file contains {syntax} template syntax and was not checked")
+                        }
+                    },
+                    help: Some(if text.get(at..).is_some_and(|t| t.starts_with("{%")) {
+                        format!(
+                            "render it and check the output: `<render> | prodlint check - --stdin-filename {}`",
+                            input.display
+                        )
+                    } else {
+                        format!(
+                            "render it and check the output: `helm template <chart> | prodlint check - --stdin-filename {}`",
+                            input.display
+                        )
+                    }),
                     related: Vec::new(),
                     unless_package: Vec::new(),
                     at_most: None,

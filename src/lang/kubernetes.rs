@@ -188,8 +188,10 @@ pub struct K8sFile {
     pub objects: Vec<ObjectEntry>,
     /// Syntax errors and objects of a known kind that do not match its schema.
     pub errors: Vec<(String, Range<usize>)>,
-    /// Where Helm template syntax was found; such a file is not checked.
+    /// Where Helm template syntax was found; the documents that hold it are not checked.
     pub helm: Option<usize>,
+    /// Whether documents without template syntax were checked beside the template ones.
+    pub helm_partial: bool,
     /// Whether any document looked like a Kubernetes object (`apiVersion` and `kind`).
     pub is_kubernetes: bool,
 }
@@ -209,31 +211,57 @@ pub fn may_be_kubernetes(text: &str) -> bool {
 
 pub fn parse(text: &str) -> K8sFile {
     // What kubectl accepts parses: flow collections closed at their key's indentation included.
-    let stream = yaml::parse_stream_lenient(text);
+    let whole = yaml::parse_stream_lenient(text);
     let mut file = K8sFile {
         docs: Vec::new(),
         objects: Vec::new(),
         errors: Vec::new(),
         helm: None,
+        helm_partial: false,
         is_kubernetes: false,
     };
-    if let Some(first) = text.find("{{") {
-        let template_like = stream.error.is_some()
-            || stream
-                .documents
-                .iter()
-                .any(|d| has_template_syntax(&d.root, text));
-        if template_like {
-            file.helm = Some(first);
-            file.is_kubernetes = true;
-            return file;
+    // Go templates (`{{ }}`) and Jinja (`{% %}`): a document that holds them and does not parse,
+    // or holds them outside quoted values, is a template.
+    let has_markers = |part: &str| part.contains("{{") || part.contains("{%");
+    let is_template = |stream: &yaml::Stream, part: &str| {
+        has_markers(part)
+            && (stream.error.is_some()
+                || (stream.documents.iter()).any(|d| has_template_syntax(&d.root, text)))
+    };
+    let documents = if whole.error.is_none() && !is_template(&whole, text) {
+        whole.documents
+    } else {
+        // A syntax error or template syntax ends its own document only: each document is
+        // parsed on its own, and template documents are left out.
+        let mut documents = Vec::new();
+        let mut checked_any = false;
+        // In a file that is a template, a document that does not parse is taken to be broken
+        // by the templating (a `{{- if }}` opened in one document and closed in another).
+        let templated = is_template(&whole, text);
+        for range in yaml::document_ranges(text) {
+            let part = &text[range.clone()];
+            let stream = yaml::parse_document_at(text, range.clone());
+            if is_template(&stream, part) || (templated && stream.error.is_some()) {
+                let marker = part.find("{{").into_iter().chain(part.find("{%")).min();
+                let first = marker.unwrap_or(0) + range.start;
+                file.helm.get_or_insert(first);
+                continue;
+            }
+            checked_any |= !stream.documents.is_empty();
+            if let Some(e) = &stream.error {
+                file.errors
+                    .push((e.message.clone(), e.offset..e.offset + 1));
+            }
+            documents.extend(stream.documents);
         }
-    }
-    if let Some(e) = &stream.error {
-        file.errors
-            .push((e.message.clone(), e.offset..e.offset + 1));
-    }
-    for (i, doc) in stream.documents.iter().enumerate() {
+        if file.helm.is_some() {
+            file.is_kubernetes = true;
+            file.helm_partial = checked_any;
+        }
+        documents
+    };
+    let syntax_error = !file.errors.is_empty();
+    for (i, doc) in documents.iter().enumerate() {
         let (api, kind) = type_of(&doc.root);
         if api.is_some() && kind.is_some() {
             file.is_kubernetes = true;
@@ -249,8 +277,8 @@ pub fn parse(text: &str) -> K8sFile {
         }
     }
     // A file that fails to parse counts as a manifest when it looks like one.
-    file.is_kubernetes |= stream.error.is_some() && may_be_kubernetes(text);
-    file.docs = stream.documents;
+    file.is_kubernetes |= syntax_error && may_be_kubernetes(text);
+    file.docs = documents;
     file
 }
 
@@ -317,30 +345,22 @@ impl K8sFile {
             (api, node)
         };
         let typed = match (api, kind) {
-            ("apps/v1", "Deployment") => {
-                yaml::from_node(node).map(|o| Typed::Deployment(Box::new(o)))
-            }
-            ("apps/v1", "StatefulSet") => {
-                yaml::from_node(node).map(|o| Typed::StatefulSet(Box::new(o)))
-            }
-            ("apps/v1", "DaemonSet") => {
-                yaml::from_node(node).map(|o| Typed::DaemonSet(Box::new(o)))
-            }
-            ("apps/v1", "ReplicaSet") => {
-                yaml::from_node(node).map(|o| Typed::ReplicaSet(Box::new(o)))
-            }
+            ("apps/v1", "Deployment") => decode(node, |o| Typed::Deployment(Box::new(o))),
+            ("apps/v1", "StatefulSet") => decode(node, |o| Typed::StatefulSet(Box::new(o))),
+            ("apps/v1", "DaemonSet") => decode(node, |o| Typed::DaemonSet(Box::new(o))),
+            ("apps/v1", "ReplicaSet") => decode(node, |o| Typed::ReplicaSet(Box::new(o))),
             ("v1", "ReplicationController") => {
-                yaml::from_node(node).map(|o| Typed::ReplicationController(Box::new(o)))
+                decode(node, |o| Typed::ReplicationController(Box::new(o)))
             }
-            ("batch/v1", "Job") => yaml::from_node(node).map(|o| Typed::Job(Box::new(o))),
-            ("batch/v1", "CronJob") => yaml::from_node(node).map(|o| Typed::CronJob(Box::new(o))),
-            ("v1", "Pod") => yaml::from_node(node).map(|o| Typed::Pod(Box::new(o))),
-            ("v1", "Service") => yaml::from_node(node).map(|o| Typed::Service(Box::new(o))),
+            ("batch/v1", "Job") => decode(node, |o| Typed::Job(Box::new(o))),
+            ("batch/v1", "CronJob") => decode(node, |o| Typed::CronJob(Box::new(o))),
+            ("v1", "Pod") => decode(node, |o| Typed::Pod(Box::new(o))),
+            ("v1", "Service") => decode(node, |o| Typed::Service(Box::new(o))),
             ("policy/v1", "PodDisruptionBudget") => {
-                yaml::from_node(node).map(|o| Typed::PodDisruptionBudget(Box::new(o)))
+                decode(node, |o| Typed::PodDisruptionBudget(Box::new(o)))
             }
             ("autoscaling/v2", "HorizontalPodAutoscaler") => {
-                yaml::from_node(node).map(|o| Typed::HorizontalPodAutoscaler(Box::new(o)))
+                decode(node, |o| Typed::HorizontalPodAutoscaler(Box::new(o)))
             }
             // Other kinds, older API versions and custom resources are not checked.
             _ => return,
@@ -351,24 +371,30 @@ impl K8sFile {
             .and_then(Node::as_str)
             .unwrap_or("")
             .to_string();
-        match typed {
-            Ok(typed) => self.objects.push(ObjectEntry {
+        let (typed, error) = typed;
+        if let Some(e) = error {
+            let span = e.span.clone().unwrap_or_else(|| node.span.clone());
+            let what = if name.is_empty() {
+                kind.to_string()
+            } else {
+                format!("{kind} `{name}`")
+            };
+            let rest = if typed.is_some() {
+                "; the rest of it is checked without this value"
+            } else {
+                "; it is not checked"
+            };
+            self.errors
+                .push((format!("{what} does not match its schema: {e}{rest}"), span));
+        }
+        if let Some(typed) = typed {
+            self.objects.push(ObjectEntry {
                 doc,
                 prefix,
                 kind: kind.to_string(),
                 name,
                 typed,
-            }),
-            Err(e) => {
-                let span = e.span.clone().unwrap_or_else(|| node.span.clone());
-                let what = if name.is_empty() {
-                    kind.to_string()
-                } else {
-                    format!("{kind} `{name}`")
-                };
-                self.errors
-                    .push((format!("{what} does not match its schema: {e}"), span));
-            }
+            });
         }
     }
 
@@ -845,4 +871,14 @@ mod tests {
         assert_eq!(names.len(), 2);
         assert_eq!(&text[names[1].1.clone()], "missing-memory-limit");
     }
+}
+
+/// Decodes an object as `T`, leaving out values of the wrong type
+/// ([`yaml::from_node_recovering`]): the object, if the rest decodes, and the first error.
+fn decode<T: serde::de::DeserializeOwned>(
+    node: &Node,
+    wrap: impl FnOnce(T) -> Typed,
+) -> (Option<Typed>, Option<yaml::DeError>) {
+    let (value, error) = yaml::from_node_recovering(node);
+    (value.map(wrap), error)
 }

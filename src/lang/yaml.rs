@@ -77,6 +77,56 @@ pub fn parse_stream_lenient(text: &str) -> Stream {
     parse_stream(&text)
 }
 
+/// The byte ranges of a stream's documents as its text divides them: each `---` line starts a
+/// new one. Read without a parser, so a document that does not parse does not hide the others.
+pub fn document_ranges(text: &str) -> Vec<Range<usize>> {
+    let mut starts = vec![0];
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        let marker = line.strip_prefix("---").is_some_and(|rest| {
+            rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n', '#'])
+        });
+        if marker && at > 0 {
+            starts.push(at);
+        }
+        at += line.len();
+    }
+    let ends = starts.iter().skip(1).copied().chain([text.len()]);
+    starts.iter().zip(ends).map(|(&s, e)| s..e).collect()
+}
+
+/// Parses one document range of `text` (see [`document_ranges`]) leniently, with every span and
+/// error offset relative to the whole text.
+pub fn parse_document_at(text: &str, range: Range<usize>) -> Stream {
+    let Some(part) = text.get(range.clone()) else {
+        return Stream {
+            documents: Vec::new(),
+            error: None,
+        };
+    };
+    let mut stream = parse_stream_lenient(part);
+    for doc in &mut stream.documents {
+        doc.span = doc.span.start + range.start..doc.span.end + range.start;
+        shift(&mut doc.root, range.start);
+    }
+    if let Some(e) = &mut stream.error {
+        e.offset += range.start;
+    }
+    stream
+}
+
+fn shift(node: &mut Node, by: usize) {
+    node.span = node.span.start + by..node.span.end + by;
+    match &mut node.kind {
+        NodeKind::Scalar { .. } => {}
+        NodeKind::Seq(items) => items.iter_mut().for_each(|n| shift(n, by)),
+        NodeKind::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
+            shift(k, by);
+            shift(v, by);
+        }),
+    }
+}
+
 /// The text with the flow closer that starts the line at `offset` moved to the end of the line
 /// before, or `None` when that line does not start with one.
 fn move_closer_up(text: &str, offset: usize) -> Option<String> {
@@ -627,6 +677,60 @@ pub fn from_node<T: de::DeserializeOwned>(node: &Node) -> Result<T, DeError> {
     T::deserialize(NodeDe(node))
 }
 
+/// Deserialize `T` from a node, leaving out values of the wrong type: a value that does not
+/// deserialize is removed (with its key, or as a sequence item; where its removal leaves a
+/// required field missing, the enclosing value goes too) and the rest is tried again. Returns
+/// the value, if what remains deserializes, and the first error, which names the bad value.
+/// Bounded: after [`MAX_RECOVERIES`] removals the object is given up.
+pub fn from_node_recovering<T: de::DeserializeOwned>(node: &Node) -> (Option<T>, Option<DeError>) {
+    let first = match from_node(node) {
+        Ok(v) => return (Some(v), None),
+        Err(e) => e,
+    };
+    let mut current = node.clone();
+    let mut error = first.clone();
+    for _ in 0..MAX_RECOVERIES {
+        let Some(span) = error.span.clone() else {
+            break;
+        };
+        if span == current.span || !remove_node(&mut current, &span) {
+            break;
+        }
+        match from_node(&current) {
+            Ok(v) => return (Some(v), Some(first)),
+            Err(e) => error = e,
+        }
+    }
+    (None, Some(first))
+}
+
+/// How many bad values one object may hold before it is given up.
+const MAX_RECOVERIES: usize = 8;
+
+/// Removes the node at `span` below `node`: its map entry (key and value) or its sequence item.
+/// A node that ends up holding the span without being a direct child (a missing field reported
+/// at its map) goes as a whole.
+fn remove_node(node: &mut Node, span: &Range<usize>) -> bool {
+    match &mut node.kind {
+        NodeKind::Scalar { .. } => false,
+        NodeKind::Seq(items) => {
+            if let Some(i) = items.iter().position(|n| n.span == *span) {
+                items.remove(i);
+                return true;
+            }
+            items.iter_mut().any(|n| remove_node(n, span))
+        }
+        NodeKind::Map(entries) => {
+            if let Some(i) = (entries.iter()).position(|(k, v)| v.span == *span || k.span == *span)
+            {
+                entries.remove(i);
+                return true;
+            }
+            entries.iter_mut().any(|(_, v)| remove_node(v, span))
+        }
+    }
+}
+
 #[derive(Clone, Copy)]
 pub struct NodeDe<'a>(pub &'a Node);
 
@@ -912,6 +1016,19 @@ mod tests {
 
     fn slice<'a>(text: &'a str, span: &Range<usize>) -> &'a str {
         &text[span.clone()]
+    }
+
+    #[test]
+    fn documents_divided_by_their_markers() {
+        let text = "a: 1\n---\nb: [\n--- # c\nc: 3\n---x: 4\n";
+        let ranges = document_ranges(text);
+        let parts: Vec<&str> = ranges.iter().map(|r| &text[r.clone()]).collect();
+        assert_eq!(parts, ["a: 1\n", "---\nb: [\n", "--- # c\nc: 3\n---x: 4\n"]);
+        // The broken middle document does not hide the last; spans are the whole text's.
+        let last = parse_document_at(text, ranges[2].clone());
+        assert!(parse_document_at(text, ranges[1].clone()).error.is_some());
+        let c = last.documents[0].root.get("c").expect("c");
+        assert_eq!(&text[c.span.clone()], "3");
     }
 
     #[test]
