@@ -76,6 +76,15 @@ pub fn classify(path: &Path) -> Option<FileKind> {
     if ext == "rs" {
         return Some(FileKind::Rust);
     }
+    // JSON manifests (`kubectl apply -f x.json`): read as YAML, kept only when they hold
+    // objects with `apiVersion` and `kind`. Lockfiles and editor settings never do.
+    if ext == "json" {
+        return (!matches!(
+            name,
+            "package.json" | "package-lock.json" | "composer.json" | "tsconfig.json"
+        ) && !name.ends_with(".schema.json"))
+        .then_some(FileKind::Kubernetes);
+    }
     if ext == "yaml" || ext == "yml" {
         let in_workflows = path
             .parent()
@@ -221,9 +230,10 @@ pub fn discover(paths: &[PathBuf], config: &Config, force_exclude: bool) -> Disc
                 ignore::WalkState::Continue
             })
         });
-        let (files, mut walk_errors) = walked.into_inner().unwrap_or_else(|e| e.into_inner());
+        let (mut files, mut walk_errors) = walked.into_inner().unwrap_or_else(|e| e.into_inner());
         walk_errors.sort();
         errors.extend(walk_errors);
+        files.extend(tracked_but_ignored(root, &files, config));
         for path in files {
             if is_build_description(&path) {
                 build_files.push(path.clone());
@@ -240,6 +250,56 @@ pub fn discover(paths: &[PathBuf], config: &Config, force_exclude: bool) -> Disc
         errors,
         build_files,
     }
+}
+
+/// Files under `root` that git tracks but the walk left out because `.gitignore` matches them:
+/// committed files are checked whatever `.gitignore` says (it only keeps untracked files out).
+/// Configured excludes and the always-skipped directories still apply.
+fn tracked_but_ignored(root: &Path, walked: &[PathBuf], config: &Config) -> Vec<PathBuf> {
+    let Some((top, index)) = crate::git::index::work_tree_of(root) else {
+        return Vec::new();
+    };
+    let Some(tracked) = std::fs::read(&index)
+        .ok()
+        .and_then(|bytes| crate::git::index::tracked_paths(&bytes))
+    else {
+        return Vec::new();
+    };
+    let Ok(canonical_root) = std::fs::canonicalize(root) else {
+        return Vec::new();
+    };
+    let Ok(below) = canonical_root.strip_prefix(&top) else {
+        return Vec::new();
+    };
+    let seen: std::collections::HashSet<&Path> = walked.iter().map(PathBuf::as_path).collect();
+    let excluded = config.exclusion();
+    let mut out = Vec::new();
+    for rel in tracked {
+        let Ok(inside) = rel.strip_prefix(below) else {
+            continue;
+        };
+        if classify(inside).is_none() && !is_build_description(inside) {
+            continue;
+        }
+        let path = root.join(inside);
+        if seen.contains(path.as_path()) {
+            continue;
+        }
+        let mut dirs = inside
+            .ancestors()
+            .skip(1)
+            .filter(|d| !d.as_os_str().is_empty());
+        let skipped = dirs.any(|d| {
+            d.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| SKIPPED_DIRS.contains(&n))
+                || excluded(&root.join(d), true)
+        });
+        if !skipped && !excluded(&path, false) && path.is_file() {
+            out.push(path);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -260,6 +320,11 @@ mod tests {
         assert_eq!(k("Dockerfile.j2"), None);
         assert_eq!(k("Dockerfile.dockerignore"), None);
         assert_eq!(k("Dockerfile_arm"), Some(FileKind::Dockerfile));
+        assert_eq!(
+            k("deploy/redis-controller.json"),
+            Some(FileKind::Kubernetes)
+        );
+        assert_eq!(k("web/package-lock.json"), None);
         assert_eq!(k("Dockerfile-WINDOWS_LTSC2022"), Some(FileKind::Dockerfile));
         assert_eq!(k("Containerfile_debug"), Some(FileKind::Dockerfile));
         assert_eq!(k("Dockerfile-notes.md"), None);

@@ -1891,3 +1891,26 @@ fn images_told_apart_by_tag_suffix() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn committed_files_are_checked_even_when_gitignore_matches_them() {
+    let dir = temp_dir("tracked-ignored");
+    std::fs::create_dir_all(dir.join("kustomize")).expect("mkdir");
+    std::fs::create_dir_all(dir.join("build")).expect("mkdir");
+    // `kustomize/` was committed and later listed in `.gitignore`; `build/` never was committed.
+    std::fs::write(dir.join(".gitignore"), "kustomize/\nbuild/\n").expect("write");
+    std::fs::write(dir.join("kustomize/pod.yaml"), BAD_POD).expect("write");
+    std::fs::write(dir.join("build/pod.yaml"), BAD_POD).expect("write");
+    git(&dir, &["init", "-q", "-b", "main"]);
+    git(&dir, &["add", "-f", ".gitignore", "kustomize/pod.yaml"]);
+    let out = prodlint_in(&dir, &["check", "--format", "json", "."], None);
+    assert_eq!(reported_paths(&out), ["kustomize/pod.yaml"]);
+    // The same from inside the ignored directory and from above the repository.
+    let inside = prodlint_in(
+        &dir.join("kustomize"),
+        &["check", "--format", "json", "."],
+        None,
+    );
+    assert_eq!(reported_paths(&inside), ["pod.yaml"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -669,11 +669,17 @@ impl FileStage<'_> {
             Some(text) => Read::Text(text, 0),
             None => read_text(&input.path, self.config.max_file_size)?,
         };
+        // A `.json` file is a manifest only if it says so; other JSON (data, lockfiles) that
+        // cannot be read is not worth a note.
+        let json = input.path.extension().is_some_and(|e| e == "json");
         let note = |note: String| {
             if self
                 .focused
                 .is_some_and(|f| !f.get(i).copied().unwrap_or(false))
             {
+                return;
+            }
+            if json && !json_head_names_a_kind(&input.path) {
                 return;
             }
             self.notes
@@ -910,6 +916,15 @@ enum Read {
     Binary,
     /// Over `[files] max-size`: skipped with a note, with its size.
     TooLarge(u64),
+}
+
+/// Whether a JSON file's first 64 KiB name `"apiVersion"` and `"kind"` (a manifest's keys).
+fn json_head_names_a_kind(path: &Path) -> bool {
+    use std::io::Read as _;
+    let mut head = Vec::new();
+    let read = std::fs::File::open(path).and_then(|f| f.take(64 * 1024).read_to_end(&mut head));
+    let head = String::from_utf8_lossy(&head);
+    read.is_ok() && head.contains("\"apiVersion\"") && head.contains("\"kind\"")
 }
 
 /// Reads a file, never more than `max` bytes of it.

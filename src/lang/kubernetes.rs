@@ -204,9 +204,21 @@ pub fn may_be_kubernetes(text: &str) -> bool {
         t.strip_prefix(key)
             .is_some_and(|r| r.trim_start().starts_with(':'))
     };
-    text.contains("apiVersion")
-        && text.lines().any(|l| is_key(l, "apiVersion"))
-        && text.lines().any(|l| is_key(l, "kind"))
+    if !text.contains("apiVersion") {
+        return false;
+    }
+    // JSON (one line or many): the quoted keys, each followed by its colon.
+    let json_key = |key: &str| {
+        text.match_indices(key)
+            .any(|(at, _)| text[at + key.len()..].trim_start().starts_with(':'))
+    };
+    if text.trim_start().starts_with(['{', '['])
+        && json_key("\"apiVersion\"")
+        && json_key("\"kind\"")
+    {
+        return true;
+    }
+    text.lines().any(|l| is_key(l, "apiVersion")) && text.lines().any(|l| is_key(l, "kind"))
 }
 
 pub fn parse(text: &str) -> K8sFile {
@@ -752,6 +764,16 @@ impl<'a> K8sObject<'a> {
     }
 }
 
+/// Decodes an object as `T`, leaving out values of the wrong type
+/// ([`yaml::from_node_recovering`]): the object, if the rest decodes, and the first error.
+fn decode<T: serde::de::DeserializeOwned>(
+    node: &Node,
+    wrap: impl FnOnce(T) -> Typed,
+) -> (Option<Typed>, Option<yaml::DeError>) {
+    let (value, error) = yaml::from_node_recovering(node);
+    (value.map(wrap), error)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -871,14 +893,4 @@ mod tests {
         assert_eq!(names.len(), 2);
         assert_eq!(&text[names[1].1.clone()], "missing-memory-limit");
     }
-}
-
-/// Decodes an object as `T`, leaving out values of the wrong type
-/// ([`yaml::from_node_recovering`]): the object, if the rest decodes, and the first error.
-fn decode<T: serde::de::DeserializeOwned>(
-    node: &Node,
-    wrap: impl FnOnce(T) -> Typed,
-) -> (Option<Typed>, Option<yaml::DeError>) {
-    let (value, error) = yaml::from_node_recovering(node);
-    (value.map(wrap), error)
 }

@@ -83,9 +83,9 @@ pub fn document_ranges(text: &str) -> Vec<Range<usize>> {
     let mut starts = vec![0];
     let mut at = 0;
     for line in text.split_inclusive('\n') {
-        let marker = line.strip_prefix("---").is_some_and(|rest| {
-            rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n', '#'])
-        });
+        let marker = line
+            .strip_prefix("---")
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n', '#']));
         if marker && at > 0 {
             starts.push(at);
         }

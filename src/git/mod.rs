@@ -2,6 +2,8 @@
 //! with the repository's fsmonitor hook turned off and without external diff or textconv drivers,
 //! so nothing configured in the checked repository is executed.
 
+pub mod index;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
