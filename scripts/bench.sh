@@ -104,6 +104,19 @@ for n in 250 500 1000; do
   row "$n Rust files, $lines lines" "$p s" "$m MiB" "$extra"
 done
 
+# The service map and the cross-file joins: time per Dockerfile+manifest pair must stay flat as the
+# number of pairs grows (one thread, so that only the joins' growth shows).
+declare -A per_pair
+for n in 1000 2000 4000; do
+  p=$(median "pairs-$n" "$RUNS" "$PRODLINT" check --no-config --no-cache -q --preview --threads 1 "$C/pairs-$n")
+  per_pair[$n]=$(python3 -c "print('%.1f' % ($p / $n * 1e6))")
+  extra=""
+  if [ "$n" = 4000 ]; then
+    extra=$(python3 -c "print('per pair: %.2f× the time per pair at 1,000 (at most 1.5× is linear enough)' % (${per_pair[4000]} / ${per_pair[1000]}))")
+  fi
+  row "$n Dockerfile+manifest pairs, 1 thread" "$p s (${per_pair[$n]} µs a pair)" "" "$extra"
+done
+
 p=$(median mixed "$RUNS" "$PRODLINT" check --no-config --no-cache -q "$C/mixed")
 m=$(peak "$PRODLINT" check --no-config --no-cache -q "$C/mixed")
 row "mixed repository, $(find "$C/mixed" -type f | wc -l) files" "$p s" "$m MiB" ""

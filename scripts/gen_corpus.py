@@ -8,6 +8,8 @@ OUT_DIR/docker-large/   one Dockerfile of 2,000 instructions
 OUT_DIR/k8s/            1,000 manifest files of 3 documents each
 OUT_DIR/rust-N/         Cargo packages with N Rust files of about 200 lines (N = 250, 500, 1000)
 OUT_DIR/mixed/          a repository of 10,000 files: Rust, manifests, Dockerfiles and files prodlint skips
+OUT_DIR/pairs-N/        N services, each a Dockerfile and the manifest that deploys its image (N = 1000,
+                        2000, 4000): the service map's joins grow with N
 """
 
 import os
@@ -285,6 +287,40 @@ def main():
     for i in range(1500):
         ext = ["md", "json", "txt", "sql", "proto"][i % 5]
         write(os.path.join(mixed, f"other/file{i}.{ext}"), f"content {i}\n" * 20)
+    for n in (1000, 2000, 4000):
+        for i in range(n):
+            svc = os.path.join(out, f"pairs-{n}/svc{i}")
+            write(os.path.join(svc, "Dockerfile"),
+                  f"FROM debian:12-slim\nCOPY svc{i} /usr/local/bin/svc{i}\nUSER 10001\nCMD [\"/usr/local/bin/svc{i}\"]\n")
+            write(os.path.join(svc, "deploy.yaml"), pair_manifest(i))
+
+
+def pair_manifest(i):
+    return f"""apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: svc{i}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {{app: svc{i}}}
+  template:
+    metadata:
+      labels: {{app: svc{i}}}
+    spec:
+      containers:
+        - name: svc{i}
+          image: registry.example.com/svc{i}:1.0.{i}
+          ports: [{{containerPort: 8080}}]
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: svc{i}
+spec:
+  selector: {{app: svc{i}}}
+  ports: [{{port: 80, targetPort: 8080}}]
+"""
 
 
 if __name__ == "__main__":

@@ -66,6 +66,52 @@ pub struct K8sFacts {
     /// Deployments, StatefulSets and ReplicationControllers with their replica count (1 when
     /// unset): a Service that selects several (v1, v2, v3 of one app) has their pods together.
     pub replicas: Vec<(Workload, i32)>,
+    /// The joins above, indexed by label on first use (reset by [`K8sFacts::extend`]): asking
+    /// for every workload stays linear in the number of objects.
+    index: std::sync::OnceLock<FactsIndex>,
+}
+
+/// Services, PodDisruptionBudgets and replica-counted workloads by label (`key=value`).
+#[derive(Debug, Clone, Default)]
+struct FactsIndex {
+    services: LabelIndex,
+    disruption_budgets: LabelIndex,
+    /// Replica-counted workloads by each label their pods carry.
+    workloads: std::collections::HashMap<(String, String), Vec<usize>>,
+}
+
+/// Selectors by their first label, and those that select every pod of a namespace.
+#[derive(Debug, Clone, Default)]
+struct LabelIndex {
+    by_first_label: std::collections::HashMap<(String, String), Vec<usize>>,
+    all: Vec<usize>,
+}
+
+impl LabelIndex {
+    fn new(selectors: &[Selector]) -> Self {
+        let mut index = LabelIndex::default();
+        for (i, s) in selectors.iter().enumerate() {
+            if s.all {
+                index.all.push(i);
+            } else if let Some((k, v)) = s.labels.iter().next() {
+                (index.by_first_label.entry((k.clone(), v.clone())).or_default()).push(i);
+            }
+        }
+        index
+    }
+
+    /// The selectors that may select `w` (each still to be asked), in order.
+    fn candidates(&self, w: &Workload) -> Vec<usize> {
+        let mut found: Vec<usize> = (w.labels.iter())
+            .filter_map(|(k, v)| self.by_first_label.get(&(k.clone(), v.clone())))
+            .flatten()
+            .chain(&self.all)
+            .copied()
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
 }
 
 /// A long-running container as cross-file rules see it: its spec (plain `k8s-openapi` data) and
@@ -102,23 +148,63 @@ impl ContainerFacts {
 }
 
 impl K8sFacts {
+    fn index(&self) -> &FactsIndex {
+        self.index.get_or_init(|| {
+            let mut workloads: std::collections::HashMap<(String, String), Vec<usize>> =
+                std::collections::HashMap::new();
+            for (i, (w, _)) in self.replicas.iter().enumerate() {
+                for (k, v) in &w.labels {
+                    workloads.entry((k.clone(), v.clone())).or_default().push(i);
+                }
+            }
+            FactsIndex {
+                services: LabelIndex::new(&self.services),
+                disruption_budgets: LabelIndex::new(&self.disruption_budgets),
+                workloads,
+            }
+        })
+    }
+
+    /// The Services that select `w`, in order.
+    fn services_of<'a>(&'a self, w: &'a Workload) -> impl Iterator<Item = &'a Selector> + 'a {
+        (self.index().services.candidates(w).into_iter())
+            .filter_map(|i| self.services.get(i))
+            .filter(move |s| s.selects(w))
+    }
+
+    /// The replica-counted workloads `s` selects.
+    fn selected_by<'a>(&'a self, s: &'a Selector) -> Vec<&'a (Workload, i32)> {
+        let candidates: Vec<usize> = match s.labels.iter().next() {
+            Some((k, v)) if !s.all => (self.index().workloads.get(&(k.clone(), v.clone())))
+                .cloned()
+                .unwrap_or_default(),
+            _ => (0..self.replicas.len()).collect(),
+        };
+        (candidates.into_iter())
+            .filter_map(|i| self.replicas.get(i))
+            .filter(|(w, _)| s.selects(w))
+            .collect()
+    }
+
     pub fn served(&self, w: &Workload) -> bool {
-        self.services.iter().any(|s| s.selects(w))
+        self.services_of(w).next().is_some()
     }
 
     pub fn budgeted(&self, w: &Workload) -> bool {
-        self.disruption_budgets.iter().any(|s| s.selects(w))
+        (self.index().disruption_budgets.candidates(w).into_iter())
+            .filter_map(|i| self.disruption_budgets.get(i))
+            .any(|s| s.selects(w))
     }
 
     /// Whether a Service selects `w` and, across every workload it selects, at most one pod:
     /// taking `w`'s one pod down leaves that Service with none.
     pub fn served_by_one_pod(&self, w: &Workload) -> bool {
-        self.services.iter().filter(|s| s.selects(w)).any(|s| {
+        self.services_of(w).any(|s| {
             // The same workload written twice (a base and an overlay, two environments, a
             // Deployment and a StatefulSet variant of one sample) is one workload: its name's
             // largest count, once.
             let mut by_name: BTreeMap<&str, i32> = BTreeMap::new();
-            for (other, n) in self.replicas.iter().filter(|(o, _)| s.selects(o)) {
+            for (other, n) in self.selected_by(s) {
                 let count = by_name.entry(&other.name).or_insert(0);
                 *count = (*count).max(*n);
             }
@@ -138,6 +224,7 @@ impl K8sFacts {
         self.autoscaled.extend(other.autoscaled);
         self.containers.extend(other.containers);
         self.replicas.extend(other.replicas);
+        self.index = std::sync::OnceLock::new();
     }
 }
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::lang::yaml::{self, Node, NodeKind};
 
 /// One image build a description declares.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuildEntry {
     /// The image reference it builds (variables expanded where the `.env` file defines them).
     pub image: Option<String>,

@@ -12,7 +12,7 @@
 
 pub mod builds;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -103,11 +103,7 @@ pub fn build(project: &Project, config: &Config, build_files: &[PathBuf]) -> Ser
             .collect(),
         ..ServiceMap::default()
     };
-    let cx = Mapper {
-        project,
-        config,
-        entries: &entries,
-    };
+    let cx = Mapper::new(project, config, &entries);
     for c in &project.k8s.containers {
         let image = c.spec.image.as_deref().unwrap_or("");
         map.containers.push(cx.map_image(image));
@@ -120,34 +116,36 @@ pub fn build(project: &Project, config: &Config, build_files: &[PathBuf]) -> Ser
             source: dockerfile.and_then(|d| cx.source_of(d, Some(&entry.context))),
         });
     }
+    // Each Dockerfile's source: the first deployment's, else the first Compose service's, else
+    // its own (one pass over each list, not one per Dockerfile).
+    let mut first_source: HashMap<usize, Link<Source>> = HashMap::new();
+    let deployed = (map.containers.iter()).filter_map(|s| Some((s.dockerfile.as_ref()?.to, s.source.clone()?)));
+    let composed = (map.compose.iter()).filter_map(|c| Some((c.dockerfile?, c.source.clone()?)));
+    for (dockerfile, source) in deployed.chain(composed) {
+        first_source.entry(dockerfile).or_insert(source);
+    }
     map.dockerfile_sources = (0..project.dockerfiles.len())
-        .map(|i| {
-            let deployed = map.containers.iter().find_map(|s| {
-                let used = s.dockerfile.as_ref().is_some_and(|d| d.to == i);
-                s.source.clone().filter(|_| used)
-            });
-            let composed = || {
-                map.compose
-                    .iter()
-                    .find_map(|c| c.source.clone().filter(|_| c.dockerfile == Some(i)))
-            };
-            deployed.or_else(composed).or_else(|| cx.source_of(i, None))
-        })
+        .map(|i| first_source.remove(&i).or_else(|| cx.source_of(i, None)))
         .collect();
     map
 }
 
+/// The service map's joins, indexed once so that mapping every container is linear in the
+/// number of containers, Dockerfiles and builds.
 struct Mapper<'a> {
     project: &'a Project,
     config: &'a Config,
     entries: &'a [BuildEntry],
-}
-
-/// Whether a build's image names the deployed one: the same repository, or the deployed one
-/// under a registry prefix (skaffold's `image: api` deployed as `gcr.io/acme/api:v1`).
-fn same_repository(built: &str, deployed: &str) -> bool {
-    let (b, d) = (image::repository(built), image::repository(deployed));
-    !b.is_empty() && (b == d || d.ends_with(&format!("/{b}")))
+    /// Dockerfile index by normalized path.
+    by_path: HashMap<PathBuf, usize>,
+    /// Dockerfiles (not development ones) by each name [`name_match`] can match, in order.
+    by_name: HashMap<String, Vec<usize>>,
+    /// Build entries (indices) by image repository.
+    builds_by_repository: HashMap<&'a str, Vec<usize>>,
+    /// Dockerfiles that are not development ones.
+    service_dockerfiles: Vec<usize>,
+    /// Package and binary names of the repository.
+    own_names: HashSet<&'a str>,
 }
 
 /// The part of a tag after its version (`latest-cart` and `2.0.2-cart` → `cart`): several images
@@ -158,13 +156,70 @@ fn tag_suffix(reference: &str) -> Option<String> {
         .map(|(_, s)| s.to_string())
 }
 
-impl Mapper<'_> {
+impl<'a> Mapper<'a> {
+    fn new(project: &'a Project, config: &'a Config, entries: &'a [BuildEntry]) -> Self {
+        let mut by_path = HashMap::new();
+        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut service_dockerfiles = Vec::new();
+        for (i, (_, path, facts)) in project.dockerfiles.iter().enumerate() {
+            by_path.entry(path.clone()).or_insert(i);
+            if is_dev_dockerfile(path) {
+                continue;
+            }
+            service_dockerfiles.push(i);
+            let mut names = names_matched(path, facts);
+            names.sort_unstable();
+            names.dedup();
+            for name in names {
+                by_name.entry(name).or_default().push(i);
+            }
+        }
+        let mut builds_by_repository: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, e) in entries.iter().enumerate() {
+            let repository = e.image.as_deref().map(image::repository).unwrap_or("");
+            if !repository.is_empty() {
+                builds_by_repository.entry(repository).or_default().push(i);
+            }
+        }
+        let own_names = (project.packages.iter())
+            .flat_map(|p| std::iter::once(p.name.as_str()).chain(p.bins.iter().map(String::as_str)))
+            .collect();
+        Mapper {
+            project,
+            config,
+            entries,
+            by_path,
+            by_name,
+            builds_by_repository,
+            service_dockerfiles,
+            own_names,
+        }
+    }
+
     fn dockerfile_at(&self, path: &Path) -> Option<usize> {
-        let path = crate::engine::normalized(path);
-        self.project
-            .dockerfiles
+        self.by_path.get(&crate::engine::normalized(path)).copied()
+    }
+
+    /// The builds whose image is `image`'s repository, or that repository without a registry
+    /// prefix (skaffold's `image: api` deployed as `gcr.io/acme/api:v1`), in declaration order.
+    fn builds_of(&self, image: &str) -> Vec<&'a BuildEntry> {
+        let deployed = image::repository(image);
+        if deployed.is_empty() {
+            return Vec::new();
+        }
+        // `gcr.io/acme/api` is built as itself, as `acme/api` or as `api`.
+        let mut suffixes = vec![deployed];
+        suffixes.extend(deployed.match_indices('/').map(|(i, _)| &deployed[i + 1..]));
+        let mut found: Vec<usize> = suffixes
             .iter()
-            .position(|(_, p, _)| *p == path)
+            .filter_map(|s| self.builds_by_repository.get(s))
+            .flatten()
+            .copied()
+            .collect();
+        // Declaration order, as a scan of the entries gives.
+        found.sort_unstable();
+        found.dedup();
+        found.into_iter().filter_map(|i| self.entries.get(i)).collect()
     }
 
     fn map_image(&self, image: &str) -> Service {
@@ -205,15 +260,7 @@ impl Mapper<'_> {
             };
         }
         // 2. A build declared in a Compose file, skaffold config or Tiltfile.
-        let mut declared: Vec<&BuildEntry> = self
-            .entries
-            .iter()
-            .filter(|e| {
-                e.image
-                    .as_deref()
-                    .is_some_and(|b| same_repository(b, image))
-            })
-            .collect();
+        let mut declared: Vec<&BuildEntry> = self.builds_of(image);
         if declared.len() > 1 {
             let suffix = tag_suffix(image);
             let narrowed: Vec<&BuildEntry> = declared
@@ -279,13 +326,11 @@ impl Mapper<'_> {
         }
         // 3. By name.
         let name = image::name(image);
-        let candidates: Vec<(usize, String)> = self
-            .project
-            .dockerfiles
-            .iter()
-            .enumerate()
-            .filter(|(_, (_, path, _))| !is_dev_dockerfile(path))
-            .filter_map(|(i, (_, path, facts))| name_match(name, path, facts).map(|how| (i, how)))
+        let candidates: Vec<(usize, String)> = (self.by_name.get(name).into_iter().flatten())
+            .filter_map(|&i| {
+                let (_, path, facts) = self.project.dockerfiles.get(i)?;
+                name_match(name, path, facts).map(|how| (i, how))
+            })
             .collect();
         match candidates.as_slice() {
             [(d, how)] => {
@@ -316,20 +361,8 @@ impl Mapper<'_> {
         }
         // 4. The repository's only service Dockerfile, for an image named like the repository's
         // own packages (never for `postgres:16` beside it).
-        let service_dockerfiles: Vec<usize> = self
-            .project
-            .dockerfiles
-            .iter()
-            .enumerate()
-            .filter(|(_, (_, path, _))| !is_dev_dockerfile(path))
-            .map(|(i, _)| i)
-            .collect();
-        let own_name = self
-            .project
-            .packages
-            .iter()
-            .any(|p| p.name == name || p.bins.iter().any(|b| b == name));
-        if let ([d], true) = (service_dockerfiles.as_slice(), own_name) {
+        let own_name = self.own_names.contains(name);
+        if let ([d], true) = (self.service_dockerfiles.as_slice(), own_name) {
             return Service {
                 dockerfile: Some(Link {
                     to: *d,
@@ -434,6 +467,24 @@ impl Mapper<'_> {
         }
         None
     }
+}
+
+/// Every image name [`name_match`] can match for this Dockerfile (the index's keys).
+fn names_matched(path: &Path, facts: &ImageFacts) -> Vec<String> {
+    let mut names = Vec::new();
+    let file = path.file_name().and_then(|f| f.to_str()).unwrap_or("");
+    if file == "Dockerfile" || file == "Containerfile" {
+        if let Some(dir) = path.parent().and_then(|p| p.file_name()).and_then(|d| d.to_str()) {
+            names.push(dir.to_string());
+        }
+    }
+    names.extend(file.strip_suffix(".Dockerfile").map(str::to_string));
+    names.extend(file.strip_prefix("Dockerfile.").map(str::to_string));
+    names.extend(facts.program.clone());
+    for build in &facts.cargo {
+        names.extend(build.bins.iter().chain(&build.packages).cloned());
+    }
+    names
 }
 
 /// How a Dockerfile is named like image `name`, if it is.
@@ -615,9 +666,20 @@ mod tests {
 
     #[test]
     fn repositories_and_tag_suffixes() {
-        assert!(same_repository("adservice", "gcr.io/acme/adservice:v1"));
-        assert!(same_repository("ghcr.io/a/b:local", "ghcr.io/a/b:1.0"));
-        assert!(!same_repository("service", "gcr.io/acme/adservice:v1"));
+        let entry = |image: &str| BuildEntry {
+            image: Some(image.to_string()),
+            ..BuildEntry::default()
+        };
+        let entries = [entry("adservice"), entry("ghcr.io/a/b:local"), entry("service")];
+        let project = Project::default();
+        let config = Config::default();
+        let cx = Mapper::new(&project, &config, &entries);
+        let built = |deployed: &str| -> Vec<Option<String>> {
+            cx.builds_of(deployed).iter().map(|e| e.image.clone()).collect()
+        };
+        assert_eq!(built("gcr.io/acme/adservice:v1"), [Some("adservice".to_string())]);
+        assert_eq!(built("ghcr.io/a/b:1.0"), [Some("ghcr.io/a/b:local".to_string())]);
+        assert!(built("gcr.io/acme/otherservice:v1").is_empty());
         assert_eq!(
             tag_suffix("ghcr.io/o/demo:2.0.2-cart").as_deref(),
             Some("cart")
