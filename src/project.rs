@@ -785,6 +785,10 @@ pub struct Project {
     pub k8s: crate::lang::kubernetes::K8sFacts,
     /// Each Dockerfile's path (absolute, normalised) and what it tells about its image.
     pub dockerfiles: Vec<(FileId, PathBuf, crate::lang::dockerfile_facts::ImageFacts)>,
+    /// The project scope of each Dockerfile, in the order of `dockerfiles` (see
+    /// [`crate::lang::kubernetes::Workload::scope`]): a container is mapped to a Dockerfile of
+    /// its own project only.
+    pub dockerfile_scopes: Vec<u32>,
     /// Each shell script's path (absolute, normalised) and how it ends.
     pub scripts: Vec<(FileId, PathBuf, crate::lang::script::ScriptEnd)>,
     /// The Cargo packages the run's Rust files belong to.

@@ -1914,3 +1914,33 @@ fn committed_files_are_checked_even_when_gitignore_matches_them() {
     assert_eq!(reported_paths(&inside), ["pod.yaml"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn objects_join_only_within_their_own_repository() {
+    let dir = temp_dir("two-repositories");
+    let one_replica = WEB_DEPLOYMENT.replace("replicas: 2", "replicas: 1");
+    // Repository `shop` serves `web` with one replica; repository `blog` autoscales its own `web`.
+    for repo in ["shop", "blog"] {
+        std::fs::create_dir_all(dir.join(repo).join(".git")).expect("mkdir");
+        std::fs::write(dir.join(repo).join("web.yaml"), &one_replica).expect("write");
+        std::fs::write(dir.join(repo).join("svc.yaml"), SERVICE_FOR_WEB).expect("write");
+    }
+    std::fs::write(
+        dir.join("blog/hpa.yaml"),
+        "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: web}\nspec:\n  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}\n  minReplicas: 2\n  maxReplicas: 4\n",
+    )
+    .expect("write");
+    let args = [
+        "check",
+        "--select",
+        "single-replica-deployment",
+        "--format",
+        "json",
+    ];
+    let alone = prodlint_in(&dir.join("shop"), &[&args[..], &["."]].concat(), None);
+    assert_eq!(reported_paths(&alone), ["web.yaml"]);
+    // From the parent: `blog`'s autoscaler does not silence `shop`'s finding, and `blog` has none.
+    let both = prodlint_in(&dir, &[&args[..], &["."]].concat(), None);
+    assert_eq!(reported_paths(&both), ["shop/web.yaml"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}

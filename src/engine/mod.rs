@@ -740,6 +740,48 @@ struct Gathered {
     reported: Vec<bool>,
 }
 
+/// The projects of a run, numbered: a file belongs to the nearest directory above it that is a
+/// git work tree or holds a prodlint config (all files with neither share one). Kubernetes
+/// objects join (Service to workload, autoscaler to target) only within one project, so running
+/// on the parent of two repositories gives each the findings it gives alone.
+#[derive(Default)]
+struct ProjectScopes {
+    by_dir: HashMap<PathBuf, u32>,
+    by_root: HashMap<PathBuf, u32>,
+}
+
+impl ProjectScopes {
+    fn of(&mut self, file: &Path) -> u32 {
+        let dir = absolute_dir(file);
+        if let Some(&known) = self.by_dir.get(&dir) {
+            return known;
+        }
+        let root = dir
+            .ancestors()
+            .find(|d| {
+                [".git", "prodlint.toml", ".prodlint.toml"]
+                    .iter()
+                    .any(|marker| d.join(marker).exists())
+            })
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let next = u32::try_from(self.by_root.len()).unwrap_or(u32::MAX);
+        let scope = *self.by_root.entry(root).or_insert(next);
+        self.by_dir.insert(dir, scope);
+        scope
+    }
+}
+
+fn absolute_dir(file: &Path) -> PathBuf {
+    let dir = file.parent().unwrap_or(Path::new(""));
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf())
+}
+
 /// Takes each file's outcome in input order: its source into the database, its findings with
 /// their file set, its facts into the project.
 fn gather(
@@ -753,6 +795,7 @@ fn gather(
     let mut internal: Vec<(FileId, String, Range<usize>)> = Vec::new();
     let mut project = Project::default();
     let mut reported: Vec<bool> = Vec::new();
+    let mut scopes = ProjectScopes::default();
     for (i, result) in results.into_iter().enumerate() {
         let outcome = match result {
             Ok(Some(o)) => o,
@@ -776,12 +819,20 @@ fn gather(
         }));
         internal.extend(outcome.internal.into_iter().map(|(m, s)| (id, m, s)));
         if let Some(mut facts) = outcome.k8s_facts {
+            let scope = scopes.of(&path);
             for c in &mut facts.containers {
                 c.file = id;
+            }
+            facts.set_scope(scope);
+            for f in findings.iter_mut().rev().take_while(|f| f.file == id) {
+                if let Some(condition) = &mut f.k8s {
+                    condition.set_scope(scope);
+                }
             }
             project.k8s.extend(facts);
         }
         if let Some(image) = outcome.image {
+            project.dockerfile_scopes.push(scopes.of(&path));
             project.dockerfiles.push((id, normalized(&path), image));
         }
         if let Some(end) = outcome.script_end {

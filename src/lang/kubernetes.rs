@@ -24,6 +24,8 @@ pub struct Selector {
     /// Matches every pod of its namespace (a PDB's `selector: {}` or one with only
     /// `matchExpressions`, which are not evaluated).
     pub all: bool,
+    /// The project the object belongs to ([`K8sFacts::set_scope`]).
+    pub scope: u32,
 }
 
 /// A workload as other objects refer to it.
@@ -34,6 +36,18 @@ pub struct Workload {
     pub name: String,
     /// The pod template's labels.
     pub labels: BTreeMap<String, String>,
+    /// The project it belongs to: objects join only within one project (the nearest git work
+    /// tree or prodlint config root), so findings do not depend on which parent was checked.
+    pub scope: u32,
+}
+
+/// An autoscaler's `scaleTargetRef`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScaleTarget {
+    pub namespace: Option<String>,
+    pub kind: String,
+    pub name: String,
+    pub scope: u32,
 }
 
 /// Namespaces match when equal, or when either manifest leaves it to `kubectl -n` or kustomize.
@@ -46,7 +60,8 @@ fn same_namespace(a: &Option<String>, b: &Option<String>) -> bool {
 
 impl Selector {
     pub fn selects(&self, w: &Workload) -> bool {
-        same_namespace(&self.namespace, &w.namespace)
+        self.scope == w.scope
+            && same_namespace(&self.namespace, &w.namespace)
             && (self.all
                 || (!self.labels.is_empty()
                     && self.labels.iter().all(|(k, v)| w.labels.get(k) == Some(v))))
@@ -59,8 +74,8 @@ impl Selector {
 pub struct K8sFacts {
     pub services: Vec<Selector>,
     pub disruption_budgets: Vec<Selector>,
-    /// (namespace, kind, name) of `scaleTargetRef`s.
-    pub autoscaled: Vec<(Option<String>, String, String)>,
+    /// The autoscalers' `scaleTargetRef`s.
+    pub autoscaled: Vec<ScaleTarget>,
     /// The long-running containers of every workload, for the service map and cross-file rules.
     pub containers: Vec<ContainerFacts>,
     /// Deployments, StatefulSets and ReplicationControllers with their replica count (1 when
@@ -94,7 +109,11 @@ impl LabelIndex {
             if s.all {
                 index.all.push(i);
             } else if let Some((k, v)) = s.labels.iter().next() {
-                (index.by_first_label.entry((k.clone(), v.clone())).or_default()).push(i);
+                (index
+                    .by_first_label
+                    .entry((k.clone(), v.clone()))
+                    .or_default())
+                .push(i);
             }
         }
         index
@@ -120,6 +139,8 @@ impl LabelIndex {
 pub struct ContainerFacts {
     /// Set by the engine once the file has its id.
     pub file: crate::source::FileId,
+    /// The project of the file ([`K8sFacts::set_scope`]).
+    pub scope: u32,
     /// `Deployment/api`.
     pub workload: String,
     pub spec: Container,
@@ -213,9 +234,29 @@ impl K8sFacts {
     }
 
     pub fn autoscaled(&self, w: &Workload) -> bool {
-        self.autoscaled.iter().any(|(ns, kind, name)| {
-            same_namespace(ns, &w.namespace) && *kind == w.kind && *name == w.name
+        self.autoscaled.iter().any(|t| {
+            t.scope == w.scope
+                && same_namespace(&t.namespace, &w.namespace)
+                && t.kind == w.kind
+                && t.name == w.name
         })
+    }
+
+    /// Puts every object of these facts (one file's) in project `scope`.
+    pub fn set_scope(&mut self, scope: u32) {
+        for s in self.services.iter_mut().chain(&mut self.disruption_budgets) {
+            s.scope = scope;
+        }
+        for t in &mut self.autoscaled {
+            t.scope = scope;
+        }
+        for (w, _) in &mut self.replicas {
+            w.scope = scope;
+        }
+        for c in &mut self.containers {
+            c.scope = scope;
+        }
+        self.index = std::sync::OnceLock::new();
     }
 
     pub fn extend(&mut self, other: K8sFacts) {
@@ -506,6 +547,7 @@ impl K8sFile {
                     let selector = s.spec.as_ref().and_then(|sp| sp.selector.clone());
                     if let Some(labels) = selector.filter(|l| !l.is_empty()) {
                         facts.services.push(Selector {
+                            scope: 0,
                             namespace: s.metadata.namespace.clone(),
                             labels,
                             all: false,
@@ -516,6 +558,7 @@ impl K8sFile {
                     if let Some(sel) = p.spec.as_ref().and_then(|sp| sp.selector.as_ref()) {
                         let labels = sel.match_labels.clone().unwrap_or_default();
                         facts.disruption_budgets.push(Selector {
+                            scope: 0,
                             namespace: p.metadata.namespace.clone(),
                             all: labels.is_empty(),
                             labels,
@@ -524,11 +567,12 @@ impl K8sFile {
                 }
                 Typed::HorizontalPodAutoscaler(h) => {
                     if let Some(spec) = &h.spec {
-                        facts.autoscaled.push((
-                            h.metadata.namespace.clone(),
-                            spec.scale_target_ref.kind.clone(),
-                            spec.scale_target_ref.name.clone(),
-                        ));
+                        facts.autoscaled.push(ScaleTarget {
+                            namespace: h.metadata.namespace.clone(),
+                            kind: spec.scale_target_ref.kind.clone(),
+                            name: spec.scale_target_ref.name.clone(),
+                            scope: 0,
+                        });
                     }
                 }
                 _ => {}
@@ -713,6 +757,7 @@ impl<'a> K8sObject<'a> {
             kind: self.entry.kind.clone(),
             name: self.entry.name.clone(),
             labels: labels.unwrap_or_default(),
+            scope: 0,
         })
     }
 
@@ -799,6 +844,7 @@ impl<'a> K8sObject<'a> {
             }
             out.push(ContainerFacts {
                 file: 0,
+                scope: 0,
                 workload: format!("{}/{}", self.kind(), self.name()),
                 spec: c.spec.clone(),
                 grace_period: pod.termination_grace_period_seconds,

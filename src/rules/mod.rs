@@ -371,6 +371,18 @@ pub enum K8sCondition {
     UnlessBuiltByDeployTool(String),
 }
 
+impl K8sCondition {
+    /// Puts the condition's workload in project `scope` (see [`crate::lang::kubernetes::Workload`]).
+    pub fn set_scope(&mut self, scope: u32) {
+        match self {
+            K8sCondition::InfoUnlessServed(w)
+            | K8sCondition::ServedAndNotAutoscaled(w)
+            | K8sCondition::UnlessBudgeted(w) => w.scope = scope,
+            K8sCondition::UnlessBuiltByDeployTool(_) => {}
+        }
+    }
+}
+
 /// Something a package's production code does, as far as its facts tell. Owned when it comes
 /// back from the cache; rules write it with [`Evidence::path`] and [`Evidence::method`].
 #[derive(Debug, Clone, Serialize, Deserialize)]

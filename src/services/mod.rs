@@ -106,7 +106,7 @@ pub fn build(project: &Project, config: &Config, build_files: &[PathBuf]) -> Ser
     let cx = Mapper::new(project, config, &entries);
     for c in &project.k8s.containers {
         let image = c.spec.image.as_deref().unwrap_or("");
-        map.containers.push(cx.map_image(image));
+        map.containers.push(cx.map_image(image, c.scope));
     }
     for entry in entries.iter().filter(|e| e.service.is_some()) {
         let dockerfile = cx.dockerfile_at(&entry.dockerfile);
@@ -119,7 +119,8 @@ pub fn build(project: &Project, config: &Config, build_files: &[PathBuf]) -> Ser
     // Each Dockerfile's source: the first deployment's, else the first Compose service's, else
     // its own (one pass over each list, not one per Dockerfile).
     let mut first_source: HashMap<usize, Link<Source>> = HashMap::new();
-    let deployed = (map.containers.iter()).filter_map(|s| Some((s.dockerfile.as_ref()?.to, s.source.clone()?)));
+    let deployed = (map.containers.iter())
+        .filter_map(|s| Some((s.dockerfile.as_ref()?.to, s.source.clone()?)));
     let composed = (map.compose.iter()).filter_map(|c| Some((c.dockerfile?, c.source.clone()?)));
     for (dockerfile, source) in deployed.chain(composed) {
         first_source.entry(dockerfile).or_insert(source);
@@ -142,8 +143,9 @@ struct Mapper<'a> {
     by_name: HashMap<String, Vec<usize>>,
     /// Build entries (indices) by image repository.
     builds_by_repository: HashMap<&'a str, Vec<usize>>,
-    /// Dockerfiles that are not development ones.
+    /// Dockerfiles that are not development ones, and the same by project scope.
     service_dockerfiles: Vec<usize>,
+    service_dockerfiles_by_scope: HashMap<u32, Vec<usize>>,
     /// Package and binary names of the repository.
     own_names: HashSet<&'a str>,
 }
@@ -161,12 +163,19 @@ impl<'a> Mapper<'a> {
         let mut by_path = HashMap::new();
         let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
         let mut service_dockerfiles = Vec::new();
+        let mut service_dockerfiles_by_scope: HashMap<u32, Vec<usize>> = HashMap::new();
         for (i, (_, path, facts)) in project.dockerfiles.iter().enumerate() {
             by_path.entry(path.clone()).or_insert(i);
             if is_dev_dockerfile(path) {
                 continue;
             }
             service_dockerfiles.push(i);
+            if let Some(&scope) = project.dockerfile_scopes.get(i) {
+                service_dockerfiles_by_scope
+                    .entry(scope)
+                    .or_default()
+                    .push(i);
+            }
             let mut names = names_matched(path, facts);
             names.sort_unstable();
             names.dedup();
@@ -192,6 +201,7 @@ impl<'a> Mapper<'a> {
             by_name,
             builds_by_repository,
             service_dockerfiles,
+            service_dockerfiles_by_scope,
             own_names,
         }
     }
@@ -219,10 +229,22 @@ impl<'a> Mapper<'a> {
         // Declaration order, as a scan of the entries gives.
         found.sort_unstable();
         found.dedup();
-        found.into_iter().filter_map(|i| self.entries.get(i)).collect()
+        found
+            .into_iter()
+            .filter_map(|i| self.entries.get(i))
+            .collect()
     }
 
-    fn map_image(&self, image: &str) -> Service {
+    /// Whether Dockerfile `d` is in project `scope` (unknown scopes match: a project built by
+    /// hand in a test has none).
+    fn in_scope(&self, d: usize, scope: u32) -> bool {
+        self.project
+            .dockerfile_scopes
+            .get(d)
+            .is_none_or(|&s| s == scope)
+    }
+
+    fn map_image(&self, image: &str, scope: u32) -> Service {
         if image.is_empty() {
             return Service {
                 unmapped: Some("the container has no image".into()),
@@ -261,6 +283,11 @@ impl<'a> Mapper<'a> {
         }
         // 2. A build declared in a Compose file, skaffold config or Tiltfile.
         let mut declared: Vec<&BuildEntry> = self.builds_of(image);
+        // Builds of another project (a sibling repository's compose file) do not count.
+        declared.retain(|e| {
+            self.dockerfile_at(&e.dockerfile)
+                .is_none_or(|d| self.in_scope(d, scope))
+        });
         if declared.len() > 1 {
             let suffix = tag_suffix(image);
             let narrowed: Vec<&BuildEntry> = declared
@@ -327,6 +354,7 @@ impl<'a> Mapper<'a> {
         // 3. By name.
         let name = image::name(image);
         let candidates: Vec<(usize, String)> = (self.by_name.get(name).into_iter().flatten())
+            .filter(|&&i| self.in_scope(i, scope))
             .filter_map(|&i| {
                 let (_, path, facts) = self.project.dockerfiles.get(i)?;
                 name_match(name, path, facts).map(|how| (i, how))
@@ -362,7 +390,14 @@ impl<'a> Mapper<'a> {
         // 4. The repository's only service Dockerfile, for an image named like the repository's
         // own packages (never for `postgres:16` beside it).
         let own_name = self.own_names.contains(name);
-        if let ([d], true) = (self.service_dockerfiles.as_slice(), own_name) {
+        let in_project = match self.project.dockerfile_scopes.is_empty() {
+            true => self.service_dockerfiles.as_slice(),
+            false => self
+                .service_dockerfiles_by_scope
+                .get(&scope)
+                .map_or(&[][..], Vec::as_slice),
+        };
+        if let ([d], true) = (in_project, own_name) {
             return Service {
                 dockerfile: Some(Link {
                     to: *d,
@@ -474,7 +509,11 @@ fn names_matched(path: &Path, facts: &ImageFacts) -> Vec<String> {
     let mut names = Vec::new();
     let file = path.file_name().and_then(|f| f.to_str()).unwrap_or("");
     if file == "Dockerfile" || file == "Containerfile" {
-        if let Some(dir) = path.parent().and_then(|p| p.file_name()).and_then(|d| d.to_str()) {
+        if let Some(dir) = path
+            .parent()
+            .and_then(|p| p.file_name())
+            .and_then(|d| d.to_str())
+        {
             names.push(dir.to_string());
         }
     }
@@ -670,15 +709,28 @@ mod tests {
             image: Some(image.to_string()),
             ..BuildEntry::default()
         };
-        let entries = [entry("adservice"), entry("ghcr.io/a/b:local"), entry("service")];
+        let entries = [
+            entry("adservice"),
+            entry("ghcr.io/a/b:local"),
+            entry("service"),
+        ];
         let project = Project::default();
         let config = Config::default();
         let cx = Mapper::new(&project, &config, &entries);
         let built = |deployed: &str| -> Vec<Option<String>> {
-            cx.builds_of(deployed).iter().map(|e| e.image.clone()).collect()
+            cx.builds_of(deployed)
+                .iter()
+                .map(|e| e.image.clone())
+                .collect()
         };
-        assert_eq!(built("gcr.io/acme/adservice:v1"), [Some("adservice".to_string())]);
-        assert_eq!(built("ghcr.io/a/b:1.0"), [Some("ghcr.io/a/b:local".to_string())]);
+        assert_eq!(
+            built("gcr.io/acme/adservice:v1"),
+            [Some("adservice".to_string())]
+        );
+        assert_eq!(
+            built("ghcr.io/a/b:1.0"),
+            [Some("ghcr.io/a/b:local".to_string())]
+        );
         assert!(built("gcr.io/acme/otherservice:v1").is_empty());
         assert_eq!(
             tag_suffix("ghcr.io/o/demo:2.0.2-cart").as_deref(),
