@@ -296,10 +296,19 @@ fn one_skip_notice_per_chart(diagnostics: &mut Vec<Diagnostic>, sources: &Source
         };
         members.sort_by_key(|&i| display(i));
         let first = members[0];
+        // Jinja-templated charts (`*.j2.yaml`) are rendered before Helm sees them.
+        let syntax = if members
+            .iter()
+            .all(|&i| diagnostics[i].message.contains("Jinja"))
+        {
+            "Jinja"
+        } else {
+            "Helm"
+        };
         let others: Vec<Label> = members[1..]
             .iter()
             .map(|&i| Label {
-                message: Some("template syntax here too: not checked".into()),
+                message: Some(format!("{syntax} template syntax here too: not checked")),
                 ..diagnostics[i].primary.clone()
             })
             .collect();
@@ -310,7 +319,7 @@ fn one_skip_notice_per_chart(diagnostics: &mut Vec<Diagnostic>, sources: &Source
             .to_string();
         let d = &mut diagnostics[first];
         d.message = format!(
-            "the {} templates of chart `{name}` contain template syntax and were not checked",
+            "the {} templates of chart `{name}` contain {syntax} template syntax and were not checked",
             members.len()
         );
         d.help = Some(format!(

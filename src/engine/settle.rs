@@ -61,12 +61,21 @@ pub(super) fn apply_k8s_conditions(findings: &mut Vec<Finding>, project: &Projec
     let k8s = &project.k8s;
     findings.retain_mut(|f| match &f.k8s {
         None => true,
-        Some(K8sCondition::InfoUnlessServed(w)) => {
-            if !k8s.served(w) {
-                f.at_most = Some(Severity::Info);
+        Some(K8sCondition::ReceivesTraffic {
+            workload,
+            ports,
+            pod_ports,
+            info_unless_served,
+        }) => match k8s.targeted(workload, ports, pod_ports) {
+            Some(targeted) => targeted,
+            None if ports.is_empty() => false,
+            None => {
+                if *info_unless_served {
+                    f.at_most = Some(Severity::Info);
+                }
+                true
             }
-            true
-        }
+        },
         Some(K8sCondition::ServedAndNotAutoscaled(w)) => {
             k8s.served_by_one_pod(w) && !k8s.autoscaled(w)
         }

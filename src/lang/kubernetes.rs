@@ -12,6 +12,7 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::yaml::{self, Document, Node, NodeKind};
 
@@ -26,6 +27,28 @@ pub struct Selector {
     pub all: bool,
     /// The project the object belongs to ([`K8sFacts::set_scope`]).
     pub scope: u32,
+    /// For a Service, the container ports its `targetPort`s name (its `port` where no
+    /// `targetPort` is given); empty for PodDisruptionBudgets and Services without ports.
+    pub target_ports: Vec<PortRef>,
+}
+
+/// A container port as a Service's `targetPort` names it: by number or by the port's name.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PortRef {
+    Number(i32),
+    Name(String),
+}
+
+impl PortRef {
+    /// The ports a container declares, by number and by name.
+    pub fn of_container(c: &Container) -> Vec<PortRef> {
+        let mut out = Vec::new();
+        for p in c.ports.iter().flatten() {
+            out.push(PortRef::Number(p.container_port));
+            out.extend(p.name.clone().map(PortRef::Name));
+        }
+        out
+    }
 }
 
 /// A workload as other objects refer to it.
@@ -207,8 +230,19 @@ impl K8sFacts {
             .collect()
     }
 
-    pub fn served(&self, w: &Workload) -> bool {
-        self.services_of(w).next().is_some()
+    /// Whether Services send a container of `w` with these ports traffic: `None` when no
+    /// Service selects `w`, else whether one targets one of the ports. Declaring ports is
+    /// optional, so a target port no container of the pod (`pod_ports`) declares may be any
+    /// container's that declares none, and a Service that lists no ports targets every one.
+    pub fn targeted(&self, w: &Workload, ports: &[PortRef], pod_ports: &[PortRef]) -> Option<bool> {
+        let mut selecting = self.services_of(w).peekable();
+        selecting.peek()?;
+        Some(selecting.any(|s| {
+            s.target_ports.is_empty()
+                || s.target_ports
+                    .iter()
+                    .any(|t| ports.contains(t) || (ports.is_empty() && !pod_ports.contains(t)))
+        }))
     }
 
     pub fn budgeted(&self, w: &Workload) -> bool {
@@ -546,11 +580,22 @@ impl K8sFile {
                 Typed::Service(s) => {
                     let selector = s.spec.as_ref().and_then(|sp| sp.selector.clone());
                     if let Some(labels) = selector.filter(|l| !l.is_empty()) {
+                        let ports = s.spec.as_ref().and_then(|sp| sp.ports.as_ref());
+                        let target_ports = (ports.into_iter().flatten())
+                            .map(|p| match &p.target_port {
+                                Some(IntOrString::Int(n)) => PortRef::Number(*n),
+                                Some(IntOrString::String(name)) => name
+                                    .parse()
+                                    .map_or_else(|_| PortRef::Name(name.clone()), PortRef::Number),
+                                None => PortRef::Number(p.port),
+                            })
+                            .collect();
                         facts.services.push(Selector {
                             scope: 0,
                             namespace: s.metadata.namespace.clone(),
                             labels,
                             all: false,
+                            target_ports,
                         });
                     }
                 }
@@ -559,6 +604,7 @@ impl K8sFile {
                         let labels = sel.match_labels.clone().unwrap_or_default();
                         facts.disruption_budgets.push(Selector {
                             scope: 0,
+                            target_ports: Vec::new(),
                             namespace: p.metadata.namespace.clone(),
                             all: labels.is_empty(),
                             labels,

@@ -359,8 +359,18 @@ pub struct Finding {
 /// How a Kubernetes finding depends on other objects of the run.
 #[derive(Debug, Clone)]
 pub enum K8sCondition {
-    /// Reported at `info` when no Service selects the workload (it takes no traffic).
-    InfoUnlessServed(Workload),
+    /// Only for a container that receives traffic: a Service selecting the workload targets one
+    /// of its `ports`; or, when no Service of the project selects the workload, it declares a
+    /// port (then at `info` if `info_unless_served`). Dropped for a sidecar no Service targets
+    /// and for a container with no port and no Service.
+    ReceivesTraffic {
+        workload: Workload,
+        ports: Vec<crate::lang::kubernetes::PortRef>,
+        /// Every port the pod's containers declare: a Service port that none declares may
+        /// reach any container that declares none (declaring ports is optional).
+        pod_ports: Vec<crate::lang::kubernetes::PortRef>,
+        info_unless_served: bool,
+    },
     /// Dropped when no Service selects the workload, when every Service selecting it also
     /// selects other pods (v1 and v2 of one app, two pods in all), or when an autoscaler scales it.
     ServedAndNotAutoscaled(Workload),
@@ -375,9 +385,9 @@ impl K8sCondition {
     /// Puts the condition's workload in project `scope` (see [`crate::lang::kubernetes::Workload`]).
     pub fn set_scope(&mut self, scope: u32) {
         match self {
-            K8sCondition::InfoUnlessServed(w)
-            | K8sCondition::ServedAndNotAutoscaled(w)
-            | K8sCondition::UnlessBudgeted(w) => w.scope = scope,
+            K8sCondition::ServedAndNotAutoscaled(w)
+            | K8sCondition::UnlessBudgeted(w)
+            | K8sCondition::ReceivesTraffic { workload: w, .. } => w.scope = scope,
             K8sCondition::UnlessBuiltByDeployTool(_) => {}
         }
     }

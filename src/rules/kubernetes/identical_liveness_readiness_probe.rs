@@ -2,7 +2,7 @@ use k8s_openapi::api::core::v1::{Container, Probe};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::lang::kubernetes::{K8sObject, Part, Seg};
-use crate::rules::kubernetes::{at, long_running};
+use crate::rules::kubernetes::{at, long_running, receives_traffic};
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 
 pub static RULE: Rule = Rule {
@@ -25,7 +25,9 @@ fn check(obj: &K8sObject, cx: &mut Ctx) {
         }
         let span = obj.span(&at(&c.route, &[Seg::Key("readinessProbe")]), Part::Key);
         let (lt, rt) = (tolerance(live), tolerance(ready));
-        if lt >= 2 * rt {
+        // Readiness matters only for a container that receives traffic.
+        let traffic = receives_traffic(obj, c.spec, false);
+        let finding = if lt >= 2 * rt {
             cx.report(
                 span,
                 format!(
@@ -34,7 +36,7 @@ fn check(obj: &K8sObject, cx: &mut Ctx) {
                 ),
             )
             .help("prefer a liveness check that only tests the process itself (`/livez`), so a dependency outage never restarts pods")
-            .info();
+            .info()
         } else {
             cx.report(
                 span,
@@ -43,7 +45,10 @@ fn check(obj: &K8sObject, cx: &mut Ctx) {
                     c.spec.name
                 ),
             )
-            .help("make liveness check only that the process is alive (a cheap `/livez`), and keep dependency checks in readiness; or make liveness much more tolerant (`failureThreshold` × `periodSeconds` at least twice readiness's)");
+            .help("make liveness check only that the process is alive (a cheap `/livez`), and keep dependency checks in readiness; or make liveness much more tolerant (`failureThreshold` × `periodSeconds` at least twice readiness's)")
+        };
+        if let Some(condition) = traffic {
+            finding.when_k8s(condition);
         }
     }
 }

@@ -1,6 +1,6 @@
 use crate::lang::kubernetes::{K8sObject, Part, Seg};
-use crate::rules::kubernetes::{at, long_running};
-use crate::rules::{rule_doc, Check, Ctx, K8sCondition, Rule};
+use crate::rules::kubernetes::{at, long_running, receives_traffic};
+use crate::rules::{rule_doc, Check, Ctx, Rule};
 
 pub static RULE: Rule = Rule {
     name: "missing-prestop-hook",
@@ -10,7 +10,6 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(obj: &K8sObject, cx: &mut Ctx) {
-    let workload = obj.workload();
     for c in long_running(obj) {
         let has_pre_stop = c
             .spec
@@ -26,8 +25,8 @@ fn check(obj: &K8sObject, cx: &mut Ctx) {
                 format!("container `{}` has no `preStop` hook: Service endpoints are removed only after SIGTERM is sent, so requests still arrive while the process is shutting down", c.spec.name),
             )
             .help("add a short pause before SIGTERM: `lifecycle: {preStop: {sleep: {seconds: 5}}}` (Kubernetes 1.30+) or `exec: {command: [sleep, \"5\"]}`, and keep `terminationGracePeriodSeconds` above it");
-        if let Some(w) = &workload {
-            finding.when_k8s(K8sCondition::InfoUnlessServed(w.clone()));
+        if let Some(condition) = receives_traffic(obj, c.spec, true) {
+            finding.when_k8s(condition);
         }
     }
 }

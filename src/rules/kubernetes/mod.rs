@@ -18,25 +18,25 @@ pub mod termination_grace_too_short;
 
 use k8s_openapi::api::core::v1::{Container, Probe};
 
-use crate::lang::kubernetes::{K8sObject, Part, Seg};
+use crate::lang::kubernetes::{K8sObject, Part, PortRef, Seg};
 use crate::rules::{Ctx, K8sCondition};
 
 /// Reports each long-running, non-init container without the probe `probe` selects; Jobs and
-/// CronJobs run to completion and are exempt.
+/// CronJobs run to completion and are exempt. With `traffic_only`, only containers that
+/// receive traffic are reported ([`K8sCondition::ReceivesTraffic`]).
 fn report_missing_probe(
     obj: &K8sObject,
     cx: &mut Ctx,
     probe: fn(&Container) -> Option<&Probe>,
     kind: &str,
     help: &str,
-    info_unless_served: bool,
+    traffic_only: bool,
 ) {
     if obj.runs_to_completion() {
         return;
     }
-    let workload = obj.workload();
     for c in obj.containers().into_iter().filter(|c| !c.init) {
-        if probe(c.spec).is_none() {
+        if probe(c.spec).is_none() && !is_placeholder(c.spec) {
             let route = at(&c.route, &[Seg::Key("name")]);
             let finding = cx
                 .report(
@@ -44,11 +44,74 @@ fn report_missing_probe(
                     format!("container `{}` has no {kind} probe", c.spec.name),
                 )
                 .help(help);
-            if let (true, Some(w)) = (info_unless_served, &workload) {
-                finding.when_k8s(K8sCondition::InfoUnlessServed(w.clone()));
+            if let Some(condition) = traffic_only
+                .then(|| receives_traffic(obj, c.spec, true))
+                .flatten()
+            {
+                finding.when_k8s(condition);
             }
         }
     }
+}
+
+/// A container that only keeps its pod alive and does no work a probe could check: its command
+/// is `sleep`, `tail -f` or a shell looping on `sleep`, or its image is a `pause` image.
+pub(crate) fn is_placeholder(c: &Container) -> bool {
+    let image = c.image.as_deref().unwrap_or("");
+    let name = crate::lang::image::name(image);
+    if name == "pause" || name.starts_with("pause-") {
+        return true;
+    }
+    let words: Vec<&str> = (c.command.iter().flatten())
+        .chain(c.args.iter().flatten())
+        .flat_map(|w| w.split_whitespace())
+        .collect();
+    let program = |w: &str| w.rsplit('/').next().unwrap_or(w).to_string();
+    let mut first = words.iter().map(|w| program(w));
+    let shell = matches!(first.next().as_deref(), Some("sh" | "bash" | "ash"));
+    // What the shell runs (`sh -c "sleep infinity"`), or the program itself.
+    let run: Vec<String> = if shell {
+        words
+            .iter()
+            .skip_while(|w| **w != "-c")
+            .skip(1)
+            .map(|w| program(w))
+            .collect()
+    } else {
+        words.iter().map(|w| program(w)).collect()
+    };
+    let trimmed: Vec<&str> = run
+        .iter()
+        .map(|w| w.trim_matches(|c: char| c == ';' || c == '"' || c == '\''))
+        .collect();
+    // Only that and nothing after it (`sleep 5 && exec ./server` starts a server).
+    matches!(
+        trimmed.as_slice(),
+        ["sleep"]
+            | ["sleep", _]
+            | ["tail", "-f", _]
+            | ["while", "true" | ":", "do", "sleep", _, "done"]
+    )
+}
+
+/// The condition that keeps a finding only on a container that receives traffic
+/// ([`K8sCondition::ReceivesTraffic`]); `None` for objects that are not workloads.
+fn receives_traffic(
+    obj: &K8sObject,
+    c: &Container,
+    info_unless_served: bool,
+) -> Option<K8sCondition> {
+    let workload = obj.workload()?;
+    let pod_ports = (obj.containers().iter())
+        .filter(|c| !c.init)
+        .flat_map(|c| PortRef::of_container(c.spec))
+        .collect();
+    Some(K8sCondition::ReceivesTraffic {
+        workload,
+        ports: PortRef::of_container(c),
+        pod_ports,
+        info_unless_served,
+    })
 }
 
 /// Containers that serve for the life of the pod: not init containers, and not in Jobs or CronJobs,
