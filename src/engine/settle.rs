@@ -3,6 +3,7 @@
 //! single-file one.
 
 use super::*;
+use crate::lang::dockerfile_facts::ImageUser;
 
 /// Drops findings whose `unless_package` evidence holds somewhere in the same package (a file
 /// outside any package is its own package).
@@ -80,6 +81,23 @@ pub(super) fn apply_k8s_conditions(findings: &mut Vec<Finding>, project: &Projec
             k8s.served_by_one_pod(w) && !k8s.autoscaled(w)
         }
         Some(K8sCondition::UnlessBudgeted(w)) => !k8s.budgeted(w),
+        Some(K8sCondition::AtMostInfoIfImageNonRoot) => {
+            let linked = (k8s.containers.iter().zip(&project.services.containers))
+                .find(|(c, _)| c.file == f.file && c.span("name") == f.span)
+                .and_then(|(_, service)| service.dockerfile.as_ref())
+                .and_then(|d| project.dockerfiles.get(d.to));
+            if let Some((_, path, facts)) = linked {
+                if let Some(ImageUser::NonRoot { user, .. }) = &facts.user {
+                    f.at_most = Some(Severity::Info);
+                    f.message = format!(
+                        "{}; the image it runs, built by `{}`, sets `USER {user}`, so it runs as that user unless the image changes",
+                        f.message,
+                        crate::discover::display_path(path)
+                    );
+                }
+            }
+            true
+        }
         Some(K8sCondition::UnlessBuiltByDeployTool(image)) => {
             !project.services.built_by_deploy_tool(image)
         }

@@ -23,6 +23,70 @@ pub struct ImageFacts {
     pub go_build: Option<Range<usize>>,
     /// `COPY`/`ADD` sources taken from the build context (not `--from` a stage or image).
     pub copies: Vec<String>,
+    /// Who the image runs as, when the Dockerfile says (`None`: a `USER` from a variable with no
+    /// default).
+    pub user: Option<ImageUser>,
+}
+
+/// Who a Dockerfile's image runs as: its final stage's last `USER` (through the stages it builds
+/// on), or its base image's user when there is none.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ImageUser {
+    /// `USER root`/`USER 0` (`user` as written, expanded), or no `USER` on a base image that
+    /// runs as root (`user` is `None`); `span` is the `USER` or the final `FROM`.
+    Root {
+        user: Option<String>,
+        span: Range<usize>,
+    },
+    /// An unprivileged user: `USER 10001`, `USER app`, or a `:nonroot` base image (its user is
+    /// the numeric 65532). `numeric` tells whether the kubelet can verify it is not root.
+    NonRoot {
+        user: String,
+        numeric: bool,
+        span: Range<usize>,
+    },
+}
+
+impl Dockerfile {
+    /// Who the image runs as ([`ImageUser`]); `None` when a variable with no value decides.
+    pub fn image_user(&self) -> Option<ImageUser> {
+        let last = self.stages.len().checked_sub(1)?;
+        let lineage = self.lineage(last);
+        if let Some(user) = lineage.iter().find_map(|&s| self.last_in_stage(s, "USER")) {
+            let vars = self.stage_vars(last);
+            let raw = (user.args.words().into_iter().next())
+                .map(|(w, _)| w)
+                .unwrap_or_default();
+            let value = crate::lang::dockerfile::expand(&raw, &|n| vars.get(n).cloned())?;
+            let name = value.split(':').next().unwrap_or(&value).to_string();
+            let span = user.span.clone();
+            return Some(if name == "root" || name == "0" {
+                ImageUser::Root {
+                    user: Some(value),
+                    span,
+                }
+            } else {
+                ImageUser::NonRoot {
+                    numeric: !name.is_empty() && name.bytes().all(|b| b.is_ascii_digit()),
+                    user: value,
+                    span,
+                }
+            });
+        }
+        let span = self.from_of(last).map_or(0..0, |i| i.span.clone());
+        let nonroot_base = (self.base_image(last).as_deref())
+            .and_then(image::tag)
+            .is_some_and(|t| t.contains("nonroot"));
+        Some(if nonroot_base {
+            ImageUser::NonRoot {
+                user: "65532".into(),
+                numeric: true,
+                span,
+            }
+        } else {
+            ImageUser::Root { user: None, span }
+        })
+    }
 }
 
 /// `cargo build --release -p api --bin api`, `cargo install --path crates/api`.
@@ -48,6 +112,7 @@ impl Dockerfile {
         };
         let mut facts = ImageFacts {
             entrypoint: self.entrypoint_script(),
+            user: self.image_user(),
             final_from: self.from_of(last).map_or(0..0, |i| i.span.clone()),
             ..ImageFacts::default()
         };

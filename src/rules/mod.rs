@@ -379,6 +379,9 @@ pub enum K8sCondition {
     /// Dropped when a deploy tool of the run builds this image (a skaffold artifact, a Tiltfile
     /// `docker_build`): it puts the built tag in the manifest's place when it deploys.
     UnlessBuiltByDeployTool(String),
+    /// A container that "may run as root": where the service map links it to a Dockerfile whose
+    /// image runs as a non-root user, at most `info`, and the message names that user.
+    AtMostInfoIfImageNonRoot,
 }
 
 impl K8sCondition {
@@ -388,7 +391,7 @@ impl K8sCondition {
             K8sCondition::ServedAndNotAutoscaled(w)
             | K8sCondition::UnlessBudgeted(w)
             | K8sCondition::ReceivesTraffic { workload: w, .. } => w.scope = scope,
-            K8sCondition::UnlessBuiltByDeployTool(_) => {}
+            K8sCondition::UnlessBuiltByDeployTool(_) | K8sCondition::AtMostInfoIfImageNonRoot => {}
         }
     }
 }

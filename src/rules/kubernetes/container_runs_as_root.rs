@@ -1,6 +1,6 @@
 use crate::lang::kubernetes::{K8sObject, Part, Seg};
 use crate::rules::kubernetes::at;
-use crate::rules::{rule_doc, Check, Ctx, Rule};
+use crate::rules::{rule_doc, Check, Ctx, K8sCondition, Rule};
 
 pub static RULE: Rule = Rule {
     name: "container-runs-as-root",
@@ -50,6 +50,7 @@ fn check(obj: &K8sObject, cx: &mut Ctx) {
             obj.span(&at(&c.route, &[Seg::Key("name")]), Part::Entry),
             format!("container `{}` may run as root: neither it nor the pod sets `runAsNonRoot: true` or a non-zero `runAsUser`, so the image's user decides", c.spec.name),
         )
-        .help("set `securityContext.runAsNonRoot: true` (and `runAsUser` if the image has no numeric non-root `USER`) on the pod or the container");
+        .help("set `securityContext.runAsNonRoot: true` (and `runAsUser` if the image has no numeric non-root `USER`) on the pod or the container")
+        .when_k8s(K8sCondition::AtMostInfoIfImageNonRoot);
     }
 }
