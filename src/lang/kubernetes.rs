@@ -169,9 +169,12 @@ pub struct ContainerFacts {
     pub spec: Container,
     /// The pod's `terminationGracePeriodSeconds`, if set.
     pub grace_period: Option<i64>,
+    /// `runAsNonRoot` and `runAsUser` as they apply to the container (its own, else the pod's).
+    pub run_as_non_root: Option<bool>,
+    pub run_as_user: Option<i64>,
     /// Spans by the route below the container (`name`, `image`, `livenessProbe.httpGet.path`,
-    /// `resources.limits.cpu`, `env.3.name`) and `terminationGracePeriodSeconds`; only those
-    /// that exist.
+    /// `resources.limits.cpu`, `env.3.name`), `terminationGracePeriodSeconds` and the deciding
+    /// `runAsNonRoot` (the container's or the pod's); only those that exist.
     spans: BTreeMap<String, Range<usize>>,
 }
 
@@ -888,12 +891,37 @@ impl<'a> K8sObject<'a> {
                     Part::Entry,
                 );
             }
+            // The user settings that apply: the container's, else the pod's; the span of the
+            // `runAsNonRoot` that decides.
+            let container_sc = c.spec.security_context.as_ref();
+            let pod_sc = pod.security_context.as_ref();
+            let run_as_non_root = (container_sc.and_then(|s| s.run_as_non_root))
+                .or(pod_sc.and_then(|s| s.run_as_non_root));
+            let run_as_user =
+                (container_sc.and_then(|s| s.run_as_user)).or(pod_sc.and_then(|s| s.run_as_user));
+            let non_root_route = if container_sc.and_then(|s| s.run_as_non_root).is_some() {
+                let mut r = c.route.clone();
+                r.extend([Seg::Key("securityContext"), Seg::Key("runAsNonRoot")]);
+                r
+            } else {
+                let mut r = pod_route.clone();
+                r.extend([Seg::Key("securityContext"), Seg::Key("runAsNonRoot")]);
+                r
+            };
+            if run_as_non_root.is_some() && resolve(self.node, &non_root_route).is_some() {
+                spans.insert(
+                    "runAsNonRoot".to_string(),
+                    self.span(&non_root_route, Part::Value),
+                );
+            }
             out.push(ContainerFacts {
                 file: 0,
                 scope: 0,
                 workload: format!("{}/{}", self.kind(), self.name()),
                 spec: c.spec.clone(),
                 grace_period: pod.termination_grace_period_seconds,
+                run_as_non_root,
+                run_as_user,
                 spans,
             });
         }

@@ -17,10 +17,11 @@ pub static RULE: Rule = Rule {
 const HELP: &str = "add the digest after the tag, so the tag stays readable and the content fixed: `app:1.4.2@sha256:<digest>` (`docker buildx imagetools inspect app:1.4.2` prints it; Renovate and Dependabot keep it current)";
 
 /// Only tagged references: untagged and `latest` ones are `image-tag-not-pinned`'s.
-fn problem(reference: &str) -> Option<&'static str> {
+fn problem(reference: &str) -> Option<String> {
     match pin(reference) {
         Pin::Tag(_) => Some(
-            "is pinned by tag only: the registry can serve different content under the same tag",
+            "is pinned by tag only: the registry can serve different content under the same tag"
+                .into(),
         ),
         Pin::Digest | Pin::Latest | Pin::Untagged => None,
     }

@@ -15,10 +15,10 @@ pub static RULE: Rule = Rule {
 
 const HELP: &str = "pin a version tag (`app:1.4.2`) or a digest (`app@sha256:…`)";
 
-fn problem(reference: &str) -> Option<&'static str> {
+fn problem(reference: &str) -> Option<String> {
     match pin(reference) {
-        Pin::Latest => Some("uses the `latest` tag"),
-        Pin::Untagged => Some("has no tag, so it pulls `latest`"),
+        Pin::Latest => Some("uses the `latest` tag".into()),
+        Pin::Untagged => Some("has no tag, so it pulls `latest`".into()),
         Pin::Digest | Pin::Tag(_) => None,
     }
 }
@@ -36,7 +36,7 @@ fn check_kubernetes(obj: &K8sObject, cx: &mut Ctx) {
 pub fn dockerfile_images(
     file: &Dockerfile,
     cx: &mut Ctx,
-    problem: fn(&str) -> Option<&'static str>,
+    problem: fn(&str) -> Option<String>,
     help: &'static str,
 ) {
     for (i, stage) in file.stages.iter().enumerate() {
@@ -68,7 +68,7 @@ pub fn dockerfile_images(
 pub fn kubernetes_images(
     obj: &K8sObject,
     cx: &mut Ctx,
-    problem: fn(&str) -> Option<&'static str>,
+    problem: fn(&str) -> Option<String>,
     help: &'static str,
 ) {
     let containers = obj.containers().into_iter().map(|c| {

@@ -5,5 +5,6 @@ pub mod entrypoint_script_without_exec;
 pub mod image_not_pinned_by_digest;
 pub mod image_runs_as_root;
 pub mod image_tag_not_pinned;
+pub mod invalid_image_reference;
 pub mod secret_in_image;
 pub mod shell_form_entrypoint;

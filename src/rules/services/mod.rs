@@ -6,6 +6,7 @@ pub mod grpc_probe_without_health_service;
 pub mod jemalloc_conf_env_ignored;
 pub mod liveness_probe_checks_dependencies;
 pub mod probe_path_not_served;
+pub mod run_as_non_root_with_named_user;
 pub mod shutdown_exceeds_grace_period;
 pub mod worker_threads_exceed_cpu_limit;
 
