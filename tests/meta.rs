@@ -332,3 +332,42 @@ fn evidence_is_covered_by_triggers() {
         "not covered by any trigger: {uncovered:#?}"
     );
 }
+
+/// `rust-version` tells the truth: no locked dependency declares a newer one (`cargo metadata`
+/// reads each package's `rust-version`), so the documented toolchain builds the locked tree.
+#[test]
+fn rust_version_covers_every_locked_dependency() {
+    let out = std::process::Command::new(env!("CARGO"))
+        .args(["metadata", "--format-version", "1", "--locked", "--offline"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo metadata runs");
+    assert!(
+        out.status.success(),
+        "cargo metadata: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let metadata: serde_json::Value = serde_json::from_slice(&out.stdout).expect("metadata JSON");
+    let version = |v: &str| -> Vec<u32> {
+        let mut parts: Vec<u32> = v.split('.').map(|p| p.parse().unwrap_or(0)).collect();
+        parts.resize(3, 0);
+        parts
+    };
+    let ours = version(env!("CARGO_PKG_RUST_VERSION"));
+    let newer: Vec<String> = metadata["packages"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .filter_map(|p| {
+            let declared = p["rust_version"].as_str()?;
+            (version(declared) > ours)
+                .then(|| format!("{} {} needs {declared}", p["name"], p["version"]))
+        })
+        .collect();
+    assert!(
+        newer.is_empty(),
+        "rust-version {} is older than what locked dependencies need: {}",
+        env!("CARGO_PKG_RUST_VERSION"),
+        newer.join(", ")
+    );
+}
