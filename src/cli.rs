@@ -284,6 +284,10 @@ fn run_check(args: CheckArgs) -> i32 {
         );
     }
 
+    if args.stdin_filename.is_some() && !reads_stdin {
+        eprintln!("error: --stdin-filename names what standard input holds, but no `-` path asks to read it: write `prodlint check - --stdin-filename NAME`");
+        return EXIT_ERROR;
+    }
     let stdin = if reads_stdin {
         let mut text = String::new();
         if let Err(e) = std::io::stdin().read_to_string(&mut text) {

@@ -78,7 +78,15 @@ fn parse_directive(text: &str, offset: usize, lines: Scope, out: &mut Suppressio
     } else if let Some(r) = t.strip_prefix("ignore") {
         (lines, r, "ignore".len())
     } else {
-        let span = offset + lead..offset + lead + t.split_whitespace().next().map_or(0, str::len);
+        // Only what is written as a directive (`word[...]`) is a suppression gone wrong; prose
+        // that starts with `prodlint:` (a doc comment) is not a suppression at all.
+        let word_len = t
+            .find(|c: char| c.is_whitespace() || c == '[')
+            .unwrap_or(t.len());
+        if !t[word_len..].starts_with('[') {
+            return;
+        }
+        let span = offset + lead..offset + lead + word_len;
         out.invalid.push((
             span,
             "expected `ignore[rule, …]` or `ignore-file[rule, …]` after `prodlint:`".into(),
@@ -206,6 +214,20 @@ mod tests {
         let s = scan_text(FileKind::Dockerfile, "# prodlint: ignore[nope]\n# prodlint: ignore\n# prodlint: disable[x]\n# prodlint: ignore[]\n");
         assert_eq!(s.entries.len(), 0);
         assert_eq!(s.invalid.len(), 4, "{:?}", s.invalid);
+    }
+
+    #[test]
+    fn prose_after_the_marker_is_not_a_suppression() {
+        let s = scan_text(
+            FileKind::Rust,
+            "//! prodlint: a production-readiness linter for service repositories.\n// prodlint: see docs\n",
+        );
+        assert_eq!(
+            (s.entries.len(), s.invalid.len()),
+            (0, 0),
+            "{:?}",
+            s.invalid
+        );
     }
 
     #[test]

@@ -329,6 +329,15 @@ fn stdin_with_filename() {
     let o = prodlint_in(Path::new("."), &["check", "-"], Some(manifest));
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--stdin-filename"));
+    // A name for standard input without `-` to read it is a mistake, not a check of `.`.
+    let o = prodlint_in(
+        Path::new("fixtures/demo"),
+        &["check", "--stdin-filename", "rendered.yaml"],
+        Some(manifest),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no `-` path"), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "");
 }
 
 #[test]
@@ -1272,6 +1281,25 @@ fn force_exclude_applies_the_config_to_named_files() {
         &dir,
         &["check", "--force-exclude", "pod.yaml", "--format", "json"],
         None,
+    );
+    assert_eq!(forced.status.code(), Some(0));
+    assert!(reported_paths(&forced).is_empty());
+    // The same for standard input checked under an excluded name.
+    let text = std::fs::read_to_string(dir.join("pod.yaml")).expect("read");
+    let args = [
+        "check",
+        "-",
+        "--stdin-filename",
+        "pod.yaml",
+        "--format",
+        "json",
+    ];
+    let piped = prodlint_in(&dir, &args, Some(&text));
+    assert_eq!(reported_paths(&piped), ["pod.yaml"]);
+    let forced = prodlint_in(
+        &dir,
+        &[&args[..], &["--force-exclude"]].concat(),
+        Some(&text),
     );
     assert_eq!(forced.status.code(), Some(0));
     assert!(reported_paths(&forced).is_empty());

@@ -481,7 +481,10 @@ pub fn check(options: Options) -> Report {
     // Standard input is one more input, read already.
     let mut stdin_text = None;
     let stdin_path = options.stdin.as_ref().map(|s| PathBuf::from(&s.name));
-    if let Some(stdin) = options.stdin {
+    // `--force-exclude` holds for the name standard input is checked under, as for a named file.
+    let stdin = (options.stdin)
+        .filter(|s| !(options.force_exclude && config.exclusion()(Path::new(&s.name), false)));
+    if let Some(stdin) = stdin {
         match discover::classify(Path::new(&stdin.name)) {
             Some(kind) => {
                 inputs.push(Input {
