@@ -170,6 +170,12 @@ pub enum RulesFormat {
 /// Runs the CLI; returns the exit code.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     let mut args: Vec<OsString> = args.into_iter().collect();
+    if let Some((typed, command)) = mistyped_command(&args) {
+        eprintln!(
+            "error: `{typed}` is neither a command nor a path; did you mean `prodlint {command}`?"
+        );
+        return EXIT_ERROR;
+    }
     insert_default_command(&mut args);
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
@@ -201,8 +207,22 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
                 print!("{}", rule_doc(info));
                 EXIT_OK
             }
+            None if rules::is_group(&name) => {
+                let members: Vec<&str> = (rules::registry().iter())
+                    .filter(|r| r.meta.group == name)
+                    .map(|r| r.name())
+                    .collect();
+                eprintln!(
+                    "error: `{name}` is a group, not a rule; its rules: {} (`prodlint rule <name>` shows one)",
+                    members.join(", ")
+                );
+                EXIT_ERROR
+            }
             None => {
-                eprintln!("error: no rule named `{name}`; `prodlint rules` lists them");
+                eprintln!(
+                    "error: no rule named `{name}`{} (`prodlint rules` lists them)",
+                    rules::suggestion(&name)
+                );
                 EXIT_ERROR
             }
         },
@@ -225,6 +245,17 @@ fn insert_default_command(args: &mut Vec<OsString>) {
     if !first.is_some_and(|f| TOP_LEVEL.contains(&f)) {
         args.insert(1.min(args.len()), "check".into());
     }
+}
+
+/// A first argument that is no command and no existing path but is close to a command
+/// (`prodlint chek .`): a typo, not a path to check.
+fn mistyped_command(args: &[OsString]) -> Option<(String, &'static str)> {
+    let first = args.get(1)?.to_str()?;
+    if first.starts_with('-') || first == "-" || std::path::Path::new(first).exists() {
+        return None;
+    }
+    let command = crate::rules::closest(first, ["check", "rules", "rule", "help"])?;
+    (command != first).then(|| (first.to_string(), command))
 }
 
 fn run_check(args: CheckArgs) -> i32 {

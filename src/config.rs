@@ -251,8 +251,8 @@ impl Config {
                 message,
             }
         };
-        let raw: RawConfig =
-            toml::from_str(text).map_err(|e| error(e.span(), e.message().trim().to_string()))?;
+        let raw: RawConfig = toml::from_str(text)
+            .map_err(|e| error(e.span(), with_key_suggestion(e.message().trim())))?;
         let entries = |map: BTreeMap<Spanned<String>, Spanned<String>>, table: &str| {
             let mut out = Vec::new();
             for (key, value) in map {
@@ -261,7 +261,8 @@ impl Config {
                     return Err(error(
                         Some(key.span()),
                         format!(
-                            "unknown rule or group `{selector}` in {table} (see `prodlint rules`)"
+                            "unknown rule or group `{selector}` in {table} (see `prodlint rules`){}",
+                            rules::suggestion(&selector)
                         ),
                     ));
                 }
@@ -298,8 +299,9 @@ impl Config {
                         return Err(error(
                             Some(name.span()),
                             format!(
-                                "unknown rule or group `{}` in `{key}` (see `prodlint rules`)",
-                                name.get_ref()
+                                "unknown rule or group `{}` in `{key}` (see `prodlint rules`){}",
+                                name.get_ref(),
+                                rules::suggestion(name.get_ref())
                             ),
                         ));
                     }
@@ -363,7 +365,10 @@ impl Config {
             let Some(rule) = rules::find(name) else {
                 return Err(error(
                     Some(key.span()),
-                    format!("unknown rule `{name}` in [rule-options] (see `prodlint rules`)"),
+                    format!(
+                        "unknown rule `{name}` in [rule-options] (see `prodlint rules`){}",
+                        rules::suggestion(name)
+                    ),
                 ));
             };
             let Some(validate) = rule.rule.options else {
@@ -574,12 +579,29 @@ impl Config {
     }
 }
 
+/// serde's "unknown field `fail_on`, expected one of `fail-on`, …" with the closest expected key
+/// named: "did you mean `fail-on`?".
+fn with_key_suggestion(message: &str) -> String {
+    let Some(rest) = message.strip_prefix("unknown field `") else {
+        return message.to_string();
+    };
+    let Some((field, expected)) = rest.split_once('`') else {
+        return message.to_string();
+    };
+    let candidates = expected.split('`').skip(1).step_by(2);
+    match rules::closest(field, candidates) {
+        Some(key) => format!("{message}; did you mean `{key}`?"),
+        None => message.to_string(),
+    }
+}
+
 /// Checks `--select`/`--ignore` names against the registry.
 pub fn validate_selectors(names: &[String]) -> Result<(), String> {
     for n in names {
         if rules::find(n).is_none() && !rules::is_group(n) {
             return Err(format!(
-                "unknown rule or group `{n}` (see `prodlint rules`)"
+                "unknown rule or group `{n}` (see `prodlint rules`){}",
+                rules::suggestion(n)
             ));
         }
     }

@@ -116,7 +116,10 @@ fn parse_directive(text: &str, offset: usize, lines: Scope, out: &mut Suppressio
         if rules::find(name).is_none() && !rules::is_group(name) {
             out.invalid.push((
                 span,
-                format!("unknown rule or group `{name}` in suppression"),
+                format!(
+                    "unknown rule or group `{name}` in suppression{}",
+                    rules::suggestion(name)
+                ),
             ));
             continue;
         }

@@ -1972,3 +1972,63 @@ fn objects_join_only_within_their_own_repository() {
     assert_eq!(reported_paths(&both), ["shop/web.yaml"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn did_you_mean_for_mistyped_names() {
+    let rule = prodlint(&["rule", "image-tag-not-pined"]);
+    assert_eq!(rule.status.code(), Some(2));
+    assert!(
+        stderr(&rule).contains("did you mean `image-tag-not-pinned`?"),
+        "{}",
+        stderr(&rule)
+    );
+    let group = prodlint(&["rule", "timeouts"]);
+    assert_eq!(group.status.code(), Some(2));
+    assert!(stderr(&group).contains("is a group"), "{}", stderr(&group));
+    assert!(stderr(&group).contains("http-client-without-timeout"));
+    // A mistyped command is not taken for a path (and `.` is not checked instead).
+    let command = prodlint(&["chek", "fixtures/demo"]);
+    assert_eq!(command.status.code(), Some(2));
+    assert!(
+        stderr(&command).contains("did you mean `prodlint check`?"),
+        "{}",
+        stderr(&command)
+    );
+    assert_eq!(stdout(&command), "");
+    let select = prodlint(&["check", "--select", "image-tag-not-pined", "fixtures/demo"]);
+    assert_eq!(select.status.code(), Some(2));
+    assert!(stderr(&select).contains("did you mean `image-tag-not-pinned`?"));
+    let dir = temp_dir("did-you-mean");
+    std::fs::write(dir.join("prodlint.toml"), "fail_on = \"error\"\n").expect("write");
+    let key = prodlint_in(&dir, &["check", "."], None);
+    assert_eq!(key.status.code(), Some(2));
+    assert!(
+        stderr(&key).contains("did you mean `fail-on`?"),
+        "{}",
+        stderr(&key)
+    );
+    std::fs::write(
+        dir.join("prodlint.toml"),
+        "[rules]\nimage-tag-not-pined = \"off\"\n",
+    )
+    .expect("write");
+    let table = prodlint_in(&dir, &["check", "."], None);
+    assert!(
+        stderr(&table).contains("did you mean `image-tag-not-pinned`?"),
+        "{}",
+        stderr(&table)
+    );
+    std::fs::write(dir.join("prodlint.toml"), "").expect("write");
+    std::fs::write(
+        dir.join("Dockerfile"),
+        "# prodlint: ignore[image-tag-not-pined] base pinned by CI\nFROM debian:latest\n",
+    )
+    .expect("write");
+    let suppression = prodlint_in(&dir, &["check", ".", "--format", "json"], None);
+    assert!(
+        stdout(&suppression).contains("did you mean `image-tag-not-pinned`?"),
+        "{}",
+        stdout(&suppression)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -298,6 +298,55 @@ pub fn parse_meta(doc: &str) -> Result<(RuleMeta, &str), String> {
 
 /// All rules with their metadata. The docs are compiled in and checked by `tests/meta.rs`, so a
 /// malformed one is a build defect, not user input.
+/// The rule or group name closest to `name` by edit distance, if one is close enough to be
+/// what was meant (for "did you mean" in errors).
+pub fn did_you_mean(name: &str) -> Option<&'static str> {
+    let names = registry()
+        .iter()
+        .map(|r| r.name())
+        .chain(GROUPS.iter().copied());
+    closest(name, names)
+}
+
+/// The candidate closest to `name` by edit distance, when within a third of its length (at
+/// least 1, at most 3 edits).
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (name.chars().count() / 3).clamp(1, 3);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(name, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance over characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let current = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                previous
+            } else {
+                1 + previous.min(row[j]).min(row[j + 1])
+            };
+            previous = current;
+        }
+    }
+    row[b.len()]
+}
+
+/// ` (did you mean `x`?)` for an unknown rule or group name, or nothing.
+pub fn suggestion(name: &str) -> String {
+    did_you_mean(name)
+        .map(|m| format!("; did you mean `{m}`?"))
+        .unwrap_or_default()
+}
+
 pub fn registry() -> &'static [RuleInfo] {
     static REGISTRY: OnceLock<Vec<RuleInfo>> = OnceLock::new();
     REGISTRY.get_or_init(|| {
