@@ -21,6 +21,8 @@ pub struct ImageFacts {
     pub cargo: Vec<CargoBuild>,
     /// A `go build` in a stage built on a `golang` image.
     pub go_build: Option<Range<usize>>,
+    /// That `golang` image's Go version (`golang:1.15-alpine` → 1.15), when its tag says.
+    pub go_version: Option<(u32, u32)>,
     /// `COPY`/`ADD` sources taken from the build context (not `--from` a stage or image).
     pub copies: Vec<String>,
     /// Who the image runs as, when the Dockerfile says (`None`: a `USER` from a variable with no
@@ -164,6 +166,9 @@ impl Dockerfile {
                 let span = run.located.source_span(c.span_to(c.program() + 1));
                 let sub = args.first().map(|w| w.text.as_str());
                 if name == "go" && sub == Some("build") && golang {
+                    if facts.go_build.is_none() {
+                        facts.go_version = base.as_deref().and_then(go_version);
+                    }
                     facts.go_build.get_or_insert(span);
                 } else if name == "cargo" {
                     // `cargo build`, `cargo install`, `cargo zigbuild`, `cargo auditable build`.
@@ -180,6 +185,15 @@ impl Dockerfile {
         }
         facts
     }
+}
+
+/// The Go version a `golang` image's tag names: `1.15-alpine` → (1, 15); `latest`, `alpine` → none.
+fn go_version(reference: &str) -> Option<(u32, u32)> {
+    let tag = image::tag(reference)?;
+    let mut parts = tag.split(['.', '-']);
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some((major, minor))
 }
 
 fn cargo_build(args: &[crate::lang::shell::Word], span: Range<usize>) -> CargoBuild {

@@ -12,7 +12,6 @@ pub static RULE: Rule = Rule {
 const HELP_ENV: &str = "set `GOMEMLIMIT` to about 90% of the limit, or from the limit itself: `env: [{name: GOMEMLIMIT, valueFrom: {resourceFieldRef: {resource: limits.memory}}}]` (then lower it with a divisor or leave headroom in the limit)";
 
 fn check(project: &Project, cx: &mut Ctx) {
-    let mut deployed = vec![false; project.dockerfiles.len()];
     for (c, s) in project
         .k8s
         .containers
@@ -20,15 +19,16 @@ fn check(project: &Project, cx: &mut Ctx) {
         .zip(&project.services.containers)
     {
         let Some(d) = &s.dockerfile else { continue };
-        if let Some(seen) = deployed.get_mut(d.to) {
-            *seen = true;
-        }
         let Some((dockerfile, _, image)) = project.dockerfiles.get(d.to) else {
             continue;
         };
         let Some(build) = &image.go_build else {
             continue;
         };
+        // GOMEMLIMIT exists from Go 1.19; an older toolchain ignores it.
+        if image.go_version.is_some_and(|v| v < (1, 19)) {
+            continue;
+        }
         let in_env = c
             .spec
             .env
@@ -57,35 +57,5 @@ fn check(project: &Project, cx: &mut Ctx) {
         )
         .help(format!("{HELP_ENV}; for this limit about `GOMEMLIMIT={suggested}MiB`"))
         .related(*dockerfile, build.clone(), "the image is built with `go build` here");
-    }
-    // A Go image nothing in the run deploys: a hint only, and only when the image runs a
-    // program by itself (an image without ENTRYPOINT or CMD carries binaries for other images
-    // or for download).
-    let composed = |path: &std::path::Path| {
-        project
-            .services
-            .compose
-            .iter()
-            .any(|c| c.build.dockerfile == path)
-    };
-    for (i, (file, path, image)) in project.dockerfiles.iter().enumerate() {
-        let Some(build) = &image.go_build else {
-            continue;
-        };
-        if deployed.get(i).copied().unwrap_or(true)
-            || image.program.is_none()
-            || composed(path)
-            || image.env.iter().any(|(n, _, _)| n == "GOMEMLIMIT")
-        {
-            continue;
-        }
-        cx.report_in(
-            *file,
-            image.final_from.clone(),
-            "this image runs a Go program without `GOMEMLIMIT`; where it runs with a memory limit, the Go garbage collector will not know it",
-        )
-        .info()
-        .help("set `GOMEMLIMIT` (about 90% of the memory limit) where the image is deployed, or `ENV GOMEMLIMIT=…` here if its limit is fixed")
-        .related(*file, build.clone(), "built with `go build` here");
     }
 }
