@@ -981,6 +981,21 @@ enum Read {
     TooLarge(u64),
 }
 
+/// Whether template text uses Helm's objects (`.Values`, `.Release`, `.Chart`) or `include`.
+fn helm_words(text: &str) -> bool {
+    [".Values", ".Release", ".Chart", "include \""]
+        .iter()
+        .any(|w| text.contains(w))
+}
+
+/// Whether a file lies in a Helm chart: a directory above it holds `Chart.yaml`.
+fn in_helm_chart(path: &Path) -> bool {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    abs.ancestors()
+        .skip(1)
+        .any(|d| d.join("Chart.yaml").is_file())
+}
+
 /// Whether a JSON file's first 64 KiB name `"apiVersion"` and `"kind"` (a manifest's keys).
 fn json_head_names_a_kind(path: &Path) -> bool {
     use std::io::Read as _;
@@ -1261,16 +1276,23 @@ fn process(
                     file: 0,
                     span: at..at + 2,
                     message: {
-                        // `{%` opens a Jinja statement; `{{` is Helm's (and Go's) syntax.
+                        // `{%` opens a Jinja statement; `{{` is Helm's syntax inside a chart, and
+                        // otherwise a placeholder some script fills in (`{{HF_TOKEN}}`).
                         let jinja = text.get(at..).is_some_and(|t| t.starts_with("{%"));
-                        let syntax = if jinja { "Jinja" } else { "Helm" };
-                        if file.helm_partial {
-                            format!("this document contains {syntax} template syntax and was not checked; the file's other documents were")
+                        let what = if jinja {
+                            "Jinja template syntax"
+                        } else if in_helm_chart(&input.path) || helm_words(text) {
+                            "Helm template syntax"
                         } else {
-                            format!("this file contains {syntax} template syntax and was not checked")
+                            "template placeholders (`{{ }}`)"
+                        };
+                        if file.helm_partial {
+                            format!("this document contains {what} and was not checked; the file's other documents were")
+                        } else {
+                            format!("this file contains {what} and was not checked")
                         }
                     },
-                    help: Some(if text.get(at..).is_some_and(|t| t.starts_with("{%")) {
+                    help: Some(if text.get(at..).is_some_and(|t| t.starts_with("{%")) || !(in_helm_chart(&input.path) || helm_words(text)) {
                         format!(
                             "render it and check the output: `<render> | prodlint check - --stdin-filename {}`",
                             input.display
