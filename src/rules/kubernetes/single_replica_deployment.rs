@@ -1,4 +1,5 @@
 use crate::lang::kubernetes::{K8sObject, Part, Seg, Typed};
+use crate::rules::kubernetes::is_placeholder;
 use crate::rules::{rule_doc, Check, Ctx, K8sCondition, Rule};
 
 pub static RULE: Rule = Rule {
@@ -18,6 +19,13 @@ fn check(obj: &K8sObject, cx: &mut Ctx) {
     let Some(workload) = obj.workload() else {
         return;
     };
+    // A pod of placeholders (a `sleep infinity` client to exec into) serves nothing, whatever
+    // selects it.
+    let containers = obj.containers();
+    let app: Vec<_> = containers.iter().filter(|c| !c.init).collect();
+    if !app.is_empty() && app.iter().all(|c| is_placeholder(c.spec)) {
+        return;
+    }
     let (span, what) = match replicas {
         Some(_) => (
             obj.span(&[Seg::Key("spec"), Seg::Key("replicas")], Part::Value),
