@@ -442,6 +442,21 @@ fn run_check(args: CheckArgs) -> i32 {
         for note in &report.skipped {
             eprintln!("note: {note}");
         }
+        // Nothing is skipped silently: a named file of no kind prodlint reads, and a run that
+        // found nothing to check at all, are said (the exit code stays 0, as ruff's does).
+        let named_unread: Vec<&PathBuf> = (args.paths.iter())
+            .filter(|p| p.as_os_str() != "-" && p.is_file())
+            .filter(|p| crate::discover::classify(p).is_none())
+            .collect();
+        for p in &named_unread {
+            eprintln!(
+                "warning: `{}` is not a kind of file prodlint checks (Dockerfiles, Kubernetes YAML or JSON, GitHub workflows and actions, shell scripts and Makefiles, Rust); it was not checked",
+                p.display()
+            );
+        }
+        if report.files_checked == 0 && report.io_errors.is_empty() && named_unread.is_empty() {
+            eprintln!("warning: no file prodlint checks was found in the paths given (Dockerfiles, Kubernetes YAML or JSON, GitHub workflows and actions, shell scripts and Makefiles, Rust)");
+        }
     }
     for e in &report.io_errors {
         eprintln!("error: {e}");

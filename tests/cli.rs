@@ -2032,3 +2032,31 @@ fn did_you_mean_for_mistyped_names() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn paths_holding_nothing_to_check_are_said_on_stderr() {
+    let named = prodlint(&["check", "README.md"]);
+    assert_eq!(named.status.code(), Some(0));
+    assert!(
+        stderr(&named).contains("`README.md` is not a kind of file prodlint checks"),
+        "{}",
+        stderr(&named)
+    );
+    let dir = temp_dir("nothing-to-check");
+    std::fs::write(dir.join("notes.txt"), "nothing here\n").expect("write");
+    let empty = prodlint_in(&dir, &["check", "."], None);
+    assert_eq!(empty.status.code(), Some(0));
+    assert!(
+        stderr(&empty).contains("no file prodlint checks was found"),
+        "{}",
+        stderr(&empty)
+    );
+    // A run that checked something says nothing of the kind.
+    let demo = prodlint(&["check", "fixtures/demo"]);
+    assert!(
+        !stderr(&demo).contains("no file prodlint checks"),
+        "{}",
+        stderr(&demo)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
