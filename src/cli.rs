@@ -23,7 +23,7 @@ pub const EXIT_ERROR: i32 = 2;
 #[command(
     name = "prodlint",
     version,
-    about = "Finds what takes services down in production: in Rust source, Dockerfiles and Kubernetes manifests",
+    about = "Finds what takes services down in production: in Rust source, Dockerfiles, Kubernetes manifests, CI workflows and scripts",
     after_help = "`check` is the default command: `prodlint .` is `prodlint check .`.\nExit codes: 0 no findings at or above --fail-on, 1 findings, 2 usage, config or I/O error."
 )]
 struct Cli {
