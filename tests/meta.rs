@@ -145,7 +145,13 @@ fn findings_of(rule: &rules::RuleInfo, info: &str, code: &str) -> usize {
     let name = match info {
         "rust" => "example.rs",
         "dockerfile" => "Dockerfile",
-        "yaml" if rule.meta.kinds.iter().any(|k| k == "workflow") => ".github/workflows/ci.yml",
+        // A YAML example is a workflow for rules of workflows and not of manifests.
+        "yaml"
+            if rule.meta.kinds.iter().any(|k| k == "workflow")
+                && !rule.meta.kinds.iter().any(|k| k == "kubernetes") =>
+        {
+            ".github/workflows/ci.yml"
+        }
         // Not `example.yaml`: a file named as an example is judged as one (not deployed).
         "yaml" => "manifest.yaml",
         "sh" | "bash" => "script.sh",
