@@ -408,7 +408,7 @@ fn run_check(args: CheckArgs) -> i32 {
         width: 100,
     };
     let rendered = if args.statistics {
-        output::statistics(&report)
+        output::statistics(&report, format == Format::Json)
     } else {
         output::render(&report, format, style)
     };
@@ -427,7 +427,9 @@ fn run_check(args: CheckArgs) -> i32 {
             let _ = out.write_all(rendered.as_bytes());
         }
     }
-    let structured_on_stdout = format.is_structured() && args.output.is_none() && !args.statistics;
+    let structured_on_stdout = format.is_structured()
+        && args.output.is_none()
+        && (!args.statistics || format == Format::Json);
     if !structured_on_stdout && !args.quiet {
         let _ = writeln!(out, "{}", output::summary_line(&report));
     }

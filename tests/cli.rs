@@ -832,6 +832,17 @@ fn fingerprints_survive_lines_inserted_above() {
 
 #[test]
 fn statistics_count_rules_most_frequent_first() {
+    // With `--format json`, the statistics are JSON and nothing else is on stdout.
+    let o = prodlint(&["check", "fixtures/demo", "--statistics", "--format", "json"]);
+    let counts: serde_json::Value = serde_json::from_slice(&o.stdout).expect("statistics JSON");
+    let rows = counts.as_array().expect("an array");
+    assert_eq!(
+        rows.iter()
+            .map(|r| r["count"].as_u64().unwrap_or(0))
+            .sum::<u64>(),
+        18
+    );
+    assert!(rows.iter().any(|r| r["rule"] == "missing-memory-limit"));
     let o = prodlint(&["check", "fixtures/demo", "--statistics"]);
     let out = stdout(&o);
     let first = out.lines().next().unwrap_or("");

@@ -53,13 +53,25 @@ pub fn render(report: &Report, format: Format, style: Style) -> String {
 }
 
 /// `count  rule  summary` for every rule that fired, most frequent first (then by name).
-pub fn statistics(report: &Report) -> String {
+/// Findings per rule, most first: a table, or with `json` an array of `{"rule", "count",
+/// "summary"}` (as ruff's `--statistics --output-format json`).
+pub fn statistics(report: &Report, json: bool) -> String {
     let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
     for d in &report.diagnostics {
         *counts.entry(d.rule).or_default() += 1;
     }
     let mut rows: Vec<(&str, usize)> = counts.into_iter().collect();
     rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    if json {
+        let entries: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|(rule, n)| {
+                let summary = crate::rules::find(rule).map_or("", |r| r.meta.summary.as_str());
+                serde_json::json!({ "rule": rule, "count": n, "summary": summary })
+            })
+            .collect();
+        return serde_json::to_string_pretty(&entries).unwrap_or_default() + "\n";
+    }
     let name_width = rows.iter().map(|(r, _)| r.len()).max().unwrap_or(0);
     let count_width = rows
         .iter()
