@@ -276,7 +276,7 @@ fn run_check(args: CheckArgs) -> i32 {
         Some(OutputFormat::Junit) => Format::Junit,
         Some(OutputFormat::Sarif) => Format::Sarif,
         None if stdout.is_terminal() && args.output.is_none() => Format::Full,
-        None => Format::Concise,
+        None => Format::ConciseWithHelp,
     };
     for list in args.select.iter().chain(std::iter::once(&args.ignore)) {
         if let Err(e) = config::validate_selectors(list) {

@@ -148,15 +148,31 @@ fn concise_format() {
         last.starts_with("Found 18 problems (3 errors, 12 warnings, 3 info) in 4 files"),
         "{last}"
     );
-    // Not a terminal: concise is the default (the summary's timing differs between runs).
+    // Not a terminal (a CI log): concise lines, each followed by its help (the summary's timing
+    // differs between runs).
     let default = stdout(&prodlint(&["check", "fixtures/demo"]));
-    let without_summary = |s: &str| {
+    let without = |s: &str, skip: &str| {
         s.lines()
-            .filter(|l| !l.starts_with("Found "))
+            .filter(|l| !l.starts_with("Found ") && !l.starts_with(skip))
             .collect::<Vec<_>>()
             .join("\n")
     };
-    assert_eq!(without_summary(&out), without_summary(&default));
+    assert_eq!(without(&out, "  help: "), without(&default, "  help: "));
+    assert_eq!(default.matches("\n  help: ").count(), 18, "{default}");
+    assert!(!out.contains("help:"), "{out}");
+    // Colour when asked for, even in concise.
+    let colored = stdout(&prodlint(&[
+        "check",
+        "fixtures/demo",
+        "--format",
+        "concise",
+        "--color",
+        "always",
+    ]));
+    assert!(
+        colored.contains("\u{1b}[1;33mwarning\u{1b}[0m"),
+        "{colored}"
+    );
 }
 
 #[test]

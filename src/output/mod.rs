@@ -21,6 +21,9 @@ pub enum Format {
     Gitlab,
     Junit,
     Sarif,
+    /// The default off a terminal (a CI log, a pipe): concise lines, each followed by its help,
+    /// so the log says how to fix what it reports.
+    ConciseWithHelp,
 }
 
 impl Format {
@@ -43,7 +46,8 @@ pub struct Style {
 pub fn render(report: &Report, format: Format, style: Style) -> String {
     match format {
         Format::Full => full::render(report, style),
-        Format::Concise => concise::render(report),
+        Format::Concise => concise::render(report, style.color, false),
+        Format::ConciseWithHelp => concise::render(report, style.color, true),
         Format::Json => json::render(report),
         Format::Github => github::render(report),
         Format::Gitlab => gitlab::render(report),
@@ -52,7 +56,6 @@ pub fn render(report: &Report, format: Format, style: Style) -> String {
     }
 }
 
-/// `count  rule  summary` for every rule that fired, most frequent first (then by name).
 /// Findings per rule, most first: a table, or with `json` an array of `{"rule", "count",
 /// "summary"}` (as ruff's `--statistics --output-format json`).
 pub fn statistics(report: &Report, json: bool) -> String {
