@@ -2087,3 +2087,16 @@ fn paths_holding_nothing_to_check_are_said_on_stderr() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn rust_syntax_errors_say_what_and_where() {
+    let dir = temp_dir("rust-syntax");
+    std::fs::write(dir.join("main.rs"), "fn main( {\n    let x = 1;\n}\n").expect("write");
+    let o = prodlint_in(&dir, &["check", "main.rs", "--format", "concise"], None);
+    let out = stdout(&o);
+    assert!(
+        out.contains("main.rs:1:8: error[parse-error] cannot parse Rust: this `(` is never closed"),
+        "{out}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

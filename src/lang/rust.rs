@@ -57,6 +57,104 @@ pub struct RustParseError {
     pub span: Range<usize>,
 }
 
+/// The first delimiter that does not pair up — a closer that does not match the last opener, or
+/// an opener never closed — with a message saying which, skipping comments, strings and
+/// character literals.
+fn unbalanced_delimiter(text: &str) -> Option<(usize, String)> {
+    let bytes = text.as_bytes();
+    let line_of = |at: usize| text[..at].matches('\n').count() + 1;
+    let mut stack: Vec<(u8, usize)> = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                i = memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |n| i + n);
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                let mut depth = 0usize;
+                while i < bytes.len() {
+                    if bytes[i..].starts_with(b"/*") {
+                        depth += 1;
+                        i += 2;
+                    } else if bytes[i..].starts_with(b"*/") {
+                        depth = depth.saturating_sub(1);
+                        i += 2;
+                        if depth == 0 {
+                            break;
+                        }
+                    } else {
+                        i += 1;
+                    }
+                }
+                continue;
+            }
+            b'r' if matches!(bytes.get(i + 1), Some(b'"' | b'#'))
+                && (i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_')) =>
+            {
+                // r"..." / r#"..."#
+                let hashes = bytes[i + 1..].iter().take_while(|&&b| b == b'#').count();
+                if bytes.get(i + 1 + hashes) == Some(&b'"') {
+                    let close: Vec<u8> = std::iter::once(b'"')
+                        .chain(std::iter::repeat_n(b'#', hashes))
+                        .collect();
+                    let from = i + 2 + hashes;
+                    i = (bytes[from..].windows(close.len()))
+                        .position(|w| w == close.as_slice())
+                        .map_or(bytes.len(), |n| from + n + close.len());
+                    continue;
+                }
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            // A character literal (`'('`, `'\''`), not a lifetime (`'a`).
+            b'\'' if bytes.get(i + 2) == Some(&b'\'') => i += 2,
+            b'\'' if bytes.get(i + 1) == Some(&b'\\') => {
+                i += 2;
+                while i < bytes.len() && bytes[i] != b'\'' {
+                    i += 1;
+                }
+            }
+            open @ (b'(' | b'[' | b'{') => stack.push((open, i)),
+            close @ (b')' | b']' | b'}') => {
+                let expected = match close {
+                    b')' => b'(',
+                    b']' => b'[',
+                    _ => b'{',
+                };
+                match stack.pop() {
+                    Some((open, _)) if open == expected => {}
+                    Some((open, at)) => {
+                        return Some((
+                            i,
+                            format!(
+                                "mismatched delimiter: `{}` here, but the `{}` opened on line {} is still open",
+                                close as char,
+                                open as char,
+                                line_of(at)
+                            ),
+                        ))
+                    }
+                    None => {
+                        return Some((
+                            i,
+                            format!("unexpected closing delimiter `{}`: nothing is open here", close as char),
+                        ))
+                    }
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    stack
+        .pop()
+        .map(|(open, at)| (at, format!("this `{}` is never closed", open as char)))
+}
+
 impl RustFile {
     /// Parses the file; with `wanted`, the insides of function bodies that hold nothing it names
     /// are cut out first and not parsed (`rust_scan`).
@@ -150,10 +248,25 @@ impl RustFile {
                 file.ast = ast;
                 Ok(file)
             }
-            Err(e) => Err(RustParseError {
-                message: e.to_string(),
-                span: file.span(e.span()),
-            }),
+            Err(e) => {
+                // The lexer's own message ("cannot parse string into token stream") says nothing
+                // of where; an unbalanced delimiter is the usual cause, so find it.
+                let unbalanced = e
+                    .to_string()
+                    .contains("token stream")
+                    .then(|| unbalanced_delimiter(body))
+                    .flatten();
+                Err(match unbalanced {
+                    Some((at, message)) => RustParseError {
+                        message,
+                        span: base + at..base + at + 1,
+                    },
+                    None => RustParseError {
+                        message: e.to_string(),
+                        span: file.span(e.span()),
+                    },
+                })
+            }
         }
     }
 
@@ -1965,6 +2078,20 @@ mod tests {
         let mut v = Calls(Vec::new());
         walk(&file, &mut v);
         v.0
+    }
+
+    #[test]
+    fn unbalanced_delimiters_are_located() {
+        let (at, why) = unbalanced_delimiter("fn main( {\n}\n").expect("found");
+        assert_eq!((at, why.as_str()), (7, "this `(` is never closed"));
+        let text = "fn f() {\n    let s = \"(\"; let c = '{'; // )\n    g(1;\n}\n";
+        let (at, why) = unbalanced_delimiter(text).expect("found");
+        assert_eq!(&text[at..at + 1], "}");
+        assert!(why.contains("the `(` opened on line 3"), "{why}");
+        assert_eq!(
+            unbalanced_delimiter("fn f<'a>(x: &'a str) -> char { r#\")\"#; '}' }"),
+            None
+        );
     }
 
     #[test]
