@@ -1,10 +1,12 @@
 //! Baselines: today's findings recorded in a file, so adopting prodlint on an existing repository
 //! reports only what is new. A finding is matched by rule, path and the fingerprint of its flagged
 //! text (see `output::fingerprint`), never by line number, so edits elsewhere in a file do not
-//! bring old findings back.
+//! bring old findings back. Paths are stored relative to the directory that holds the baseline
+//! file (normally the project root, beside `prodlint.toml`), so a baseline matches whichever
+//! directory prodlint runs from.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Component, Path};
 
 use serde::{Deserialize, Serialize};
 
@@ -33,17 +35,61 @@ pub struct Applied {
     pub stale: usize,
 }
 
-fn entries(report: &Report) -> Vec<Entry> {
+/// A path as the baseline at `baseline` stores it: relative to the directory that holds the
+/// baseline file (normally the project root), `/`-separated, so the baseline matches from any
+/// working directory.
+fn stored_path(path: &Path, baseline: &Path) -> String {
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let file = absolute(path);
+    let base = absolute(baseline.parent().unwrap_or(Path::new(".")));
+    let base = if base.as_os_str().is_empty() {
+        absolute(Path::new("."))
+    } else {
+        base
+    };
+    // Up from the baseline's directory to the common ancestor, then down to the file.
+    let file_parts: Vec<Component> = normalize(&file);
+    let base_parts: Vec<Component> = normalize(&base);
+    let common = file_parts
+        .iter()
+        .zip(&base_parts)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let ups = std::iter::repeat_n("..".to_string(), base_parts.len() - common);
+    let downs = file_parts[common..]
+        .iter()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned());
+    ups.chain(downs).collect::<Vec<_>>().join("/")
+}
+
+/// A path's components with `.` dropped and `..` applied.
+fn normalize(path: &Path) -> Vec<Component<'_>> {
+    let mut out = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn entries(report: &Report, baseline: &Path) -> Vec<Entry> {
     report
         .diagnostics
         .iter()
-        .zip(fingerprint::all(report))
+        .zip(fingerprint::all_with_paths(report, |src| {
+            stored_path(&src.path, baseline)
+        }))
         .map(|(d, fingerprint)| Entry {
             rule: d.rule.to_string(),
             path: report
                 .sources
                 .get(d.primary.file)
-                .map(|s| s.display.clone())
+                .map(|s| stored_path(&s.path, baseline))
                 .unwrap_or_default(),
             fingerprint,
         })
@@ -52,7 +98,7 @@ fn entries(report: &Report) -> Vec<Entry> {
 
 /// Writes every finding of the report to `path`; returns how many.
 pub fn write(report: &Report, path: &Path) -> Result<usize, String> {
-    let findings = entries(report);
+    let findings = entries(report, path);
     let n = findings.len();
     let file = BaselineFile {
         version: 1,
@@ -87,7 +133,7 @@ pub fn apply(report: &mut Report, path: &Path) -> Result<Applied, String> {
     for e in file.findings {
         *remaining.entry(e).or_default() += 1;
     }
-    let keys = entries(report);
+    let keys = entries(report, path);
     let mut keep = Vec::with_capacity(keys.len());
     let mut matched = 0;
     for key in &keys {
@@ -107,14 +153,16 @@ pub fn apply(report: &mut Report, path: &Path) -> Result<Applied, String> {
         k
     });
     // Entries for files this run did not report on (--changed-since, named files) are not stale.
+    let focused: Option<std::collections::HashSet<String>> =
+        report.focused_paths.as_ref().map(|paths| {
+            paths
+                .iter()
+                .map(|shown| stored_path(Path::new(shown), path))
+                .collect()
+        });
     let stale = remaining
         .iter()
-        .filter(|(e, _)| {
-            report
-                .focused_paths
-                .as_ref()
-                .is_none_or(|paths| paths.contains(&e.path))
-        })
+        .filter(|(e, _)| focused.as_ref().is_none_or(|paths| paths.contains(&e.path)))
         .map(|(_, n)| n)
         .sum();
     Ok(Applied { matched, stale })

@@ -2100,3 +2100,53 @@ fn rust_syntax_errors_say_what_and_where() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_baseline_matches_from_any_working_directory() {
+    let dir = temp_dir("baseline-anywhere");
+    std::fs::create_dir_all(dir.join("deploy")).expect("mkdir");
+    std::fs::write(dir.join("deploy/pod.yaml"), BAD_POD).expect("write");
+    let w = prodlint_in(
+        &dir,
+        &["check", ".", "--write-baseline", "known.json"],
+        None,
+    );
+    assert_eq!(w.status.code(), Some(0), "{}", stderr(&w));
+    let stored = std::fs::read_to_string(dir.join("known.json")).expect("baseline");
+    assert!(stored.contains("\"path\": \"deploy/pod.yaml\""), "{stored}");
+    // From the subdirectory, with the baseline named on the command line and from the config.
+    let named = prodlint_in(
+        &dir.join("deploy"),
+        &[
+            "check",
+            ".",
+            "--baseline",
+            "../known.json",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(named.status.code(), Some(0), "{}", stdout(&named));
+    assert!(reported_paths(&named).is_empty());
+    std::fs::write(dir.join("prodlint.toml"), "baseline = \"known.json\"\n").expect("write");
+    let configured = prodlint_in(
+        &dir.join("deploy"),
+        &["check", ".", "--format", "json"],
+        None,
+    );
+    assert_eq!(configured.status.code(), Some(0), "{}", stdout(&configured));
+    // And from above the project.
+    let above = prodlint_in(
+        dir.parent().expect("parent"),
+        &[
+            "check",
+            dir.file_name().and_then(|n| n.to_str()).expect("name"),
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(above.status.code(), Some(0), "{}", stdout(&above));
+    let _ = std::fs::remove_dir_all(&dir);
+}

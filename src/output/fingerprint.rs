@@ -23,6 +23,15 @@ fn fnv1a(parts: &[&[u8]]) -> u64 {
 
 /// The fingerprint of every diagnostic of a report, in order.
 pub fn all(report: &Report) -> Vec<String> {
+    all_with_paths(report, |src| src.display.clone())
+}
+
+/// [`all`], with each file named as `path_of` says (a baseline names files relative to its own
+/// directory, so its fingerprints do not depend on the working directory).
+pub fn all_with_paths(
+    report: &Report,
+    path_of: impl Fn(&crate::source::SourceFile) -> String,
+) -> Vec<String> {
     let mut seen: HashMap<u64, usize> = HashMap::new();
     report
         .diagnostics
@@ -32,7 +41,7 @@ pub fn all(report: &Report) -> Vec<String> {
                 Some(src) => {
                     let span = src.clamp(d.primary.span.clone());
                     let code: String = src.text()[span].split_whitespace().collect();
-                    (src.display.clone(), code)
+                    (path_of(src), code)
                 }
                 None => (String::new(), String::new()),
             };
