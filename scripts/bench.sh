@@ -66,6 +66,11 @@ else
 fi
 row "200 small Dockerfiles" "$p s" "$m MiB" "$cmp"
 
+# The same 200 Dockerfiles named one by one, as pre-commit passes them: within 2x the directory.
+named=$(cd "$C/docker-small" && median docker-small-named "$RUNS" "$PRODLINT" check --no-config --no-cache -q $(ls -d svc*/Dockerfile))
+dir=$(cd "$C/docker-small" && median docker-small-dir "$RUNS" "$PRODLINT" check --no-config --no-cache -q .)
+row "the same 200 Dockerfiles named one by one" "$named s" "" "$(python3 -c "print('%.2f× the time of their directory (%.3f s; at most 2× is the bar)' % ($named / $dir, $dir))")"
+
 p=$(median docker-large "$RUNS" "$PRODLINT" check --no-config --no-cache -q "$C/docker-large/Dockerfile")
 m=$(peak "$PRODLINT" check --no-config --no-cache -q "$C/docker-large/Dockerfile")
 if [ -n "$HADOLINT" ]; then
