@@ -99,7 +99,7 @@ fn check(project: &Project, cx: &mut Ctx) {
             // Else a route spelled almost like it (`/health` for `/healthz`).
             let similar = routes
                 .iter()
-                .map(|r| (edit_distance(&r.path, probe.path), r))
+                .map(|r| (crate::rules::edit_distance(&r.path, probe.path), r))
                 .filter(|(d, r)| *d > 0 && *d <= 2 && *d < r.path.len() / 3)
                 .min_by_key(|(d, _)| *d)
                 .map(|(_, r)| r);
@@ -143,33 +143,13 @@ fn check(project: &Project, cx: &mut Ctx) {
     }
 }
 
-/// Levenshtein distance, in characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = (above + 1)
-                .min(row[j] + 1)
-                .min(diagonal + usize::from(ca != *cb));
-            diagonal = above;
-        }
-    }
-    row[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
-    use super::edit_distance;
-
     #[test]
     fn distances() {
-        assert_eq!(edit_distance("/healthz", "/health"), 1);
-        assert_eq!(edit_distance("/readyz", "/ready"), 1);
-        assert_eq!(edit_distance("/livez", "/readyz"), 5);
-        assert_eq!(edit_distance("", "/a"), 2);
+        assert_eq!(crate::rules::edit_distance("/healthz", "/health"), 1);
+        assert_eq!(crate::rules::edit_distance("/readyz", "/ready"), 1);
+        assert_eq!(crate::rules::edit_distance("/livez", "/readyz"), 5);
+        assert_eq!(crate::rules::edit_distance("", "/a"), 2);
     }
 }
