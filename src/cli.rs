@@ -575,11 +575,31 @@ fn load_config(
     no_config: bool,
     start: &Path,
 ) -> Result<Config, config::ConfigError> {
+    let discovered = given.is_none();
     let path = if no_config {
         None
     } else {
         given.or_else(|| config::discover(start))
     };
+    // Both names in one directory: one would be silently unused (`--config` chooses itself).
+    let found = path
+        .as_deref()
+        .filter(|p| discovered && p.file_name().is_some_and(|n| n == "prodlint.toml"));
+    if let Some(found) = found {
+        let hidden = found.with_file_name(".prodlint.toml");
+        if hidden.is_file() {
+            return Err(config::ConfigError {
+                path: found.to_path_buf(),
+                line: 1,
+                column: 1,
+                message: format!(
+                    "both `{}` and `{}` exist; prodlint reads one config per directory: merge them into one and remove the other",
+                    found.display(),
+                    hidden.display()
+                ),
+            });
+        }
+    }
     path.map_or_else(|| Ok(Config::default()), |p| Config::load(&p))
 }
 

@@ -212,6 +212,31 @@ struct RawOverride {
     rules: BTreeMap<Spanned<String>, Spanned<String>>,
 }
 
+/// Where `[rule-options.<rule>]`'s `key` is written (the key), else the table's header.
+fn option_span(text: &str, rule: &str, key: Option<&str>) -> Option<Range<usize>> {
+    let header = format!("[rule-options.{rule}]");
+    let at = text.find(&header)?;
+    let section_end = text[at + header.len()..]
+        .find("\n[")
+        .map_or(text.len(), |i| at + header.len() + i);
+    if let Some(key) = key {
+        let mut offset = at;
+        for line in text[at..section_end].split_inclusive('\n') {
+            let trimmed = line.trim_start();
+            let indent = line.len() - trimmed.len();
+            let is_key = trimmed
+                .strip_prefix(key)
+                .or_else(|| trimmed.strip_prefix(&format!("\"{key}\"")))
+                .is_some_and(|rest| rest.trim_start().starts_with('='));
+            if is_key {
+                return Some(offset + indent..offset + indent + key.len());
+            }
+            offset += line.len();
+        }
+    }
+    Some(at..at + header.len())
+}
+
 /// Finds the config file for a checked path: the nearest `prodlint.toml` or `.prodlint.toml` in it
 /// or its parent directories.
 pub fn discover(start: &Path) -> Option<PathBuf> {
@@ -378,10 +403,25 @@ impl Config {
                 ));
             };
             validate(table.get_ref()).map_err(|e| {
-                error(
-                    Some(table.span()),
-                    format!("invalid [rule-options.{name}]: {e}"),
-                )
+                // Point at the option that is wrong: the unknown key serde names, else the one
+                // key that fails on its own (a wrong type), else the table's header.
+                let unknown = e
+                    .split_once("unknown field `")
+                    .and_then(|(_, rest)| rest.split('`').next())
+                    .map(str::to_string);
+                let failing = unknown.or_else(|| {
+                    table.get_ref().iter().find_map(|(k, v)| {
+                        let mut alone = toml::Table::new();
+                        alone.insert(k.clone(), v.clone());
+                        validate(&alone)
+                            .err()
+                            .filter(|e| !e.contains("missing field"))
+                            .map(|_| k.clone())
+                    })
+                });
+                let span =
+                    option_span(text, name, failing.as_deref()).unwrap_or_else(|| table.span());
+                error(Some(span), format!("invalid [rule-options.{name}]: {e}"))
             })?;
             options.insert(name.clone(), table.into_inner());
         }
@@ -773,6 +813,9 @@ mod tests {
             bad_type.message.contains("invalid [rule-options"),
             "{bad_type}"
         );
+        // Located at the option, not at 1:1.
+        assert_eq!((bad_type.line, bad_type.column), (2, 1), "{bad_type}");
+        assert_eq!((bad_key.line, bad_key.column), (2, 1), "{bad_key}");
     }
 
     #[test]

@@ -2150,3 +2150,21 @@ fn a_baseline_matches_from_any_working_directory() {
     assert_eq!(above.status.code(), Some(0), "{}", stdout(&above));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn two_config_files_in_one_directory_are_an_error() {
+    let dir = dir_with_bad_pod("two-configs");
+    std::fs::write(dir.join("prodlint.toml"), "").expect("write");
+    std::fs::write(
+        dir.join(".prodlint.toml"),
+        "[rules]\nmissing-memory-limit = \"off\"\n",
+    )
+    .expect("write");
+    let o = prodlint_in(&dir, &["check", "."], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("both"), "{}", stderr(&o));
+    // Naming one with --config is a choice, not an accident.
+    let chosen = prodlint_in(&dir, &["check", ".", "--config", ".prodlint.toml"], None);
+    assert_ne!(chosen.status.code(), Some(2), "{}", stderr(&chosen));
+    let _ = std::fs::remove_dir_all(&dir);
+}
