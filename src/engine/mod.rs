@@ -265,12 +265,8 @@ fn one_skip_notice_per_chart(diagnostics: &mut Vec<Diagnostic>, sources: &Source
     let mut chart_of = |file: &Path| -> Option<PathBuf> {
         let dir = file.parent()?.to_path_buf();
         chart_of_dir
-            .entry(dir.clone())
-            .or_insert_with(|| {
-                dir.ancestors()
-                    .find(|d| d.join("Chart.yaml").is_file())
-                    .map(Path::to_path_buf)
-            })
+            .entry(dir)
+            .or_insert_with(|| chart_root(file))
             .clone()
     };
     let mut groups: BTreeMap<PathBuf, Vec<usize>> = BTreeMap::new();
@@ -821,26 +817,25 @@ fn gather(
         let text = outcome.source.text_handle();
         let id = sources.add(outcome.source);
         reported.push(focused.is_none_or(|f| f.get(i).copied().unwrap_or(true)));
+        // A manifest's objects join only within its project.
+        let scope = outcome.k8s_facts.is_some().then(|| scopes.of(&path));
         // A per-file check sees only its own file: its labels are all in it.
         findings.extend(outcome.findings.into_iter().map(|mut f| {
             f.file = id;
             for label in &mut f.related {
                 label.file = id;
             }
+            if let (Some(scope), Some(condition)) = (scope, &mut f.k8s) {
+                condition.set_scope(scope);
+            }
             f
         }));
         internal.extend(outcome.internal.into_iter().map(|(m, s)| (id, m, s)));
-        if let Some(mut facts) = outcome.k8s_facts {
-            let scope = scopes.of(&path);
+        if let (Some(mut facts), Some(scope)) = (outcome.k8s_facts, scope) {
             for c in &mut facts.containers {
                 c.file = id;
             }
             facts.set_scope(scope);
-            for f in findings.iter_mut().rev().take_while(|f| f.file == id) {
-                if let Some(condition) = &mut f.k8s {
-                    condition.set_scope(scope);
-                }
-            }
             project.k8s.extend(facts);
         }
         if let Some(image) = outcome.image {
@@ -988,12 +983,13 @@ fn helm_words(text: &str) -> bool {
         .any(|w| text.contains(w))
 }
 
-/// Whether a file lies in a Helm chart: a directory above it holds `Chart.yaml`.
-fn in_helm_chart(path: &Path) -> bool {
-    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    abs.ancestors()
-        .skip(1)
-        .any(|d| d.join("Chart.yaml").is_file())
+/// The Helm chart a file lies in: the nearest directory above it that holds `Chart.yaml`
+/// (looked for along the path as written; make it absolute to look above the working directory).
+fn chart_root(file: &Path) -> Option<PathBuf> {
+    file.parent()?
+        .ancestors()
+        .find(|d| d.join("Chart.yaml").is_file())
+        .map(Path::to_path_buf)
 }
 
 /// Whether a JSON file's first 64 KiB name `"apiVersion"` and `"kind"` (a manifest's keys).
@@ -1271,38 +1267,38 @@ fn process(
                 return None;
             }
             if let Some(at) = file.helm {
+                // `{%` opens a Jinja statement; `{{` is Helm's syntax inside a chart (or with
+                // Helm's objects), and otherwise a placeholder some script fills in (`{{HF_TOKEN}}`).
+                let helm = !text.get(at..).is_some_and(|t| t.starts_with("{%"))
+                    && (chart_root(&std::path::absolute(&input.path).unwrap_or_default())
+                        .is_some()
+                        || helm_words(text));
+                let what = if text.get(at..).is_some_and(|t| t.starts_with("{%")) {
+                    "Jinja template syntax"
+                } else if helm {
+                    "Helm template syntax"
+                } else {
+                    "template placeholders (`{{ }}`)"
+                };
+                let message = if file.helm_partial {
+                    format!("this document contains {what} and was not checked; the file's other documents were")
+                } else {
+                    format!("this file contains {what} and was not checked")
+                };
+                let render = if helm {
+                    "helm template <chart>"
+                } else {
+                    "<render>"
+                };
                 findings.push(Finding {
                     rule: engine_rules::HELM_TEMPLATE_SKIPPED.name,
                     file: 0,
                     span: at..at + 2,
-                    message: {
-                        // `{%` opens a Jinja statement; `{{` is Helm's syntax inside a chart, and
-                        // otherwise a placeholder some script fills in (`{{HF_TOKEN}}`).
-                        let jinja = text.get(at..).is_some_and(|t| t.starts_with("{%"));
-                        let what = if jinja {
-                            "Jinja template syntax"
-                        } else if in_helm_chart(&input.path) || helm_words(text) {
-                            "Helm template syntax"
-                        } else {
-                            "template placeholders (`{{ }}`)"
-                        };
-                        if file.helm_partial {
-                            format!("this document contains {what} and was not checked; the file's other documents were")
-                        } else {
-                            format!("this file contains {what} and was not checked")
-                        }
-                    },
-                    help: Some(if text.get(at..).is_some_and(|t| t.starts_with("{%")) || !(in_helm_chart(&input.path) || helm_words(text)) {
-                        format!(
-                            "render it and check the output: `<render> | prodlint check - --stdin-filename {}`",
-                            input.display
-                        )
-                    } else {
-                        format!(
-                            "render it and check the output: `helm template <chart> | prodlint check - --stdin-filename {}`",
-                            input.display
-                        )
-                    }),
+                    message,
+                    help: Some(format!(
+                        "render it and check the output: `{render} | prodlint check - --stdin-filename {}`",
+                        input.display
+                    )),
                     related: Vec::new(),
                     unless_package: Vec::new(),
                     at_most: None,

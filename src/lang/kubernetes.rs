@@ -629,13 +629,7 @@ impl K8sFile {
         }
         for obj in self.objects() {
             facts.containers.extend(obj.container_facts());
-            let replicas = match &obj.entry.typed {
-                Typed::Deployment(d) => Some(d.spec.as_ref().and_then(|s| s.replicas)),
-                Typed::StatefulSet(s) => Some(s.spec.as_ref().and_then(|s| s.replicas)),
-                Typed::ReplicationController(r) => Some(r.spec.as_ref().and_then(|s| s.replicas)),
-                _ => None,
-            };
-            if let (Some(n), Some(w)) = (replicas, obj.workload()) {
+            if let (Some(n), Some(w)) = (obj.replicas(), obj.workload()) {
                 facts.replicas.push((w, n.unwrap_or(1)));
             }
         }
@@ -694,6 +688,17 @@ pub struct ContainerRef<'a> {
 impl<'a> K8sObject<'a> {
     pub fn kind(&self) -> &str {
         &self.entry.kind
+    }
+
+    /// `Some(replicas)` for the kinds that have a replica count (Deployments, StatefulSets,
+    /// ReplicationControllers), `None` inside when it is unset.
+    pub fn replicas(&self) -> Option<Option<i32>> {
+        match &self.entry.typed {
+            Typed::Deployment(d) => Some(d.spec.as_ref().and_then(|s| s.replicas)),
+            Typed::StatefulSet(s) => Some(s.spec.as_ref().and_then(|s| s.replicas)),
+            Typed::ReplicationController(r) => Some(r.spec.as_ref().and_then(|s| s.replicas)),
+            _ => None,
+        }
     }
 
     pub fn name(&self) -> &str {
@@ -899,15 +904,12 @@ impl<'a> K8sObject<'a> {
                 .or(pod_sc.and_then(|s| s.run_as_non_root));
             let run_as_user =
                 (container_sc.and_then(|s| s.run_as_user)).or(pod_sc.and_then(|s| s.run_as_user));
-            let non_root_route = if container_sc.and_then(|s| s.run_as_non_root).is_some() {
-                let mut r = c.route.clone();
-                r.extend([Seg::Key("securityContext"), Seg::Key("runAsNonRoot")]);
-                r
+            let mut non_root_route = if container_sc.and_then(|s| s.run_as_non_root).is_some() {
+                c.route.clone()
             } else {
-                let mut r = pod_route.clone();
-                r.extend([Seg::Key("securityContext"), Seg::Key("runAsNonRoot")]);
-                r
+                pod_route.clone()
             };
+            non_root_route.extend([Seg::Key("securityContext"), Seg::Key("runAsNonRoot")]);
             if run_as_non_root.is_some() && resolve(self.node, &non_root_route).is_some() {
                 spans.insert(
                     "runAsNonRoot".to_string(),

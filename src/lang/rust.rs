@@ -57,104 +57,6 @@ pub struct RustParseError {
     pub span: Range<usize>,
 }
 
-/// The first delimiter that does not pair up — a closer that does not match the last opener, or
-/// an opener never closed — with a message saying which, skipping comments, strings and
-/// character literals.
-fn unbalanced_delimiter(text: &str) -> Option<(usize, String)> {
-    let bytes = text.as_bytes();
-    let line_of = |at: usize| text[..at].matches('\n').count() + 1;
-    let mut stack: Vec<(u8, usize)> = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                i = memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |n| i + n);
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                let mut depth = 0usize;
-                while i < bytes.len() {
-                    if bytes[i..].starts_with(b"/*") {
-                        depth += 1;
-                        i += 2;
-                    } else if bytes[i..].starts_with(b"*/") {
-                        depth = depth.saturating_sub(1);
-                        i += 2;
-                        if depth == 0 {
-                            break;
-                        }
-                    } else {
-                        i += 1;
-                    }
-                }
-                continue;
-            }
-            b'r' if matches!(bytes.get(i + 1), Some(b'"' | b'#'))
-                && (i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_')) =>
-            {
-                // r"..." / r#"..."#
-                let hashes = bytes[i + 1..].iter().take_while(|&&b| b == b'#').count();
-                if bytes.get(i + 1 + hashes) == Some(&b'"') {
-                    let close: Vec<u8> = std::iter::once(b'"')
-                        .chain(std::iter::repeat_n(b'#', hashes))
-                        .collect();
-                    let from = i + 2 + hashes;
-                    i = (bytes[from..].windows(close.len()))
-                        .position(|w| w == close.as_slice())
-                        .map_or(bytes.len(), |n| from + n + close.len());
-                    continue;
-                }
-            }
-            b'"' => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-            }
-            // A character literal (`'('`, `'\''`), not a lifetime (`'a`).
-            b'\'' if bytes.get(i + 2) == Some(&b'\'') => i += 2,
-            b'\'' if bytes.get(i + 1) == Some(&b'\\') => {
-                i += 2;
-                while i < bytes.len() && bytes[i] != b'\'' {
-                    i += 1;
-                }
-            }
-            open @ (b'(' | b'[' | b'{') => stack.push((open, i)),
-            close @ (b')' | b']' | b'}') => {
-                let expected = match close {
-                    b')' => b'(',
-                    b']' => b'[',
-                    _ => b'{',
-                };
-                match stack.pop() {
-                    Some((open, _)) if open == expected => {}
-                    Some((open, at)) => {
-                        return Some((
-                            i,
-                            format!(
-                                "mismatched delimiter: `{}` here, but the `{}` opened on line {} is still open",
-                                close as char,
-                                open as char,
-                                line_of(at)
-                            ),
-                        ))
-                    }
-                    None => {
-                        return Some((
-                            i,
-                            format!("unexpected closing delimiter `{}`: nothing is open here", close as char),
-                        ))
-                    }
-                }
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    stack
-        .pop()
-        .map(|(open, at)| (at, format!("this `{}` is never closed", open as char)))
-}
-
 impl RustFile {
     /// Parses the file; with `wanted`, the insides of function bodies that hold nothing it names
     /// are cut out first and not parsed (`rust_scan`).
@@ -254,7 +156,7 @@ impl RustFile {
                 let unbalanced = e
                     .to_string()
                     .contains("token stream")
-                    .then(|| unbalanced_delimiter(body))
+                    .then(|| crate::lang::rust_scan::unpaired_bracket(body))
                     .flatten();
                 Err(match unbalanced {
                     Some((at, message)) => RustParseError {
@@ -2082,6 +1984,7 @@ mod tests {
 
     #[test]
     fn unbalanced_delimiters_are_located() {
+        let unbalanced_delimiter = crate::lang::rust_scan::unpaired_bracket;
         let (at, why) = unbalanced_delimiter("fn main( {\n}\n").expect("found");
         assert_eq!((at, why.as_str()), (7, "this `(` is never closed"));
         let text = "fn f() {\n    let s = \"(\"; let c = '{'; // )\n    g(1;\n}\n";

@@ -1547,12 +1547,59 @@ fn tokenize(b: &[u8]) -> Option<Lexed> {
     }
     let mut tokens: Vec<Token> = Vec::with_capacity(b.len() / 6);
     let mut docs = Vec::new();
-    let deepest = lex(b, &mut tokens, &mut docs)?;
+    let deepest = lex(b, &mut tokens, &mut docs, &mut None)?;
     Some((tokens, docs, deepest))
 }
 
-/// Fills `tokens` and `docs`; returns where brackets first nest too deep, if they do.
-fn lex(b: &[u8], tokens: &mut Vec<Token>, docs: &mut Vec<Range<usize>>) -> Option<Option<usize>> {
+/// The first bracket that does not pair up, as the lexer finds it (brackets in literals and
+/// comments do not count), with a message saying which: a closer that does not match the last
+/// opener, a closer with nothing open, or an opener never closed. For a syntax error the parser
+/// reports only as "cannot parse string into token stream".
+pub fn unpaired_bracket(text: &str) -> Option<(usize, String)> {
+    let b = text.as_bytes();
+    let mut fault = None;
+    let mut tokens = Vec::new();
+    lex(b, &mut tokens, &mut Vec::new(), &mut fault);
+    let line_of = |at: usize| memchr::memchr_iter(b'\n', &b[..at]).count() + 1;
+    fault.map(|f| match f {
+        Unpaired::Mismatch { close, open_at } => (
+            close,
+            format!(
+                "mismatched delimiter: `{}` here, but the `{}` opened on line {} is still open",
+                b[close] as char,
+                b[open_at] as char,
+                line_of(open_at)
+            ),
+        ),
+        Unpaired::NothingOpen { close } => (
+            close,
+            format!(
+                "unexpected closing delimiter `{}`: nothing is open here",
+                b[close] as char
+            ),
+        ),
+        Unpaired::NeverClosed { open_at } => (
+            open_at,
+            format!("this `{}` is never closed", b[open_at] as char),
+        ),
+    })
+}
+
+/// Where brackets stop pairing up (offsets into the text).
+enum Unpaired {
+    Mismatch { close: usize, open_at: usize },
+    NothingOpen { close: usize },
+    NeverClosed { open_at: usize },
+}
+
+/// Fills `tokens` and `docs`; returns where brackets first nest too deep, if they do. `None`
+/// when the text does not lex; an unpaired bracket is then described in `fault`.
+fn lex(
+    b: &[u8],
+    tokens: &mut Vec<Token>,
+    docs: &mut Vec<Range<usize>>,
+    fault: &mut Option<Unpaired>,
+) -> Option<Option<usize>> {
     let mut deepest = None;
     let mut open: Vec<usize> = Vec::new();
     let mut i = 0;
@@ -1631,8 +1678,16 @@ fn lex(b: &[u8], tokens: &mut Vec<Token>, docs: &mut Vec<Range<usize>>) -> Optio
                     b']' => b'[',
                     _ => b'{',
                 };
-                let o = open.pop()?;
+                let Some(o) = open.pop() else {
+                    *fault = Some(Unpaired::NothingOpen { close: start });
+                    return None;
+                };
                 if tokens[o].kind != Kind::Open(want) {
+                    let open_at = tokens[o].start();
+                    *fault = Some(Unpaired::Mismatch {
+                        close: start,
+                        open_at,
+                    });
                     return None;
                 }
                 tokens[o].pair = tokens.len() as u32;
@@ -1678,7 +1733,10 @@ fn lex(b: &[u8], tokens: &mut Vec<Token>, docs: &mut Vec<Range<usize>>) -> Optio
             }
         }
     }
-    if !open.is_empty() {
+    if let Some(&o) = open.last() {
+        *fault = Some(Unpaired::NeverClosed {
+            open_at: tokens[o].start(),
+        });
         return None;
     }
     Some(deepest)

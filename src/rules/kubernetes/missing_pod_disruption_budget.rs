@@ -1,5 +1,4 @@
 use crate::lang::kubernetes::{K8sObject, Part, Seg};
-use crate::rules::kubernetes::single_replica_deployment::replicas;
 use crate::rules::{rule_doc, Check, Ctx, K8sCondition, Rule};
 
 pub static RULE: Rule = Rule {
@@ -10,7 +9,9 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(obj: &K8sObject, cx: &mut Ctx) {
-    let Some(Some(n)) = replicas(obj) else { return };
+    let Some(Some(n)) = obj.replicas() else {
+        return;
+    };
     if n <= 1 {
         return;
     }

@@ -55,43 +55,53 @@ fn report_missing_probe(
 }
 
 /// A container that only keeps its pod alive and does no work a probe could check: its command
-/// is `sleep`, `tail -f` or a shell looping on `sleep`, or its image is a `pause` image.
+/// is `sleep`, `tail -f` or a shell script of nothing else (`while true; do sleep 30; done`), or
+/// its image is a `pause` image. Shell scripts are read with the shell front end.
 pub(crate) fn is_placeholder(c: &Container) -> bool {
     let image = c.image.as_deref().unwrap_or("");
     let name = crate::lang::image::name(image);
     if name == "pause" || name.starts_with("pause-") {
         return true;
     }
-    let words: Vec<&str> = (c.command.iter().flatten())
+    let argv: Vec<&str> = (c.command.iter().flatten())
         .chain(c.args.iter().flatten())
-        .flat_map(|w| w.split_whitespace())
+        .map(String::as_str)
         .collect();
-    let program = |w: &str| w.rsplit('/').next().unwrap_or(w).to_string();
-    let mut first = words.iter().map(|w| program(w));
-    let shell = matches!(first.next().as_deref(), Some("sh" | "bash" | "ash"));
-    // What the shell runs (`sh -c "sleep infinity"`), or the program itself.
-    let run: Vec<String> = if shell {
-        words
-            .iter()
-            .skip_while(|w| **w != "-c")
-            .skip(1)
-            .map(|w| program(w))
-            .collect()
-    } else {
-        words.iter().map(|w| program(w)).collect()
+    let base = |w: &str| w.rsplit('/').next().unwrap_or(w).to_string();
+    // Waits, or does nothing: `sleep infinity`, `tail -f /dev/null`, a loop's `true`.
+    let idles = |name: &str, args: &[&str]| match name {
+        "sleep" => args.len() <= 1,
+        "tail" => args.len() == 2 && args[0] == "-f",
+        "true" | ":" => args.is_empty(),
+        _ => false,
     };
-    let trimmed: Vec<&str> = run
+    let waits = |name: &str| matches!(name, "sleep" | "tail");
+    let Some((program, args)) = argv.split_first() else {
+        return false;
+    };
+    let program = base(program);
+    // `sh -c '<script>'`: the script's commands, every one of them idle.
+    let dash_c = args
         .iter()
-        .map(|w| w.trim_matches(|c: char| c == ';' || c == '"' || c == '\''))
-        .collect();
-    // Only that and nothing after it (`sleep 5 && exec ./server` starts a server).
-    matches!(
-        trimmed.as_slice(),
-        ["sleep"]
-            | ["sleep", _]
-            | ["tail", "-f", _]
-            | ["while", "true" | ":", "do", "sleep", _, "done"]
-    )
+        .position(|a| a.starts_with('-') && !a.starts_with("--") && a.contains('c'));
+    if let (true, Some(at)) = (crate::lang::shell::is_shell(&program), dash_c) {
+        let Some(script) = args.get(at + 1) else {
+            return false;
+        };
+        let parsed = crate::lang::shell::parse(script, 0);
+        let commands: Vec<(String, Vec<&str>)> = parsed
+            .top_level()
+            .map(|c| {
+                let name = c.program_name().unwrap_or("").to_string();
+                (
+                    name,
+                    c.program_args().iter().map(|w| w.text.as_str()).collect(),
+                )
+            })
+            .collect();
+        return commands.iter().all(|(n, a)| idles(n, a)) && commands.iter().any(|(n, _)| waits(n));
+    }
+    idles(&program, args) && waits(&program)
 }
 
 /// The condition that keeps a finding only on a container that receives traffic

@@ -1,4 +1,4 @@
-use crate::lang::kubernetes::{K8sObject, Part, Seg, Typed};
+use crate::lang::kubernetes::{K8sObject, Part, Seg};
 use crate::rules::kubernetes::is_placeholder;
 use crate::rules::{rule_doc, Check, Ctx, K8sCondition, Rule};
 
@@ -10,7 +10,7 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(obj: &K8sObject, cx: &mut Ctx) {
-    let Some(replicas) = replicas(obj) else {
+    let Some(replicas) = obj.replicas() else {
         return;
     };
     if replicas.is_some_and(|r| r != 1) {
@@ -42,14 +42,4 @@ fn check(obj: &K8sObject, cx: &mut Ctx) {
     )
     .help("run at least 2 replicas (spread across nodes with `topologySpreadConstraints`), or scale it with a HorizontalPodAutoscaler whose `minReplicas` is 2 or more")
     .when_k8s(K8sCondition::ServedAndNotAutoscaled(workload));
-}
-
-/// `Some(replicas)` for Deployments and StatefulSets (`None` inside when unset).
-pub fn replicas(obj: &K8sObject) -> Option<Option<i32>> {
-    match &obj.entry.typed {
-        Typed::Deployment(d) => Some(d.spec.as_ref().and_then(|s| s.replicas)),
-        Typed::StatefulSet(s) => Some(s.spec.as_ref().and_then(|s| s.replicas)),
-        Typed::ReplicationController(r) => Some(r.spec.as_ref().and_then(|s| s.replicas)),
-        _ => None,
-    }
 }
