@@ -293,18 +293,19 @@ fn one_skip_notice_per_chart(diagnostics: &mut Vec<Diagnostic>, sources: &Source
         members.sort_by_key(|&i| display(i));
         let first = members[0];
         // Jinja-templated charts (`*.j2.yaml`) are rendered before Helm sees them.
-        let syntax = if members
-            .iter()
-            .all(|&i| diagnostics[i].message.contains("Jinja"))
-        {
-            "Jinja"
-        } else {
-            "Helm"
+        let jinja = |i: &usize| diagnostics[*i].message.contains("Jinja");
+        let syntax = match (members.iter().all(jinja), members.iter().any(jinja)) {
+            (true, _) => "Jinja",
+            (false, true) => "Helm and Jinja",
+            (false, false) => "Helm",
         };
         let others: Vec<Label> = members[1..]
             .iter()
             .map(|&i| Label {
-                message: Some(format!("{syntax} template syntax here too: not checked")),
+                message: Some(format!(
+                    "{} template syntax here too: not checked",
+                    if jinja(&i) { "Jinja" } else { "Helm" }
+                )),
                 ..diagnostics[i].primary.clone()
             })
             .collect();
@@ -1269,11 +1270,18 @@ fn process(
             if let Some(at) = file.helm {
                 // `{%` opens a Jinja statement; `{{` is Helm's syntax inside a chart (or with
                 // Helm's objects), and otherwise a placeholder some script fills in (`{{HF_TOKEN}}`).
-                let helm = !text.get(at..).is_some_and(|t| t.starts_with("{%"))
+                // A Jinja file says so by its `.j2` name, or by a `{%` statement.
+                let jinja = text.get(at..).is_some_and(|t| t.starts_with("{%"))
+                    || input
+                        .path
+                        .file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.ends_with(".j2") || n.contains(".j2."));
+                let helm = !jinja
                     && (chart_root(&std::path::absolute(&input.path).unwrap_or_default())
                         .is_some()
                         || helm_words(text));
-                let what = if text.get(at..).is_some_and(|t| t.starts_with("{%")) {
+                let what = if jinja {
                     "Jinja template syntax"
                 } else if helm {
                     "Helm template syntax"
