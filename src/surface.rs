@@ -33,6 +33,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use crate::lang::kustomize;
 use crate::project::{Package, PackageCache, TargetKind};
 use crate::source::FileKind;
 
@@ -216,8 +217,9 @@ pub struct Surface<'p> {
     deployed_words: OnceLock<HashSet<String>>,
     /// What only one-shot subcommands of a serving binary run, by the binary's root file.
     tool_code: Mutex<HashMap<PathBuf, Arc<subcommands::ToolCode>>>,
-    /// Files a `kustomization.yaml` of the run lists as patches (absolute), with that file.
-    kustomize_patches: HashMap<PathBuf, PathBuf>,
+    /// Files a `kustomization.yaml` of the run lists as patches (absolute), with the
+    /// kustomizations that list them.
+    kustomize_patches: HashMap<PathBuf, Vec<PathBuf>>,
     /// The words of a Rust file that may name its modules (see [`declared_modules`]), by file;
     /// `None` when it cannot be read or may declare modules in ways not read here.
     declared_modules: Mutex<HashMap<PathBuf, Option<Arc<HashSet<String>>>>>,
@@ -252,12 +254,14 @@ impl<'p> Surface<'p> {
                 deployed_bins.extend(built_binaries(&text));
             }
         }
-        let mut kustomize_patches = HashMap::new();
-        for (file, _) in config_files.iter().filter(|(f, _)| is_kustomization(f)) {
+        let mut kustomize_patches: HashMap<PathBuf, Vec<PathBuf>> = HashMap::new();
+        let kustomizations = (config_files.iter()).filter(|(f, _)| kustomize::is_kustomization(f));
+        for (file, _) in kustomizations {
             if let Ok(text) = std::fs::read_to_string(file) {
                 let dir = file.parent().unwrap_or(Path::new(""));
-                for patch in kustomize_patch_paths(&text) {
-                    kustomize_patches.insert(absolute(&dir.join(patch)), file.clone());
+                for patch in kustomize::patch_refs(&text) {
+                    let listed = kustomize_patches.entry(absolute(&dir.join(patch.path)));
+                    listed.or_default().push(file.clone());
                 }
             }
         }
@@ -283,18 +287,31 @@ impl<'p> Surface<'p> {
     /// (`Dockerfile.test`, `e2e.yaml`, `compose.example.yaml`, `Dockerfile.dev`); *service*
     /// (deployed configuration) otherwise.
     pub fn role_of_config(&self, file: &Path) -> FileRole {
-        if let Some(kustomization) = self.kustomize_patches.get(&absolute(file)) {
+        if let Some(kustomization) = self.kustomizations_patching(file).first() {
             return FileRole::new(
                 Role::Fragment,
                 format!(
-                    "a patch `{}` lists: judged with what it patches, not alone",
+                    "a patch `{}` lists: judged merged into what it patches, not alone",
                     kustomization.display()
                 ),
             );
         }
+        self.role_of_config_apart_from_patches(file)
+    }
+
+    /// The role of a configuration file by its directories and name alone: a kustomize patch's
+    /// merged result is judged in the role its file has.
+    pub fn role_of_config_apart_from_patches(&self, file: &Path) -> FileRole {
         self.directory_role_of(file)
             .or_else(|| file_name_role(file))
             .unwrap_or_else(|| FileRole::new(Role::Service, "configuration a deployment reads"))
+    }
+
+    /// The kustomizations of the run that list `file` as a patch.
+    pub fn kustomizations_patching(&self, file: &Path) -> &[PathBuf] {
+        self.kustomize_patches
+            .get(&absolute(file))
+            .map_or(&[], Vec::as_slice)
     }
 
     /// The role the directories between the run's path and `file` give it, if any.
@@ -884,40 +901,6 @@ fn outside_every_target(pkg: &Package, file: &Path) -> Option<FileRole> {
     })
 }
 
-/// `kustomization.yaml`, `kustomization.yml` or `Kustomization`.
-fn is_kustomization(file: &Path) -> bool {
-    matches!(
-        file.file_name().and_then(|n| n.to_str()),
-        Some("kustomization.yaml" | "kustomization.yml" | "Kustomization")
-    )
-}
-
-/// The files a kustomization applies as patches: `patchesStrategicMerge: [file]`,
-/// `patches: [{path: file}]` (or a plain string) and `patchesJson6902: [{path: file}]`. Inline
-/// patches (`patch: |`) have no file.
-fn kustomize_patch_paths(text: &str) -> Vec<String> {
-    let stream = crate::lang::yaml::parse_stream_lenient(text);
-    let mut out = Vec::new();
-    for doc in &stream.documents {
-        for key in ["patchesStrategicMerge", "patches", "patchesJson6902"] {
-            let Some(crate::lang::yaml::NodeKind::Seq(items)) = doc.root.get(key).map(|n| &n.kind)
-            else {
-                continue;
-            };
-            for item in items {
-                let path = item
-                    .as_str()
-                    .or_else(|| item.get("path").and_then(|p| p.as_str()));
-                // A strategic-merge entry may be an inline patch (a multi-line string).
-                if let Some(p) = path.filter(|p| !p.contains('\n')) {
-                    out.push(p.to_string());
-                }
-            }
-        }
-    }
-    out
-}
-
 /// Words of an image or Compose file's name that make it a developer's environment.
 const DEV_WORDS: &[&str] = &["dev", "devcontainer", "development", "local"];
 /// Words of a file name that make it an example.
@@ -1243,15 +1226,6 @@ mod tests {
         let why = surface.role_of(&asset, packages.package_of(&asset).as_deref());
         assert_eq!(why.role, Role::Unused, "{}", why.evidence);
         let _ = std::fs::remove_dir_all(&dir);
-    }
-
-    #[test]
-    fn kustomize_patches() {
-        let text = "resources: [deployment.yaml]\npatchesStrategicMerge:\n  - replicas.yaml\npatches:\n  - path: probes.yaml\n    target: {kind: Deployment}\n  - patch: |\n      - op: replace\npatchesJson6902:\n  - target: {kind: Service}\n    path: svc.json\n";
-        assert_eq!(
-            kustomize_patch_paths(text),
-            ["replicas.yaml", "probes.yaml", "svc.json"]
-        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::discover::{self, Input};
 use crate::lang::shell::Located;
-use crate::lang::{dockerfile, kubernetes, rust, rust_scan, script, workflow};
+use crate::lang::{dockerfile, kubernetes, kustomize, rust, rust_scan, script, workflow};
 use crate::project::{PackageCache, Project, RustFileFacts};
 use crate::rules::{self, engine_rules, Check, Ctx, Finding, K8sCondition, RuleInfo};
 use crate::source::{FileId, FileKind, SourceDb, SourceFile, Text};
@@ -541,6 +541,10 @@ pub fn check(options: Options) -> Report {
     } = gather(results, focused.as_deref(), &mut io_errors);
     project.packages = packages.all();
     project.services = crate::services::build(&project, config, &build_files);
+    project.services.tagged_by_kustomization = (inputs.iter())
+        .filter(|i| kustomize::is_kustomization(&i.path))
+        .flat_map(|i| kustomize::tagged_images(&i.path))
+        .collect();
     let explained = options
         .explain_services
         .then(|| crate::services::explain(&project, &project.services, &sources))
@@ -652,8 +656,18 @@ impl FileStage<'_> {
             _ => None,
         };
         let mut levels = levels_of(input, self.config);
+        // A kustomize patch is checked merged into what it patches, under the role the file
+        // would have if it were not a patch.
+        let patched_by = match input.kind {
+            FileKind::Kubernetes => self.surface.kustomizations_patching(&input.path),
+            _ => &[],
+        };
         if input.kind != FileKind::Rust {
-            keep_rules_for_role(&mut levels, self.surface.role_of_config(&input.path).role);
+            let role = match patched_by {
+                [] => self.surface.role_of_config(&input.path),
+                _ => self.surface.role_of_config_apart_from_patches(&input.path),
+            };
+            keep_rules_for_role(&mut levels, role.role);
         }
         let place = (input.kind == FileKind::Rust).then(|| {
             let on_disk = stdin.is_none();
@@ -705,15 +719,7 @@ impl FileStage<'_> {
                         if invalid == 1 { "" } else { "s" }
                     ));
                 }
-                Ok(process(
-                    input,
-                    text,
-                    levels,
-                    place,
-                    self.config,
-                    self.cache,
-                    self.triggers.as_ref(),
-                ))
+                Ok(self.process(input, text, levels, place, patched_by))
             }
             Read::Binary => {
                 note(format!(
@@ -1099,206 +1105,207 @@ fn keep_rules_for_role(levels: &mut Vec<(&'static str, Severity)>, role: Role) {
     levels.retain(|(name, _)| rules::find(name).is_none_or(|r| r.applies_to_role(role)));
 }
 
-/// Parses one file once and runs every enabled check of its kind. `place` is there for a Rust
-/// file.
-fn process(
-    input: &Input,
-    text: String,
-    mut levels: Vec<(&'static str, Severity)>,
-    mut place: Option<RustPlace>,
-    config: &Config,
-    cache: Option<&Cache>,
-    triggers: Option<&Triggers>,
-) -> Option<Outcome> {
-    if let Some(place) = place.as_mut() {
-        if surface::generated_header(&text) {
-            place.generated(&mut levels);
-        }
-    }
-    let source = SourceFile::new(input.path.clone(), input.display.clone(), input.kind, text);
-    let mut findings = Vec::new();
-    let mut internal = Vec::new();
-    let mut suppressions = suppress::scan(&source);
-    let mut rust_facts = None;
-    let mut k8s_facts = None;
-    let mut image = None;
-    let mut script_end = None;
-    let run = |info: &RuleInfo,
-               findings: &mut Vec<Finding>,
-               internal: &mut Vec<(String, Range<usize>)>,
-               f: &dyn Fn(&mut Ctx)| {
-        if !levels.iter().any(|(r, _)| *r == info.name()) {
-            return;
-        }
-        let mut out = Vec::new();
-        let panicked = guarded(|| {
-            f(&mut Ctx::new(
-                info.name(),
-                0,
-                &mut out,
-                config.options(info.name()),
-            ))
-        });
-        findings.extend(out);
-        if let Some(msg) = panicked {
-            internal.push((
-                format!("rule `{}` panicked on this file: {msg}", info.name()),
-                0..0,
-            ));
-        }
-    };
-    // Shell checks run on every script of the file, whatever holds it.
-    let run_shell = |findings: &mut Vec<Finding>,
-                     internal: &mut Vec<(String, Range<usize>)>,
-                     scripts: &[&Located]| {
-        for info in rules::registry() {
-            for check in info.rule.checks {
-                if let Check::Shell(f) = check {
-                    run(info, findings, internal, &|cx| {
-                        for s in scripts {
-                            f(&s.script, &|span| s.source_span(span), cx);
-                        }
-                    });
-                }
+impl FileStage<'_> {
+    /// Parses one file once and runs every enabled check of its kind. `place` is there for a Rust
+    /// file; `patched_by` names the kustomizations that apply a manifest as a patch.
+    fn process(
+        &self,
+        input: &Input,
+        text: String,
+        mut levels: Vec<(&'static str, Severity)>,
+        mut place: Option<RustPlace>,
+        patched_by: &[PathBuf],
+    ) -> Option<Outcome> {
+        let (config, cache, triggers) = (self.config, self.cache, self.triggers.as_ref());
+        if let Some(place) = place.as_mut() {
+            if surface::generated_header(&text) {
+                place.generated(&mut levels);
             }
         }
-    };
-    let parse_error = |findings: &mut Vec<Finding>, message: String, span: Range<usize>| {
-        findings.push(parse_error_finding(message, span));
-    };
-    let text = source.text();
+        let source = SourceFile::new(input.path.clone(), input.display.clone(), input.kind, text);
+        let mut findings = Vec::new();
+        let mut internal = Vec::new();
+        let mut suppressions = suppress::scan(&source);
+        let mut rust_facts = None;
+        let mut k8s_facts = None;
+        let mut image = None;
+        let mut script_end = None;
+        let run = |info: &RuleInfo,
+                   findings: &mut Vec<Finding>,
+                   internal: &mut Vec<(String, Range<usize>)>,
+                   f: &dyn Fn(&mut Ctx)| {
+            if !levels.iter().any(|(r, _)| *r == info.name()) {
+                return;
+            }
+            let mut out = Vec::new();
+            let panicked = guarded(|| {
+                f(&mut Ctx::new(
+                    info.name(),
+                    0,
+                    &mut out,
+                    config.options(info.name()),
+                ))
+            });
+            findings.extend(out);
+            if let Some(msg) = panicked {
+                internal.push((
+                    format!("rule `{}` panicked on this file: {msg}", info.name()),
+                    0..0,
+                ));
+            }
+        };
+        // Shell checks run on every script of the file, whatever holds it.
+        let run_shell = |findings: &mut Vec<Finding>,
+                         internal: &mut Vec<(String, Range<usize>)>,
+                         scripts: &[&Located]| {
+            for info in rules::registry() {
+                for check in info.rule.checks {
+                    if let Check::Shell(f) = check {
+                        run(info, findings, internal, &|cx| {
+                            for s in scripts {
+                                f(&s.script, &|span| s.source_span(span), cx);
+                            }
+                        });
+                    }
+                }
+            }
+        };
+        let parse_error = |findings: &mut Vec<Finding>, message: String, span: Range<usize>| {
+            findings.push(parse_error_finding(message, span));
+        };
+        let text = source.text();
 
-    match input.kind {
-        FileKind::Rust => match &place {
-            Some(place) => {
-                let rust = RustCheck {
-                    input,
-                    text,
-                    levels: &levels,
-                    place,
-                    config,
-                };
-                let (file_findings, file_internal, facts) =
-                    rust.outcome(cache, triggers, &suppressions);
-                findings.extend(file_findings);
-                internal.extend(file_internal);
-                rust_facts = facts;
-            }
-            None => internal.push(("a Rust file was checked without its package".into(), 0..0)),
-        },
-        FileKind::Dockerfile => match guarded_value(|| dockerfile::parse(text)) {
-            Ok(mut file) => {
-                file.path = input.path.clone();
-                image = guarded_value(|| file.image_facts()).ok();
-                for e in file.errors.iter().take(20) {
-                    parse_error(&mut findings, e.message.clone(), e.span.clone());
+        match input.kind {
+            FileKind::Rust => match &place {
+                Some(place) => {
+                    let rust = RustCheck {
+                        input,
+                        text,
+                        levels: &levels,
+                        place,
+                        config,
+                    };
+                    let (file_findings, file_internal, facts) =
+                        rust.outcome(cache, triggers, &suppressions);
+                    findings.extend(file_findings);
+                    internal.extend(file_internal);
+                    rust_facts = facts;
                 }
-                for info in rules::registry() {
-                    for check in info.rule.checks {
-                        if let Check::Dockerfile(f) = check {
-                            run(info, &mut findings, &mut internal, &|cx| f(&file, cx));
-                        }
+                None => internal.push(("a Rust file was checked without its package".into(), 0..0)),
+            },
+            FileKind::Dockerfile => match guarded_value(|| dockerfile::parse(text)) {
+                Ok(mut file) => {
+                    file.path = input.path.clone();
+                    image = guarded_value(|| file.image_facts()).ok();
+                    for e in file.errors.iter().take(20) {
+                        parse_error(&mut findings, e.message.clone(), e.span.clone());
                     }
-                }
-                let runs = file.run_scripts();
-                let scripts: Vec<&Located> = runs.iter().map(|r| &r.located).collect();
-                run_shell(&mut findings, &mut internal, &scripts);
-            }
-            Err(msg) => internal.push((format!("the Dockerfile parser panicked: {msg}"), 0..0)),
-        },
-        FileKind::Workflow => match guarded_value(|| workflow::parse(text)) {
-            Ok(wf) => {
-                for (message, span) in wf.errors.iter().take(20) {
-                    parse_error(&mut findings, message.clone(), span.clone());
-                }
-                for info in rules::registry() {
-                    for check in info.rule.checks {
-                        if let Check::Workflow(f) = check {
-                            run(info, &mut findings, &mut internal, &|cx| f(&wf, cx));
-                        }
-                    }
-                }
-                let scripts: Vec<&Located> = wf.runs.iter().collect();
-                run_shell(&mut findings, &mut internal, &scripts);
-            }
-            Err(msg) => internal.push((format!("the workflow parser panicked: {msg}"), 0..0)),
-        },
-        FileKind::Script => {
-            let flavor = script::flavor(&input.path);
-            match guarded_value(|| script::parse(flavor, text)) {
-                Ok(scripts) => {
-                    script_end = guarded_value(|| script::script_end(flavor, &scripts))
-                        .ok()
-                        .flatten();
                     for info in rules::registry() {
                         for check in info.rule.checks {
-                            if let Check::Script(f) = check {
-                                run(info, &mut findings, &mut internal, &|cx| f(&scripts, cx));
+                            if let Check::Dockerfile(f) = check {
+                                run(info, &mut findings, &mut internal, &|cx| f(&file, cx));
                             }
                         }
                     }
-                    let located: Vec<&Located> = scripts.iter().collect();
-                    run_shell(&mut findings, &mut internal, &located);
+                    let runs = file.run_scripts();
+                    let scripts: Vec<&Located> = runs.iter().map(|r| &r.located).collect();
+                    run_shell(&mut findings, &mut internal, &scripts);
                 }
-                Err(msg) => internal.push((format!("the script parser panicked: {msg}"), 0..0)),
-            }
-        }
-        FileKind::Kubernetes => {
-            if !kubernetes::may_be_kubernetes(text) {
-                return None;
-            }
-            let file = match guarded_value(|| kubernetes::parse(text)) {
-                Ok(f) => f,
-                Err(msg) => {
-                    internal.push((format!("the YAML parser panicked: {msg}"), 0..0));
-                    return Some(Outcome {
-                        source,
-                        levels,
-                        findings,
-                        internal,
-                        suppressions,
-                        rust_facts,
-                        k8s_facts: None,
-                        image: None,
-                        script_end: None,
-                    });
+                Err(msg) => internal.push((format!("the Dockerfile parser panicked: {msg}"), 0..0)),
+            },
+            FileKind::Workflow => match guarded_value(|| workflow::parse(text)) {
+                Ok(wf) => {
+                    for (message, span) in wf.errors.iter().take(20) {
+                        parse_error(&mut findings, message.clone(), span.clone());
+                    }
+                    for info in rules::registry() {
+                        for check in info.rule.checks {
+                            if let Check::Workflow(f) = check {
+                                run(info, &mut findings, &mut internal, &|cx| f(&wf, cx));
+                            }
+                        }
+                    }
+                    let scripts: Vec<&Located> = wf.runs.iter().collect();
+                    run_shell(&mut findings, &mut internal, &scripts);
                 }
-            };
-            if !file.is_kubernetes {
-                return None;
+                Err(msg) => internal.push((format!("the workflow parser panicked: {msg}"), 0..0)),
+            },
+            FileKind::Script => {
+                let flavor = script::flavor(&input.path);
+                match guarded_value(|| script::parse(flavor, text)) {
+                    Ok(scripts) => {
+                        script_end = guarded_value(|| script::script_end(flavor, &scripts))
+                            .ok()
+                            .flatten();
+                        for info in rules::registry() {
+                            for check in info.rule.checks {
+                                if let Check::Script(f) = check {
+                                    run(info, &mut findings, &mut internal, &|cx| f(&scripts, cx));
+                                }
+                            }
+                        }
+                        let located: Vec<&Located> = scripts.iter().collect();
+                        run_shell(&mut findings, &mut internal, &located);
+                    }
+                    Err(msg) => internal.push((format!("the script parser panicked: {msg}"), 0..0)),
+                }
             }
-            if let Some(at) = file.helm {
-                // `{%` opens a Jinja statement; `{{` is Helm's syntax inside a chart (or with
-                // Helm's objects), and otherwise a placeholder some script fills in (`{{HF_TOKEN}}`).
-                // A Jinja file says so by its `.j2` name, or by a `{%` statement.
-                let jinja = text.get(at..).is_some_and(|t| t.starts_with("{%"))
-                    || input
-                        .path
-                        .file_name()
-                        .and_then(|n| n.to_str())
-                        .is_some_and(|n| n.ends_with(".j2") || n.contains(".j2."));
-                let helm = !jinja
-                    && (chart_root(&std::path::absolute(&input.path).unwrap_or_default())
-                        .is_some()
-                        || helm_words(text));
-                let what = if jinja {
-                    "Jinja template syntax"
-                } else if helm {
-                    "Helm template syntax"
-                } else {
-                    "template placeholders (`{{ }}`)"
+            FileKind::Kubernetes => {
+                if !kubernetes::may_be_kubernetes(text) {
+                    return None;
+                }
+                let file = match guarded_value(|| kubernetes::parse(text)) {
+                    Ok(f) => f,
+                    Err(msg) => {
+                        internal.push((format!("the YAML parser panicked: {msg}"), 0..0));
+                        return Some(Outcome {
+                            source,
+                            levels,
+                            findings,
+                            internal,
+                            suppressions,
+                            rust_facts,
+                            k8s_facts: None,
+                            image: None,
+                            script_end: None,
+                        });
+                    }
                 };
-                let message = if file.helm_partial {
-                    format!("this document contains {what} and was not checked; the file's other documents were")
-                } else {
-                    format!("this file contains {what} and was not checked")
-                };
-                let render = if helm {
-                    "helm template <chart>"
-                } else {
-                    "<render>"
-                };
-                findings.push(Finding {
+                if !file.is_kubernetes {
+                    return None;
+                }
+                if let Some(at) = file.helm {
+                    // `{%` opens a Jinja statement; `{{` is Helm's syntax inside a chart (or with
+                    // Helm's objects), and otherwise a placeholder some script fills in (`{{HF_TOKEN}}`).
+                    // A Jinja file says so by its `.j2` name, or by a `{%` statement.
+                    let jinja = text.get(at..).is_some_and(|t| t.starts_with("{%"))
+                        || input
+                            .path
+                            .file_name()
+                            .and_then(|n| n.to_str())
+                            .is_some_and(|n| n.ends_with(".j2") || n.contains(".j2."));
+                    let helm = !jinja
+                        && (chart_root(&std::path::absolute(&input.path).unwrap_or_default())
+                            .is_some()
+                            || helm_words(text));
+                    let what = if jinja {
+                        "Jinja template syntax"
+                    } else if helm {
+                        "Helm template syntax"
+                    } else {
+                        "template placeholders (`{{ }}`)"
+                    };
+                    let message = if file.helm_partial {
+                        format!("this document contains {what} and was not checked; the file's other documents were")
+                    } else {
+                        format!("this file contains {what} and was not checked")
+                    };
+                    let render = if helm {
+                        "helm template <chart>"
+                    } else {
+                        "<render>"
+                    };
+                    findings.push(Finding {
                     rule: engine_rules::HELM_TEMPLATE_SKIPPED.name,
                     file: 0,
                     span: at..at + 2,
@@ -1312,55 +1319,156 @@ fn process(
                     at_most: None,
                     k8s: None,
                 });
-            }
-            for (message, span) in &file.errors {
-                parse_error(&mut findings, message.clone(), span.clone());
-            }
-            k8s_facts = Some(file.facts());
-            for obj in file.objects() {
-                let region = obj.node.span.clone();
-                for (rule, span) in obj.ignore_annotations(text) {
-                    if rules::find(&rule).is_none() && !rules::is_group(&rule) {
-                        suppressions.invalid.push((
-                            span,
-                            format!("unknown rule or group `{rule}` in suppression"),
-                        ));
-                    } else {
-                        suppressions.entries.push(suppress::Entry {
-                            rule,
-                            span,
-                            scope: Scope::Region(region.clone()),
-                        });
-                    }
                 }
-                for info in rules::registry() {
-                    for check in info.rule.checks {
-                        if let Check::Kubernetes(f) = check {
-                            run(info, &mut findings, &mut internal, &|cx| f(&obj, cx));
+                // A patch is a fragment: only its syntax is its own; what it must hold to be a
+                // valid object is judged on the merged result.
+                let own_errors = match patched_by {
+                    [] => &file.errors[..],
+                    _ => &file.errors[..file.syntax_errors],
+                };
+                for (message, span) in own_errors {
+                    parse_error(&mut findings, message.clone(), span.clone());
+                }
+                if !patched_by.is_empty() {
+                    // Its objects are not the cluster's: the base's are, and they are in the facts.
+                    k8s_facts = Some(kubernetes::K8sFacts::default());
+                    let overlays = guarded_value(|| {
+                        kustomize::overlays_of(&input.path, &file.docs, patched_by)
+                    });
+                    match overlays {
+                        Ok(overlays) => {
+                            for overlay in &overlays {
+                                let checks = |file: &kubernetes::K8sFile,
+                                          findings: &mut Vec<Finding>,
+                                          internal: &mut Vec<(String, Range<usize>)>| {
+                                for obj in file.objects() {
+                                    for info in rules::registry() {
+                                        for check in info.rule.checks {
+                                            if let Check::Kubernetes(f) = check {
+                                                run(info, findings, internal, &|cx| f(&obj, cx));
+                                            }
+                                        }
+                                    }
+                                }
+                            };
+                                findings.extend(overlay_findings(&input.path, overlay, checks));
+                            }
+                        }
+                        Err(msg) => internal.push((
+                            format!("merging this kustomize patch panicked: {msg}"),
+                            0..0,
+                        )),
+                    }
+                } else {
+                    k8s_facts = Some(file.facts());
+                }
+                for obj in file.objects().filter(|_| patched_by.is_empty()) {
+                    let region = obj.node.span.clone();
+                    for (rule, span) in obj.ignore_annotations(text) {
+                        if rules::find(&rule).is_none() && !rules::is_group(&rule) {
+                            suppressions.invalid.push((
+                                span,
+                                format!("unknown rule or group `{rule}` in suppression"),
+                            ));
+                        } else {
+                            suppressions.entries.push(suppress::Entry {
+                                rule,
+                                span,
+                                scope: Scope::Region(region.clone()),
+                            });
+                        }
+                    }
+                    for info in rules::registry() {
+                        for check in info.rule.checks {
+                            if let Check::Kubernetes(f) = check {
+                                run(info, &mut findings, &mut internal, &|cx| f(&obj, cx));
+                            }
                         }
                     }
                 }
             }
         }
+        keep_reported_suppressions(&mut suppressions, &levels);
+        // Rust texts are most of a run's memory, and few are needed again (a finding to show, a join
+        // that looks into one): they are read again then.
+        let source = match &place {
+            Some(place) if place.on_disk => source.released(),
+            _ => source,
+        };
+        Some(Outcome {
+            source,
+            levels,
+            findings,
+            internal,
+            suppressions,
+            rust_facts,
+            k8s_facts,
+            image,
+            script_end,
+        })
     }
-    keep_reported_suppressions(&mut suppressions, &levels);
-    // Rust texts are most of a run's memory, and few are needed again (a finding to show, a join
-    // that looks into one): they are read again then.
-    let source = match &place {
-        Some(place) if place.on_disk => source.released(),
-        _ => source,
+}
+
+/// What the rules find in a kustomize overlay's merged object that they do not find in the base
+/// object alone (the base is checked as its own file): each finding once, at the patch,
+/// naming the overlay. The merged object's schema errors are parse errors there too, unless the
+/// base has them; a rule the object's `prodlint.dev/ignore` annotation names is left out.
+fn overlay_findings(
+    patch: &Path,
+    overlay: &kustomize::Overlay,
+    checks: impl Fn(&kubernetes::K8sFile, &mut Vec<Finding>, &mut Vec<(String, Range<usize>)>),
+) -> Vec<Finding> {
+    let base = kubernetes::from_documents(vec![overlay.base.clone()]);
+    let merged = kubernetes::from_documents(vec![overlay.merged.clone()]);
+    let mut in_base = Vec::new();
+    checks(&base, &mut in_base, &mut Vec::new());
+    let mut found = Vec::new();
+    // A rule that panics on the merged object panicked on the base as well, where it is reported.
+    checks(&merged, &mut found, &mut Vec::new());
+    let base_errors: Vec<&String> = base.errors.iter().map(|(m, _)| m).collect();
+    for (message, span) in &merged.errors {
+        if !base_errors.contains(&message) {
+            found.push(parse_error_finding(message.clone(), span.clone()));
+        }
+    }
+    let ignored: Vec<String> = merged
+        .objects()
+        .flat_map(|o| o.ignore_annotations(""))
+        .map(|(rule, _)| rule)
+        .collect();
+    let is_ignored = |rule: &str| {
+        ignored.iter().any(|name| {
+            name == rule || rules::find(rule).is_some_and(|info| info.meta.group == *name)
+        })
     };
-    Some(Outcome {
-        source,
-        levels,
-        findings,
-        internal,
-        suppressions,
-        rust_facts,
-        k8s_facts,
-        image,
-        script_end,
-    })
+    // Paths as written from the patch's directory, as a kustomization writes them.
+    let here = patch.parent().unwrap_or(Path::new(""));
+    let kustomization = kustomize::relative(here, &overlay.kustomization);
+    let base_file = kustomize::relative(here, &overlay.base_file);
+    found
+        .into_iter()
+        .filter(|f| {
+            !is_ignored(f.rule)
+                && !in_base
+                    .iter()
+                    .any(|b| b.rule == f.rule && b.message == f.message)
+        })
+        .map(|mut f| {
+            // The overlay's replica count stands in for the base's.
+            if let Some(K8sCondition::ServedAndNotAutoscaled(w)) = &f.k8s {
+                let own = merged.objects().find_map(|o| o.replicas()).flatten();
+                f.k8s = Some(K8sCondition::OverlayServedAndNotAutoscaled(
+                    w.clone(),
+                    own.unwrap_or(1),
+                ));
+            }
+            f.message = format!(
+                "{} (where `{kustomization}` merges this patch into `{base_file}`)",
+                f.message
+            );
+            f
+        })
+        .collect()
 }
 
 /// A `parse-error` finding in the file being checked.

@@ -78,7 +78,10 @@ pub(super) fn apply_k8s_conditions(findings: &mut Vec<Finding>, project: &Projec
             }
         },
         Some(K8sCondition::ServedAndNotAutoscaled(w)) => {
-            k8s.served_by_one_pod(w) && !k8s.autoscaled(w)
+            k8s.served_by_one_pod(w, None) && !k8s.autoscaled(w)
+        }
+        Some(K8sCondition::OverlayServedAndNotAutoscaled(w, n)) => {
+            k8s.served_by_one_pod(w, Some(*n)) && !k8s.autoscaled(w)
         }
         Some(K8sCondition::UnlessBudgeted(w)) => !k8s.budgeted(w),
         Some(K8sCondition::AtMostInfoIfImageNonRoot) => {
@@ -100,6 +103,7 @@ pub(super) fn apply_k8s_conditions(findings: &mut Vec<Finding>, project: &Projec
         }
         Some(K8sCondition::UnlessBuiltByDeployTool(image)) => {
             !project.services.built_by_deploy_tool(image)
+                && !project.services.tagged_by_kustomization(image)
         }
     });
 }

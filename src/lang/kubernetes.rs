@@ -255,8 +255,9 @@ impl K8sFacts {
     }
 
     /// Whether a Service selects `w` and, across every workload it selects, at most one pod:
-    /// taking `w`'s one pod down leaves that Service with none.
-    pub fn served_by_one_pod(&self, w: &Workload) -> bool {
+    /// taking `w`'s one pod down leaves that Service with none. `own` is `w`'s count where the
+    /// facts do not hold it (a kustomize overlay's merged workload, deployed instead of its base).
+    pub fn served_by_one_pod(&self, w: &Workload, own: Option<i32>) -> bool {
         self.services_of(w).any(|s| {
             // The same workload written twice (a base and an overlay, two environments, a
             // Deployment and a StatefulSet variant of one sample) is one workload: its name's
@@ -265,6 +266,9 @@ impl K8sFacts {
             for (other, n) in self.selected_by(s) {
                 let count = by_name.entry(&other.name).or_insert(0);
                 *count = (*count).max(*n);
+            }
+            if let Some(own) = own {
+                by_name.insert(&w.name, own);
             }
             by_name.values().map(|n| i64::from(*n)).sum::<i64>() <= 1
         })
@@ -351,8 +355,10 @@ pub struct ObjectEntry {
 pub struct K8sFile {
     pub docs: Vec<Document>,
     pub objects: Vec<ObjectEntry>,
-    /// Syntax errors and objects of a known kind that do not match its schema.
+    /// Syntax errors, then objects of a known kind that do not match its schema.
     pub errors: Vec<(String, Range<usize>)>,
+    /// How many of `errors`, from the first, are syntax errors.
+    pub syntax_errors: usize,
     /// Where Helm template syntax was found; the documents that hold it are not checked.
     pub helm: Option<usize>,
     /// Whether documents without template syntax were checked beside the template ones.
@@ -393,6 +399,7 @@ pub fn parse(text: &str) -> K8sFile {
         docs: Vec::new(),
         objects: Vec::new(),
         errors: Vec::new(),
+        syntax_errors: 0,
         helm: None,
         helm_partial: false,
         is_kubernetes: false,
@@ -438,23 +445,27 @@ pub fn parse(text: &str) -> K8sFile {
         documents
     };
     let syntax_error = !file.errors.is_empty();
-    for (i, doc) in documents.iter().enumerate() {
-        let (api, kind) = type_of(&doc.root);
-        if api.is_some() && kind.is_some() {
-            file.is_kubernetes = true;
-        }
-        if api == Some("v1") && kind == Some("List") {
-            if let Some(NodeKind::Seq(items)) = doc.root.get("items").map(|n| &n.kind) {
-                for (j, item) in items.iter().enumerate() {
-                    file.add_object(i, vec![Seg::Key("items"), Seg::Index(j)], item);
-                }
-            }
-        } else {
-            file.add_object(i, Vec::new(), &doc.root);
-        }
-    }
+    file.syntax_errors = file.errors.len();
+    file.add_documents(&documents);
     // A file that fails to parse counts as a manifest when it looks like one.
     file.is_kubernetes |= syntax_error && may_be_kubernetes(text);
+    file.docs = documents;
+    file
+}
+
+/// Objects built elsewhere (the merged objects of a kustomize overlay) as a file of them: their
+/// spans point into whichever file they were anchored in.
+pub fn from_documents(documents: Vec<Document>) -> K8sFile {
+    let mut file = K8sFile {
+        docs: Vec::new(),
+        objects: Vec::new(),
+        errors: Vec::new(),
+        syntax_errors: 0,
+        helm: None,
+        helm_partial: false,
+        is_kubernetes: true,
+    };
+    file.add_documents(&documents);
     file.docs = documents;
     file
 }
@@ -500,6 +511,25 @@ fn has_template_syntax(node: &Node, text: &str) -> bool {
 }
 
 impl K8sFile {
+    /// Adds the objects of each document (each item of a `kind: List` on its own).
+    fn add_documents(&mut self, documents: &[Document]) {
+        for (i, doc) in documents.iter().enumerate() {
+            let (api, kind) = type_of(&doc.root);
+            if api.is_some() && kind.is_some() {
+                self.is_kubernetes = true;
+            }
+            if api == Some("v1") && kind == Some("List") {
+                if let Some(NodeKind::Seq(items)) = doc.root.get("items").map(|n| &n.kind) {
+                    for (j, item) in items.iter().enumerate() {
+                        self.add_object(i, vec![Seg::Key("items"), Seg::Index(j)], item);
+                    }
+                }
+            } else {
+                self.add_object(i, Vec::new(), &doc.root);
+            }
+        }
+    }
+
     fn add_object(&mut self, doc: usize, prefix: Vec<Seg>, node: &Node) {
         let (Some(api), Some(kind)) = type_of(node) else {
             return;

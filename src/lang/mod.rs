@@ -4,6 +4,7 @@ pub mod dockerfile;
 pub mod dockerfile_facts;
 pub mod image;
 pub mod kubernetes;
+pub mod kustomize;
 pub mod rust;
 pub mod rust_logging;
 pub mod rust_runtime;

@@ -425,10 +425,14 @@ pub enum K8sCondition {
     /// Dropped when no Service selects the workload, when every Service selecting it also
     /// selects other pods (v1 and v2 of one app, two pods in all), or when an autoscaler scales it.
     ServedAndNotAutoscaled(Workload),
+    /// The same for a kustomize overlay's merged workload, which runs this many replicas in
+    /// place of the base's: the overlay is deployed instead of the base, not beside it.
+    OverlayServedAndNotAutoscaled(Workload, i32),
     /// Dropped when a PodDisruptionBudget selects the workload.
     UnlessBudgeted(Workload),
     /// Dropped when a deploy tool of the run builds this image (a skaffold artifact, a Tiltfile
     /// `docker_build`): it puts the built tag in the manifest's place when it deploys.
+    /// Also dropped when a kustomization of the run sets its tag or digest (`images:`).
     UnlessBuiltByDeployTool(String),
     /// A container that "may run as root": where the service map links it to a Dockerfile whose
     /// image runs as a non-root user, at most `info`, and the message names that user.
@@ -440,6 +444,7 @@ impl K8sCondition {
     pub fn set_scope(&mut self, scope: u32) {
         match self {
             K8sCondition::ServedAndNotAutoscaled(w)
+            | K8sCondition::OverlayServedAndNotAutoscaled(w, _)
             | K8sCondition::UnlessBudgeted(w)
             | K8sCondition::ReceivesTraffic { workload: w, .. } => w.scope = scope,
             K8sCondition::UnlessBuiltByDeployTool(_) | K8sCondition::AtMostInfoIfImageNonRoot => {}

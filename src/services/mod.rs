@@ -70,6 +70,9 @@ pub struct ServiceMap {
     /// Repositories a deploy tool builds (skaffold artifacts, Tiltfile `docker_build`s): the tool
     /// replaces a manifest's reference to one with the tag it built.
     pub built_by_deploy_tool: Vec<String>,
+    /// Repositories a kustomization of the run gives a tag or digest (`images: [{name, newTag}]`):
+    /// `kustomize build` writes it in the manifest's place.
+    pub tagged_by_kustomization: Vec<String>,
 }
 
 impl ServiceMap {
@@ -77,6 +80,12 @@ impl ServiceMap {
     pub fn built_by_deploy_tool(&self, image: &str) -> bool {
         let repository = image::repository(image);
         self.built_by_deploy_tool.iter().any(|b| b == repository)
+    }
+
+    /// Whether a kustomization of the run sets `image`'s tag or digest.
+    pub fn tagged_by_kustomization(&self, image: &str) -> bool {
+        let repository = image::repository(image);
+        (self.tagged_by_kustomization.iter()).any(|t| t == repository)
     }
 }
 
