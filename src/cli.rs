@@ -125,6 +125,11 @@ struct CheckArgs {
     /// library code only.
     #[arg(long, conflicts_with_all = ["write_baseline", "output"])]
     explain_surface: bool,
+    /// Print the settings each named path is checked under — which config file, what it
+    /// extends, each value and the file that set it, the rules that run on it — instead of
+    /// findings.
+    #[arg(long, conflicts_with_all = ["write_baseline", "output", "explain_surface", "explain_services"])]
+    show_settings: bool,
     /// Parse every Rust function body, also those that hold nothing an enabled rule reads
     /// (slower; for telling whether a missing finding comes from that shortcut).
     #[arg(long, hide = true)]
@@ -309,6 +314,29 @@ fn run_check(args: CheckArgs) -> i32 {
             _ => None,
         },
     };
+    // Each file is checked under the nearest config above it, unless one is named or none wanted.
+    if args.config.is_none() && !args.no_config {
+        config = config.with_nested_configs();
+    }
+    if args.show_settings {
+        let shown: Vec<PathBuf> = if paths.is_empty() {
+            vec![PathBuf::from(".")]
+        } else {
+            paths.clone()
+        };
+        for path in &shown {
+            print!("{}", show_settings(&config, path));
+        }
+        let errors = config.nested_errors();
+        for e in &errors {
+            eprintln!("error: invalid config: {e}");
+        }
+        return if errors.is_empty() {
+            EXIT_OK
+        } else {
+            EXIT_ERROR
+        };
+    }
     for name in config.preview_rules_named() {
         eprintln!(
             "warning: `{name}` is a preview rule and does not run without `--preview` (or `preview = true` in the config); `prodlint rule {name}` says why"
@@ -601,6 +629,126 @@ fn load_config(
         }
     }
     path.map_or_else(|| Ok(Config::default()), |p| Config::load(&p))
+}
+
+/// What `--show-settings` prints for a path: the config it is checked under, where each value
+/// comes from, and the rules that run on it (for a directory, on a file directly in it).
+fn show_settings(run: &Config, path: &Path) -> String {
+    use std::fmt::Write as _;
+    let probe = if path.is_dir() {
+        path.join("prodlint-settings-probe")
+    } else {
+        path.to_path_buf()
+    };
+    let config = run.for_file(&probe);
+    let shown = |p: &Path| crate::discover::display_path(p);
+    let mut out = String::new();
+    let _ = writeln!(out, "Settings for `{}`", shown(path));
+    match &config.path {
+        Some(file) => {
+            let _ = writeln!(out, "  config file: {}", shown(file));
+        }
+        None => {
+            let _ = writeln!(out, "  config file: none (defaults)");
+        }
+    }
+    for base in &config.extends {
+        let _ = writeln!(out, "  extends: {}", shown(base));
+    }
+    let from = |key: &str| match config.origin(key) {
+        Some(file) => shown(file),
+        None => "default".to_string(),
+    };
+    let cli = |set: bool, key: &str| {
+        if set {
+            "command line".to_string()
+        } else {
+            from(key)
+        }
+    };
+    let mut line = |setting: String, origin: String| {
+        let _ = writeln!(out, "  {setting:<44} # {origin}");
+    };
+    line(
+        format!("preview = {}", config.preview()),
+        cli(config.cli.preview.is_some(), "preview"),
+    );
+    let select = config
+        .cli
+        .select
+        .clone()
+        .or_else(|| config.selected().cloned());
+    line(
+        format!(
+            "select = {}",
+            select.map_or("(all default rules)".to_string(), |s| format!("{s:?}"))
+        ),
+        cli(config.cli.select.is_some(), "select"),
+    );
+    let ignore: Vec<&String> = config.ignored().iter().chain(&config.cli.ignore).collect();
+    line(
+        format!("ignore = {ignore:?}"),
+        cli(!config.cli.ignore.is_empty(), "ignore"),
+    );
+    line(
+        format!(
+            "fail-on = {}",
+            run.fail_on.map_or("warning", |s| s.as_str())
+        ),
+        format!("{} (the run's config decides)", from_run(run, "fail-on")),
+    );
+    line(
+        format!(
+            "baseline = {}",
+            run.baseline.as_deref().map_or("none".to_string(), &shown)
+        ),
+        format!("{} (the run's config decides)", from_run(run, "baseline")),
+    );
+    line(
+        format!("[files] max-size = {} bytes", config.max_file_size),
+        from("files.max-size"),
+    );
+    for file in config.exclude_files() {
+        line(
+            "[files] exclude (patterns relative to this file)".to_string(),
+            shown(file),
+        );
+    }
+    for (rule, table) in config.options_text() {
+        line(
+            format!("[rule-options.{rule}] {table}"),
+            from(&format!("rule-options.{rule}")),
+        );
+    }
+    let kind = crate::discover::classify(&probe).filter(|_| !path.is_dir());
+    let rules: Vec<&rules::RuleInfo> = rules::registry()
+        .iter()
+        .filter(|r| kind.is_none_or(|k| r.applies_to(k)))
+        .collect();
+    let enabled: Vec<(&rules::RuleInfo, Severity)> = rules
+        .iter()
+        .filter_map(|r| config.level(r, &probe).map(|l| (*r, l)))
+        .collect();
+    let what = match kind {
+        Some(k) => format!("a {} file", k.name()),
+        None => "files of every kind".to_string(),
+    };
+    let _ = writeln!(out, "  rules that run on {what} here ({}):", enabled.len());
+    for (rule, level) in enabled {
+        let why = match config.level_origin(rule, &probe) {
+            Some((entry, file)) => format!("{entry} in {}", shown(&file)),
+            None if config.cli.select.is_some() => "--select".to_string(),
+            None => "default".to_string(),
+        };
+        let _ = writeln!(out, "    {:<44} {:<8} # {why}", rule.name(), level.as_str());
+    }
+    out
+}
+
+/// Where the run's config sets a run-level value (one not read per file).
+fn from_run(run: &Config, key: &str) -> String {
+    run.origin(key)
+        .map_or("default".to_string(), crate::discover::display_path)
 }
 
 /// A rule's level for a file at the config's root (where no path-specific override applies

@@ -1,10 +1,11 @@
 //! `prodlint.toml` / `.prodlint.toml`: rule levels by name or group, excluded paths, per-path
 //! overrides. Unknown keys and names are errors that point at the line in the config file.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use serde::Deserialize;
@@ -25,6 +26,8 @@ pub enum Setting {
 struct Entry {
     selector: String,
     setting: Setting,
+    /// The config file that sets it (for `--show-settings`).
+    origin: PathBuf,
 }
 
 struct Override {
@@ -50,10 +53,19 @@ pub struct Config {
     /// Paths in the config are relative to this directory.
     pub root: PathBuf,
     rules: Vec<Entry>,
-    exclude: Option<Gitignore>,
+    /// `[files] exclude` of this config and those it extends, each relative to its own file.
+    exclude: Vec<Gitignore>,
     overrides: Vec<Override>,
     /// `[rule-options.<rule>]` tables, validated against each rule's options type.
     options: BTreeMap<String, toml::Table>,
+    /// Which file set each top-level value (`preview`, `fail-on`, `rule-options.x`, ...), for
+    /// `--show-settings`; values not listed are defaults.
+    origins: BTreeMap<String, PathBuf>,
+    /// The configs this one extends, nearest first.
+    pub extends: Vec<PathBuf>,
+    /// The configs of directories below the run's, when each file is checked under the nearest
+    /// config above it (not with `--config` or `--no-config`).
+    nested: Option<Arc<Nested>>,
     /// `baseline = "…"`: findings listed there are not reported.
     pub baseline: Option<PathBuf>,
     /// `[files] max-size`: larger files are skipped, not read.
@@ -65,7 +77,7 @@ pub struct Config {
     /// `fail-on = "…"`: the lowest severity that makes the run fail (`--fail-on` wins).
     pub fail_on: Option<Severity>,
     /// `preview = true`: preview rules run too (`--preview`/`--no-preview` win).
-    preview: bool,
+    preview: Option<bool>,
     pub cli: CliSelection,
     /// `[[services]]`: how workload images map to Dockerfiles and source, where inference is not
     /// enough (see `src/services.rs`).
@@ -91,15 +103,18 @@ impl Default for Config {
             path: None,
             root: PathBuf::new(),
             rules: Vec::new(),
-            exclude: None,
+            exclude: Vec::new(),
             overrides: Vec::new(),
             options: BTreeMap::new(),
+            origins: BTreeMap::new(),
+            extends: Vec::new(),
+            nested: None,
             baseline: None,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             select: None,
             ignore: Vec::new(),
             fail_on: None,
-            preview: false,
+            preview: None,
             cli: CliSelection::default(),
             services: Vec::new(),
         }
@@ -149,10 +164,12 @@ struct RawConfig {
     ignore: Vec<Spanned<String>>,
     #[serde(rename = "fail-on")]
     fail_on: Option<Spanned<String>>,
-    #[serde(default)]
-    preview: bool,
+    preview: Option<bool>,
     #[serde(default)]
     services: Vec<Spanned<RawService>>,
+    /// Another config this one starts from (relative to this file); its values apply where this
+    /// one sets none, and its rule levels come first.
+    extend: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -253,6 +270,11 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
 
 impl Config {
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        Config::load_in_chain(path, &[])
+    }
+
+    /// Loads a config that `chain` extends (each extending the next): a cycle is an error.
+    fn load_in_chain(path: &Path, chain: &[PathBuf]) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
             path: path.to_path_buf(),
             line: 0,
@@ -263,10 +285,19 @@ impl Config {
             .ok()
             .and_then(|p| p.parent().map(Path::to_path_buf))
             .unwrap_or_default();
-        Config::parse(&text, path, &root)
+        Config::parse_in_chain(&text, path, &root, chain)
     }
 
     pub fn parse(text: &str, path: &Path, root: &Path) -> Result<Config, ConfigError> {
+        Config::parse_in_chain(text, path, root, &[])
+    }
+
+    fn parse_in_chain(
+        text: &str,
+        path: &Path,
+        root: &Path,
+        chain: &[PathBuf],
+    ) -> Result<Config, ConfigError> {
         let error = |span: Option<Range<usize>>, message: String| {
             let (line, column) = span.map_or((0, 0), |s| line_col(text, s.start));
             ConfigError {
@@ -303,7 +334,11 @@ impl Config {
                         }
                     },
                 };
-                out.push(Entry { selector, setting });
+                out.push(Entry {
+                    selector,
+                    setting,
+                    origin: path.to_path_buf(),
+                });
             }
             Ok(out)
         };
@@ -349,7 +384,7 @@ impl Config {
             })?),
         };
         let exclude = if raw.files.exclude.is_empty() {
-            None
+            Vec::new()
         } else {
             let mut b = GitignoreBuilder::new(root);
             for pattern in &raw.files.exclude {
@@ -360,10 +395,9 @@ impl Config {
                     )
                 })?;
             }
-            Some(
-                b.build()
-                    .map_err(|e| error(None, format!("invalid [files] exclude: {e}")))?,
-            )
+            vec![b
+                .build()
+                .map_err(|e| error(None, format!("invalid [files] exclude: {e}")))?]
         };
         let mut overrides = Vec::new();
         for o in raw.overrides {
@@ -477,7 +511,24 @@ impl Config {
                 source,
             });
         }
-        Ok(Config {
+        let mut origins = BTreeMap::new();
+        let set = [
+            ("baseline", raw.baseline.is_some()),
+            ("select", select.is_some()),
+            ("ignore", !ignore.is_empty()),
+            ("fail-on", fail_on.is_some()),
+            ("preview", raw.preview.is_some()),
+            ("files.max-size", raw.files.max_size.is_some()),
+            ("files.exclude", !exclude.is_empty()),
+            ("services", !services.is_empty()),
+        ];
+        for (key, _) in set.iter().filter(|(_, is_set)| *is_set) {
+            origins.insert(key.to_string(), path.to_path_buf());
+        }
+        for rule in options.keys() {
+            origins.insert(format!("rule-options.{rule}"), path.to_path_buf());
+        }
+        let config = Config {
             services,
             path: Some(path.to_path_buf()),
             root: root.to_path_buf(),
@@ -485,6 +536,9 @@ impl Config {
             exclude,
             overrides,
             options,
+            origins,
+            extends: Vec::new(),
+            nested: None,
             baseline: raw.baseline.map(|b| root.join(b)),
             max_file_size,
             select,
@@ -492,18 +546,186 @@ impl Config {
             fail_on,
             preview: raw.preview,
             cli: CliSelection::default(),
-        })
+        };
+        match raw.extend {
+            None => Ok(config),
+            Some(extend) => {
+                let base_path = crate::engine::normalized(&root.join(extend.get_ref()));
+                if chain.iter().any(|p| same_file(p, &base_path)) || chain.len() > 16 {
+                    return Err(error(
+                        Some(extend.span()),
+                        format!(
+                            "`extend = \"{}\"` makes a cycle: {} extends itself through it",
+                            extend.get_ref(),
+                            path.display()
+                        ),
+                    ));
+                }
+                if !base_path.is_file() {
+                    return Err(error(
+                        Some(extend.span()),
+                        format!(
+                            "`extend = \"{}\"`: no such file (`{}`; paths are relative to the config file)",
+                            extend.get_ref(),
+                            base_path.display()
+                        ),
+                    ));
+                }
+                let mut chain = chain.to_vec();
+                chain.push(path.to_path_buf());
+                let base = Config::load_in_chain(&base_path, &chain)?;
+                Ok(config.on_top_of(base))
+            }
+        }
+    }
+
+    /// This config with what it does not set taken from `base` (which it extends): rule levels,
+    /// overrides, excludes, ignores and services of both, the base's first; this one's
+    /// options per key.
+    fn on_top_of(self, base: Config) -> Config {
+        let mut options = base.options;
+        for (rule, table) in self.options {
+            options.entry(rule).or_default().extend(table);
+        }
+        let mut origins = base.origins;
+        origins.extend(self.origins);
+        let mut extends = vec![base.path.clone().unwrap_or_default()];
+        extends.extend(base.extends);
+        let max_set = origins
+            .get("files.max-size")
+            .is_some_and(|o| Some(o) == self.path.as_ref());
+        Config {
+            path: self.path,
+            root: self.root,
+            rules: [base.rules, self.rules].concat(),
+            exclude: [base.exclude, self.exclude].concat(),
+            overrides: base.overrides.into_iter().chain(self.overrides).collect(),
+            options,
+            origins,
+            extends,
+            nested: None,
+            baseline: self.baseline.or(base.baseline),
+            max_file_size: if max_set {
+                self.max_file_size
+            } else {
+                base.max_file_size
+            },
+            select: self.select.or(base.select),
+            ignore: [base.ignore, self.ignore].concat(),
+            fail_on: self.fail_on.or(base.fail_on),
+            preview: self.preview.or(base.preview),
+            cli: self.cli,
+            services: [base.services, self.services].concat(),
+        }
     }
 
     /// A matcher for `[files] exclude`, owned so the parallel walker can keep it.
+    /// With nested configs, a path is also excluded by the nearest config above it.
     pub fn exclusion(&self) -> impl Fn(&Path, bool) -> bool + Send + Sync + 'static {
         let exclude = self.exclude.clone();
-        let root = self.root.clone();
+        let nested = self.nested.clone();
         move |path, is_dir| {
-            let Some(ex) = &exclude else { return false };
             let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-            abs.starts_with(&root) && ex.matched_path_or_any_parents(&abs, is_dir).is_ignore()
+            if excluded_by(&exclude, &abs, is_dir) {
+                return true;
+            }
+            let dir = if is_dir {
+                Some(abs.as_path())
+            } else {
+                abs.parent()
+            };
+            let nearest = nested.as_ref().zip(dir).and_then(|(n, d)| n.nearest(d));
+            nearest.is_some_and(|c| excluded_by(&c.exclude, &abs, is_dir))
         }
+    }
+
+    /// Turns on nested configs: each file is checked under the nearest `prodlint.toml` or
+    /// `.prodlint.toml` above it — this config where that is this config's file, and the
+    /// defaults where there is none. The command-line selection applies to all of them. Called
+    /// once `cli` is set; not with `--config` or `--no-config`.
+    pub fn with_nested_configs(mut self) -> Config {
+        self.nested = Some(Arc::new(Nested {
+            cli: self.cli.clone(),
+            run_config: self.path.as_deref().map(absolute),
+            by_dir: Mutex::default(),
+            errors: Mutex::default(),
+        }));
+        self
+    }
+
+    /// The config a file is checked under: the nearest one above it with nested configs on,
+    /// else this one.
+    pub fn for_file(&self, file: &Path) -> FileConfig<'_> {
+        let Some(nested) = &self.nested else {
+            return FileConfig::Run(self);
+        };
+        let abs = absolute(file);
+        let Some(dir) = abs.parent() else {
+            return FileConfig::Run(self);
+        };
+        match nested.nearest(dir) {
+            Some(config) => FileConfig::Nested(config),
+            None if nested.is_run_config(dir) => FileConfig::Run(self),
+            None => FileConfig::Nested(nested.default_config()),
+        }
+    }
+
+    /// Nested configs that could not be read, each once.
+    pub fn nested_errors(&self) -> Vec<ConfigError> {
+        let Some(nested) = &self.nested else {
+            return Vec::new();
+        };
+        let errors = nested.errors.lock().unwrap_or_else(|e| e.into_inner());
+        errors.clone()
+    }
+
+    /// `select = [...]` of the config (the command line's is in `cli`).
+    pub fn selected(&self) -> Option<&Vec<String>> {
+        self.select.as_ref()
+    }
+
+    /// `ignore = [...]` of the config (the command line's is in `cli`).
+    pub fn ignored(&self) -> &[String] {
+        &self.ignore
+    }
+
+    /// Where a top-level value came from: the config file that sets it, or `None` for a default.
+    pub fn origin(&self, key: &str) -> Option<&Path> {
+        self.origins.get(key).map(PathBuf::as_path)
+    }
+
+    /// `[files] exclude` patterns are not kept as text by the matcher; the files that hold them.
+    pub fn exclude_files(&self) -> Vec<&Path> {
+        self.exclude.iter().map(Gitignore::path).collect()
+    }
+
+    /// The `[rules]` and `[[overrides]]` entries that decide a rule's level for a file, with
+    /// the file that wrote each (for `--show-settings`).
+    pub fn level_origin(&self, rule: &RuleInfo, path: &Path) -> Option<(String, PathBuf)> {
+        let abs = absolute(path);
+        let applies = |e: &&Entry| e.selector == rule.name() || e.selector == rule.meta.group;
+        let mut last = None;
+        let own_entries = self.rules.iter().filter(applies);
+        let overrides = (self.overrides.iter())
+            .filter(|o| {
+                abs.starts_with(o.matcher.path())
+                    && o.matcher
+                        .matched_path_or_any_parents(&abs, false)
+                        .is_ignore()
+            })
+            .flat_map(|o| o.rules.iter().filter(applies));
+        // Group entries before the rule's own, as `level` applies them.
+        let (group, own): (Vec<&Entry>, Vec<&Entry>) = own_entries
+            .chain(overrides)
+            .partition(|e| e.selector == rule.meta.group);
+        for e in group.into_iter().chain(own) {
+            let what = match e.setting {
+                Setting::Off => "off".to_string(),
+                Setting::Level(l) => l.as_str().to_string(),
+            };
+            last = Some((format!("{} = \"{what}\"", e.selector), e.origin.clone()));
+        }
+        last
     }
 
     /// Whether an `[[overrides]]` entry changes this rule (or its group) for some paths.
@@ -530,7 +752,7 @@ impl Config {
 
     /// Whether preview rules run: `--preview`/`--no-preview`, else `preview` in the config.
     pub fn preview(&self) -> bool {
-        self.cli.preview.unwrap_or(self.preview)
+        self.cli.preview.or(self.preview).unwrap_or(false)
     }
 
     /// Preview rules the command line or the config names by their own name while preview is
@@ -581,15 +803,15 @@ impl Config {
         };
         apply(&self.rules, &mut setting);
         if !self.overrides.is_empty() {
-            let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-            if abs.starts_with(&self.root) {
-                for o in &self.overrides {
-                    if o.matcher
+            let abs = absolute(path);
+            for o in &self.overrides {
+                // Each override's paths are relative to the file that wrote it.
+                if abs.starts_with(o.matcher.path())
+                    && o.matcher
                         .matched_path_or_any_parents(&abs, false)
                         .is_ignore()
-                    {
-                        apply(&o.rules, &mut setting);
-                    }
+                {
+                    apply(&o.rules, &mut setting);
                 }
             }
         }
@@ -617,6 +839,137 @@ impl Config {
             Setting::Level(l) => Some(l),
         }
     }
+}
+
+/// The config a file is checked under (see [`Config::for_file`]).
+pub enum FileConfig<'a> {
+    Run(&'a Config),
+    Nested(Arc<Config>),
+}
+
+impl std::ops::Deref for FileConfig<'_> {
+    type Target = Config;
+    fn deref(&self) -> &Config {
+        match self {
+            FileConfig::Run(c) => c,
+            FileConfig::Nested(c) => c,
+        }
+    }
+}
+
+/// Configs found above the run's files, loaded once each, by directory.
+struct Nested {
+    cli: CliSelection,
+    /// The run's own config file (absolute): files below it use the run's `Config`.
+    run_config: Option<PathBuf>,
+    /// The nearest config at or above each directory asked about: `Some` for a config other
+    /// than the run's, `None` for the run's or none at all.
+    by_dir: Mutex<HashMap<PathBuf, Option<Arc<Config>>>>,
+    errors: Mutex<Vec<ConfigError>>,
+}
+
+impl Nested {
+    /// The nearest config at or above `dir` other than the run's; `None` when that is the
+    /// run's config or there is none.
+    fn nearest(&self, dir: &Path) -> Option<Arc<Config>> {
+        if let Some(known) = self.lock().get(dir) {
+            return known.clone();
+        }
+        let found = match self.config_in(dir) {
+            Some(file) if self.run_config.as_deref() == Some(file.as_path()) => None,
+            Some(file) => self.load(&file),
+            None => match dir.parent() {
+                Some(parent) => self.nearest(parent),
+                None => None,
+            },
+        };
+        self.lock().insert(dir.to_path_buf(), found.clone());
+        found
+    }
+
+    /// Whether the nearest config at or above `dir` is the run's own.
+    fn is_run_config(&self, dir: &Path) -> bool {
+        let run = self.run_config.as_deref().and_then(Path::parent);
+        run.is_some_and(|run| {
+            dir.starts_with(run)
+                && dir
+                    .ancestors()
+                    .take_while(|d| *d != run)
+                    .all(|d| self.config_in(d).is_none())
+        })
+    }
+
+    fn default_config(&self) -> Arc<Config> {
+        Arc::new(Config {
+            cli: self.cli.clone(),
+            ..Config::default()
+        })
+    }
+
+    /// The config file of a directory; both names there is an error (reported once), and
+    /// `prodlint.toml` is read.
+    fn config_in(&self, dir: &Path) -> Option<PathBuf> {
+        let mut found = FILE_NAMES
+            .iter()
+            .map(|n| dir.join(n))
+            .filter(|p| p.is_file());
+        let first = found.next()?;
+        if let Some(second) = found.next() {
+            let error = ConfigError {
+                path: first.clone(),
+                line: 1,
+                column: 1,
+                message: format!(
+                    "both `{}` and `{}` exist; prodlint reads one config per directory: merge them into one and remove the other",
+                    first.display(),
+                    second.display()
+                ),
+            };
+            let mut errors = self.errors.lock().unwrap_or_else(|e| e.into_inner());
+            if !errors.contains(&error) {
+                errors.push(error);
+            }
+        }
+        Some(first)
+    }
+
+    fn load(&self, file: &Path) -> Option<Arc<Config>> {
+        match Config::load(file) {
+            Ok(mut config) => {
+                config.cli = self.cli.clone();
+                Some(Arc::new(config))
+            }
+            Err(e) => {
+                let mut errors = self.errors.lock().unwrap_or_else(|e| e.into_inner());
+                if !errors.contains(&e) {
+                    errors.push(e);
+                }
+                // Its files are checked with the defaults; the run fails on the error.
+                Some(self.default_config())
+            }
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, Option<Arc<Config>>>> {
+        self.by_dir.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| absolute(p));
+    canonical(a) == canonical(b)
+}
+
+/// Whether one of these `[files] exclude` matchers (each rooted at its config's directory)
+/// excludes `abs`.
+fn excluded_by(exclude: &[Gitignore], abs: &Path, is_dir: bool) -> bool {
+    exclude.iter().any(|ex| {
+        abs.starts_with(ex.path()) && ex.matched_path_or_any_parents(abs, is_dir).is_ignore()
+    })
 }
 
 /// serde's "unknown field `fail_on`, expected one of `fail-on`, …" with the closest expected key

@@ -2168,3 +2168,82 @@ fn two_config_files_in_one_directory_are_an_error() {
     assert_ne!(chosen.status.code(), Some(2), "{}", stderr(&chosen));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Each file is checked under the nearest config above it, whatever order the paths come in;
+/// `extend` inherits another config; `--show-settings` says which file set what.
+#[test]
+fn nested_configs_extend_and_show_settings() {
+    let dir = temp_dir("nested-configs");
+    let manifest = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\nspec:\n  template:\n    spec:\n      containers:\n      - name: a\n        image: nginx:latest\n";
+    for sub in ["", "dev/", "svc/", "svc/generated/"] {
+        std::fs::create_dir_all(dir.join(sub)).expect("dir");
+        std::fs::write(dir.join(format!("{sub}a.yaml")), manifest).expect("manifest");
+    }
+    let write = |name: &str, text: &str| std::fs::write(dir.join(name), text).expect("config");
+    write("base.toml", "[rules]\nimage-tag-not-pinned = \"error\"\n");
+    write(
+        "dev/prodlint.toml",
+        "[rules]\nimage-tag-not-pinned = \"off\"\n",
+    );
+    write(
+        "svc/prodlint.toml",
+        "extend = \"../base.toml\"\n[rules]\nmissing-memory-limit = \"info\"\n[files]\nexclude = [\"generated/\"]\n",
+    );
+    let findings = |args: &[&str]| {
+        let o = prodlint_in(&dir, &[&["check", "--format", "json"], args].concat(), None);
+        let mut found: Vec<String> = json(&o)["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .filter(|d| {
+                let rule = d["rule"].as_str().unwrap_or("");
+                rule == "image-tag-not-pinned" || rule == "missing-memory-limit"
+            })
+            .map(|d| format!("{} {} {}", d["path"], d["rule"], d["severity"]))
+            .collect();
+        found.sort();
+        found
+    };
+    let expected = [
+        r#""a.yaml" "image-tag-not-pinned" "warning""#,
+        r#""a.yaml" "missing-memory-limit" "warning""#,
+        r#""dev/a.yaml" "missing-memory-limit" "warning""#,
+        r#""svc/a.yaml" "image-tag-not-pinned" "error""#,
+        r#""svc/a.yaml" "missing-memory-limit" "info""#,
+    ];
+    assert_eq!(findings(&["a.yaml", "dev/a.yaml", "svc/a.yaml"]), expected);
+    assert_eq!(findings(&["svc/a.yaml", "dev/a.yaml", "a.yaml"]), expected);
+    // In a walk, the nested config's exclude holds below it.
+    assert_eq!(findings(&["."]), expected);
+
+    let o = prodlint_in(&dir, &["check", "--show-settings", "svc/a.yaml"], None);
+    let shown = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(shown.contains("config file: svc/prodlint.toml"), "{shown}");
+    assert!(shown.contains("extends: base.toml"), "{shown}");
+    assert!(
+        shown.contains("image-tag-not-pinned = \"error\" in base.toml"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("missing-memory-limit = \"info\" in svc/prodlint.toml"),
+        "{shown}"
+    );
+
+    // A nested config that cannot be read fails the run, naming it.
+    write("dev/prodlint.toml", "fail_on = \"error\"\n");
+    let o = prodlint_in(&dir, &["check", "."], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("dev/prodlint.toml:1:1: unknown field `fail_on`"),
+        "{}",
+        stderr(&o)
+    );
+    // A cycle of `extend`s is an error at the key.
+    write("dev/prodlint.toml", "extend = \"../svc/prodlint.toml\"\n");
+    write("base.toml", "extend = \"dev/prodlint.toml\"\n");
+    let o = prodlint_in(&dir, &["check", "dev/a.yaml"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("makes a cycle"), "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}

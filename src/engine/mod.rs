@@ -607,6 +607,9 @@ pub fn check(options: Options) -> Report {
     });
     diagnostics.dedup();
 
+    // A nested config that cannot be read fails the run (its files were checked with defaults).
+    io_errors.extend((config.nested_errors().iter()).map(|e| format!("invalid config: {e}")));
+
     // Freeing the facts of thousands of files is a noticeable part of a warm run, and nothing
     // waits for it: a thread of its own does it (the process may exit first).
     // (Should no thread start, the value is freed right here.)
@@ -648,6 +651,15 @@ struct FileStage<'r> {
 }
 
 impl FileStage<'_> {
+    /// The cache, for a file checked under `config`: its entries are grouped by the run config's
+    /// rule options, so a file whose nested config sets other options is neither read from it
+    /// nor stored in it.
+    fn cache_for(&self, config: &Config) -> Option<&Cache> {
+        let same = std::ptr::eq(config, self.config)
+            || config.options_text() == self.config.options_text();
+        self.cache.filter(|_| same)
+    }
+
     /// Reads, parses and checks input `i` — or takes its results from the cache by its metadata,
     /// without reading it.
     fn check(&self, i: usize, input: &Input) -> FileResult {
@@ -655,7 +667,10 @@ impl FileStage<'_> {
             Some((idx, text)) if *idx == i => Some(text.clone()),
             _ => None,
         };
-        let mut levels = levels_of(input, self.config);
+        // Each file is checked under the nearest config above it (with nested configs on).
+        let config = self.config.for_file(&input.path);
+        let cache = self.cache_for(&config);
+        let mut levels = levels_of(input, &config);
         // A kustomize patch is checked merged into what it patches, under the role the file
         // would have if it were not a patch.
         let patched_by = match input.kind {
@@ -676,21 +691,21 @@ impl FileStage<'_> {
                 &mut levels,
                 self.packages,
                 self.surface,
-                self.cache,
+                cache,
                 on_disk,
-                self.config.max_file_size,
+                config.max_file_size,
             )
         });
         let mut place = place;
         if let Some(outcome) = (place.as_mut())
-            .zip(self.cache)
+            .zip(cache)
             .and_then(|(place, c)| without_reading(input, place, &mut levels, c))
         {
             return Ok(Some(outcome));
         }
         let read = match stdin {
             Some(text) => Read::Text(text, 0),
-            None => read_text(&input.path, self.config.max_file_size)?,
+            None => read_text(&input.path, config.max_file_size)?,
         };
         // A `.json` file is a manifest only if it says so; other JSON (data, lockfiles) that
         // cannot be read is not worth a note.
@@ -719,7 +734,7 @@ impl FileStage<'_> {
                         if invalid == 1 { "" } else { "s" }
                     ));
                 }
-                Ok(self.process(input, text, levels, place, patched_by))
+                Ok(self.process(input, text, levels, place, patched_by, &config))
             }
             Read::Binary => {
                 note(format!(
@@ -733,7 +748,7 @@ impl FileStage<'_> {
                     "skipped `{}`: {} is over the {} limit (`[files] max-size` in prodlint.toml)",
                     input.display,
                     human_size(size),
-                    human_size(self.config.max_file_size)
+                    human_size(config.max_file_size)
                 ));
                 Ok(None)
             }
@@ -1115,8 +1130,9 @@ impl FileStage<'_> {
         mut levels: Vec<(&'static str, Severity)>,
         mut place: Option<RustPlace>,
         patched_by: &[PathBuf],
+        config: &Config,
     ) -> Option<Outcome> {
-        let (config, cache, triggers) = (self.config, self.cache, self.triggers.as_ref());
+        let (cache, triggers) = (self.cache_for(config), self.triggers.as_ref());
         if let Some(place) = place.as_mut() {
             if surface::generated_header(&text) {
                 place.generated(&mut levels);

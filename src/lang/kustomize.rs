@@ -147,7 +147,10 @@ pub fn tagged_images(kustomization: &Path) -> Vec<String> {
         return Vec::new();
     };
     let stream = yaml::parse_stream_lenient(&text);
-    let overrides = stream.documents.iter().flat_map(|d| image_overrides(&d.root));
+    let overrides = stream
+        .documents
+        .iter()
+        .flat_map(|d| image_overrides(&d.root));
     overrides
         // `newTag: latest` pins nothing.
         .filter(|o| o.digest.is_some() || o.new_tag.as_deref().is_some_and(|t| t != "latest"))
@@ -598,11 +601,28 @@ spec:
             }
         };
         let pin = [o("ghcr.io/acme/kfam", None, Some("v1.10.0"), None)];
-        assert_eq!(override_image("ghcr.io/acme/kfam", &pin), "ghcr.io/acme/kfam:v1.10.0");
-        assert_eq!(override_image("ghcr.io/acme/kfam:latest", &pin), "ghcr.io/acme/kfam:v1.10.0");
-        assert_eq!(override_image("ghcr.io/acme/other", &pin), "ghcr.io/acme/other");
-        let moved = [o("localhost:5000/app", Some("registry/app"), None, Some("sha256:ab"))];
-        assert_eq!(override_image("localhost:5000/app:1", &moved), "registry/app@sha256:ab");
+        assert_eq!(
+            override_image("ghcr.io/acme/kfam", &pin),
+            "ghcr.io/acme/kfam:v1.10.0"
+        );
+        assert_eq!(
+            override_image("ghcr.io/acme/kfam:latest", &pin),
+            "ghcr.io/acme/kfam:v1.10.0"
+        );
+        assert_eq!(
+            override_image("ghcr.io/acme/other", &pin),
+            "ghcr.io/acme/other"
+        );
+        let moved = [o(
+            "localhost:5000/app",
+            Some("registry/app"),
+            None,
+            Some("sha256:ab"),
+        )];
+        assert_eq!(
+            override_image("localhost:5000/app:1", &moved),
+            "registry/app@sha256:ab"
+        );
         let renamed = [o("app", Some("registry/app"), None, None)];
         assert_eq!(override_image("app:2", &renamed), "registry/app:2");
     }
