@@ -634,8 +634,10 @@ impl Config {
             } else {
                 abs.parent()
             };
-            let nearest = nested.as_ref().zip(dir).and_then(|(n, d)| n.nearest(d));
-            nearest.is_some_and(|c| excluded_by(&c.exclude, &abs, is_dir))
+            match nested.as_ref().zip(dir).map(|(n, d)| n.nearest(d)) {
+                Some(Nearest::Other(c)) => excluded_by(&c.exclude, &abs, is_dir),
+                _ => false,
+            }
         }
     }
 
@@ -649,6 +651,10 @@ impl Config {
             run_config: self.path.as_deref().map(absolute),
             by_dir: Mutex::default(),
             errors: Mutex::default(),
+            defaults: Arc::new(Config {
+                cli: self.cli.clone(),
+                ..Config::default()
+            }),
         }));
         self
     }
@@ -664,9 +670,9 @@ impl Config {
             return FileConfig::Run(self);
         };
         match nested.nearest(dir) {
-            Some(config) => FileConfig::Nested(config),
-            None if nested.is_run_config(dir) => FileConfig::Run(self),
-            None => FileConfig::Nested(nested.default_config()),
+            Nearest::Run => FileConfig::Run(self),
+            Nearest::Other(config) => FileConfig::Nested(config),
+            Nearest::None => FileConfig::Nested(nested.default_config()),
         }
     }
 
@@ -862,48 +868,42 @@ struct Nested {
     cli: CliSelection,
     /// The run's own config file (absolute): files below it use the run's `Config`.
     run_config: Option<PathBuf>,
-    /// The nearest config at or above each directory asked about: `Some` for a config other
-    /// than the run's, `None` for the run's or none at all.
-    by_dir: Mutex<HashMap<PathBuf, Option<Arc<Config>>>>,
+    /// The nearest config at or above each directory asked about.
+    by_dir: Mutex<HashMap<PathBuf, Nearest>>,
     errors: Mutex<Vec<ConfigError>>,
+    /// The defaults (with the command line's selection), for files with no config above them.
+    defaults: Arc<Config>,
+}
+
+/// The nearest config at or above a directory.
+#[derive(Clone)]
+enum Nearest {
+    /// The run's own config file.
+    Run,
+    Other(Arc<Config>),
+    None,
 }
 
 impl Nested {
-    /// The nearest config at or above `dir` other than the run's; `None` when that is the
-    /// run's config or there is none.
-    fn nearest(&self, dir: &Path) -> Option<Arc<Config>> {
+    /// The nearest config at or above `dir`, found once per directory.
+    fn nearest(&self, dir: &Path) -> Nearest {
         if let Some(known) = self.lock().get(dir) {
             return known.clone();
         }
         let found = match self.config_in(dir) {
-            Some(file) if self.run_config.as_deref() == Some(file.as_path()) => None,
-            Some(file) => self.load(&file),
+            Some(file) if self.run_config.as_deref() == Some(file.as_path()) => Nearest::Run,
+            Some(file) => Nearest::Other(self.load(&file)),
             None => match dir.parent() {
                 Some(parent) => self.nearest(parent),
-                None => None,
+                None => Nearest::None,
             },
         };
         self.lock().insert(dir.to_path_buf(), found.clone());
         found
     }
 
-    /// Whether the nearest config at or above `dir` is the run's own.
-    fn is_run_config(&self, dir: &Path) -> bool {
-        let run = self.run_config.as_deref().and_then(Path::parent);
-        run.is_some_and(|run| {
-            dir.starts_with(run)
-                && dir
-                    .ancestors()
-                    .take_while(|d| *d != run)
-                    .all(|d| self.config_in(d).is_none())
-        })
-    }
-
     fn default_config(&self) -> Arc<Config> {
-        Arc::new(Config {
-            cli: self.cli.clone(),
-            ..Config::default()
-        })
+        self.defaults.clone()
     }
 
     /// The config file of a directory; both names there is an error (reported once), and
@@ -933,11 +933,11 @@ impl Nested {
         Some(first)
     }
 
-    fn load(&self, file: &Path) -> Option<Arc<Config>> {
+    fn load(&self, file: &Path) -> Arc<Config> {
         match Config::load(file) {
             Ok(mut config) => {
                 config.cli = self.cli.clone();
-                Some(Arc::new(config))
+                Arc::new(config)
             }
             Err(e) => {
                 let mut errors = self.errors.lock().unwrap_or_else(|e| e.into_inner());
@@ -945,12 +945,12 @@ impl Nested {
                     errors.push(e);
                 }
                 // Its files are checked with the defaults; the run fails on the error.
-                Some(self.default_config())
+                self.default_config()
             }
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, Option<Arc<Config>>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, Nearest>> {
         self.by_dir.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
