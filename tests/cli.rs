@@ -224,10 +224,18 @@ fn full_format_and_colors() {
         "never",
     ]));
     assert!(
-        plain.contains("╭─[fixtures/demo/deploy/orders.yaml:18:11]"),
+        plain.contains("  --> fixtures/demo/deploy/orders.yaml:18:11\n"),
         "{plain}"
     );
-    assert!(plain.contains("help:"));
+    // Five findings on one line share one snippet: the line is shown once, each finding says
+    // its severity once, and each one's help names its rule.
+    assert_eq!(plain.matches("orders.yaml:18:11").count(), 1, "{plain}");
+    assert!(plain.contains(
+        "warning[missing-liveness-probe]: container `orders` has no liveness probe\nwarning[missing-memory-limit]"
+    ));
+    assert!(plain.contains("= help[missing-liveness-probe]: add a `livenessProbe`"));
+    assert!(plain.contains("= help: pin a version tag"));
+    assert!(!plain.contains("Advice") && !plain.contains('⚠'), "{plain}");
     assert!(!plain.contains('\u{1b}'));
     let colored = stdout(&prodlint(&[
         "check",
