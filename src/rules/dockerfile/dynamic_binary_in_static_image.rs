@@ -158,13 +158,29 @@ fn dynamic_build(file: &Dockerfile, stage: usize) -> Option<Build> {
                 });
             }
             if name == "cargo" && sub == Some("build") {
-                let musl_target = args.iter().enumerate().any(|(j, w)| {
-                    w.text.contains("musl")
-                        && (w.text.starts_with("--target")
-                            || args
-                                .get(j.wrapping_sub(1))
-                                .is_some_and(|p| p.text == "--target"))
+                // `--target x`, `--target=x`, or `CARGO_BUILD_TARGET`.
+                let target = args.iter().enumerate().find_map(|(j, w)| {
+                    if let Some(value) = w.text.strip_prefix("--target=") {
+                        return Some(value.to_string());
+                    }
+                    let after_flag = j > 0 && args.get(j - 1).is_some_and(|p| p.text == "--target");
+                    after_flag.then(|| w.text.clone())
                 });
+                let target = target.or_else(|| vars.get("CARGO_BUILD_TARGET").cloned());
+                let resolved = target
+                    .as_deref()
+                    .map(|t| resolve_variable(t, &vars, &script.text));
+                let named = match &resolved {
+                    Some(Resolved::Text(t)) => Some(t.clone()),
+                    _ => None,
+                };
+                let musl_target = match resolved {
+                    Some(Resolved::Text(t)) => t.contains("musl"),
+                    // A target only known when the build runs (`--target "$TARGET"` from a
+                    // build argument with no default): which one it is cannot be told.
+                    Some(Resolved::Unknown) => continue,
+                    None => false,
+                };
                 let static_crt = vars
                     .get("RUSTFLAGS")
                     .is_some_and(|v| v.contains("crt-static"))
@@ -173,7 +189,10 @@ fn dynamic_build(file: &Dockerfile, stage: usize) -> Option<Build> {
                     continue;
                 }
                 return Some(Build {
-                    what: "`cargo build` for the default `*-gnu` target".into(),
+                    what: match named {
+                        Some(t) => format!("`cargo build` for `{t}`"),
+                        None => "`cargo build` for the default `*-gnu` target".into(),
+                    },
                     help: "build for musl (`rustup target add x86_64-unknown-linux-musl` and `cargo build --release --target x86_64-unknown-linux-musl`), set `RUSTFLAGS=\"-C target-feature=+crt-static\"`, or run on `gcr.io/distroless/cc`",
                     span,
                 });
@@ -196,4 +215,45 @@ fn installs_c_compiler(file: &Dockerfile, lineage: &[usize]) -> bool {
             })
         })
     })
+}
+
+/// A word's value once a `$NAME` / `${NAME}` in it is looked up: in the Dockerfile's `ARG`/`ENV`
+/// values, else in an assignment `NAME=...` of the script itself.
+enum Resolved {
+    Text(String),
+    Unknown,
+}
+
+fn resolve_variable(
+    word: &str,
+    vars: &std::collections::HashMap<String, String>,
+    script: &str,
+) -> Resolved {
+    let Some(at) = word.find('$') else {
+        return Resolved::Text(word.to_string());
+    };
+    let rest = word[at + 1..].trim_start_matches('{');
+    let name: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    if name.is_empty() {
+        return Resolved::Unknown;
+    }
+    if let Some(value) = vars.get(&name) {
+        return Resolved::Text(value.clone());
+    }
+    let assignment = format!("{name}=");
+    let defined = script.match_indices(&assignment).find_map(|(i, _)| {
+        let before = script[..i].chars().next_back();
+        let starts_word = before.is_none_or(|c| c.is_whitespace() || c == ';' || c == '&');
+        starts_word.then(|| {
+            script[i + assignment.len()..]
+                .split(|c: char| c == '\n' || c == ';' || c == '&')
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
+    });
+    defined.map_or(Resolved::Unknown, Resolved::Text)
 }
