@@ -249,7 +249,7 @@ fn resolve_variable(
         let starts_word = before.is_none_or(|c| c.is_whitespace() || c == ';' || c == '&');
         starts_word.then(|| {
             script[i + assignment.len()..]
-                .split(|c: char| c == '\n' || c == ';' || c == '&')
+                .split(['\n', ';', '&'])
                 .next()
                 .unwrap_or("")
                 .to_string()
