@@ -352,6 +352,7 @@ pub struct ObjectEntry {
     pub typed: Typed,
 }
 
+#[derive(Default)]
 pub struct K8sFile {
     pub docs: Vec<Document>,
     pub objects: Vec<ObjectEntry>,
@@ -395,15 +396,7 @@ pub fn may_be_kubernetes(text: &str) -> bool {
 pub fn parse(text: &str) -> K8sFile {
     // What kubectl accepts parses: flow collections closed at their key's indentation included.
     let whole = yaml::parse_stream_lenient(text);
-    let mut file = K8sFile {
-        docs: Vec::new(),
-        objects: Vec::new(),
-        errors: Vec::new(),
-        syntax_errors: 0,
-        helm: None,
-        helm_partial: false,
-        is_kubernetes: false,
-    };
+    let mut file = K8sFile::default();
     // Go templates (`{{ }}`) and Jinja (`{% %}`): a document that holds them and does not parse,
     // or holds them outside quoted values, is a template.
     let has_markers = |part: &str| part.contains("{{") || part.contains("{%");
@@ -457,13 +450,8 @@ pub fn parse(text: &str) -> K8sFile {
 /// spans point into whichever file they were anchored in.
 pub fn from_documents(documents: Vec<Document>) -> K8sFile {
     let mut file = K8sFile {
-        docs: Vec::new(),
-        objects: Vec::new(),
-        errors: Vec::new(),
-        syntax_errors: 0,
-        helm: None,
-        helm_partial: false,
         is_kubernetes: true,
+        ..K8sFile::default()
     };
     file.add_documents(&documents);
     file.docs = documents;
