@@ -948,6 +948,31 @@ impl<'a> K8sObject<'a> {
         out
     }
 
+    /// Why this workload is a node agent, if it is: a DaemonSet (one pod per node, which is how
+    /// monitoring agents, log collectors, CNI plugins and node installers are deployed), or a pod
+    /// that mounts the node's own system directories (`/`, `/proc`, `/sys`, `/dev`, `/boot`,
+    /// `/lib/modules`), which only software that looks after the node itself reads. Host
+    /// namespaces, the runtime socket and privilege are what such pods are for.
+    pub fn node_agent(&self) -> Option<String> {
+        if let Typed::DaemonSet(_) = self.entry.typed {
+            return Some("a DaemonSet".to_string());
+        }
+        let (spec, _) = self.pod_spec()?;
+        let system = |path: &str| {
+            let path = path.trim_end_matches('/');
+            path.is_empty()
+                || ["/proc", "/sys", "/dev", "/boot", "/lib/modules"]
+                    .iter()
+                    .any(|d| path == *d || path.strip_prefix(d).is_some_and(|r| r.starts_with('/')))
+        };
+        spec.volumes
+            .iter()
+            .flatten()
+            .filter_map(|v| v.host_path.as_ref())
+            .find(|h| system(&h.path))
+            .map(|h| format!("it mounts the node's `{}`", h.path))
+    }
+
     /// Jobs and CronJobs run to completion: probes do not apply to them.
     pub fn runs_to_completion(&self) -> bool {
         matches!(self.entry.typed, Typed::Job(_) | Typed::CronJob(_))

@@ -33,6 +33,11 @@ fn check(obj: &K8sObject, cx: &mut Ctx) {
     let Some((spec, route)) = obj.pod_spec() else {
         return;
     };
+    // A node agent reads container metadata from the runtime by design (monitoring and log
+    // agents); a Deployment that mounts the socket (a CI runner, an image builder) is reported.
+    if obj.node_agent().is_some() {
+        return;
+    }
     for (i, volume) in spec.volumes.iter().flatten().enumerate() {
         let Some(host_path) = &volume.host_path else {
             continue;

@@ -12,6 +12,10 @@ fn check(obj: &K8sObject, cx: &mut Ctx) {
     let Some((spec, route)) = obj.pod_spec() else {
         return;
     };
+    // Seeing the node's processes and interfaces is what a node agent is for.
+    if obj.node_agent().is_some() {
+        return;
+    }
     let shared = [
         (
             "hostPID",

@@ -1,3 +1,5 @@
+use k8s_openapi::api::core::v1::Container;
+
 use crate::lang::kubernetes::{K8sObject, Part, Seg};
 use crate::rules::kubernetes::at;
 use crate::rules::{rule_doc, Check, Ctx, Rule};
@@ -10,11 +12,16 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(obj: &K8sObject, cx: &mut Ctx) {
+    // Node agents (monitoring agents, node installers, CNI plugins) need the node's privileges
+    // by design.
+    if obj.node_agent().is_some() {
+        return;
+    }
     for c in obj.containers() {
         let Some(sc) = &c.spec.security_context else {
             continue;
         };
-        if sc.privileged == Some(true) {
+        if sc.privileged == Some(true) && !(c.init && sets_kernel_parameters(c.spec)) {
             let route = at(
                 &c.route,
                 &[Seg::Key("securityContext"), Seg::Key("privileged")],
@@ -40,4 +47,24 @@ fn check(obj: &K8sObject, cx: &mut Ctx) {
             .help("set `allowPrivilegeEscalation: false`");
         }
     }
+}
+
+/// An init container that sets the node's kernel parameters (`sysctl -w vm.max_map_count=…`, or
+/// a write under `/proc/sys/`) before the application starts: the documented way to set a
+/// parameter Kubernetes does not namespace, which needs a privileged container and nothing else
+/// of the pod is privileged for it.
+fn sets_kernel_parameters(c: &Container) -> bool {
+    let argv: Vec<&str> = (c.command.iter().flatten())
+        .chain(c.args.iter().flatten())
+        .map(String::as_str)
+        .collect();
+    // The argument list is one command, or a shell with its script in one argument: read each
+    // argument as a script, which also reads a lone `sysctl` as a command.
+    std::iter::once(argv.join(" ").as_str())
+        .chain(argv.iter().copied())
+        .any(|text| {
+            text.contains("/proc/sys/")
+                || (crate::lang::shell::parse(text, 0).commands.iter())
+                    .any(|cmd| cmd.program_name() == Some("sysctl"))
+        })
 }
