@@ -8,7 +8,7 @@ use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet}
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{
-    Container, Pod, PodSpec, PodTemplateSpec, ReplicationController, Service,
+    Container, Pod, PodSpec, PodTemplateSpec, ReplicationController, Service, ServicePort,
 };
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -30,6 +30,9 @@ pub struct Selector {
     /// For a Service, the container ports its `targetPort`s name (its `port` where no
     /// `targetPort` is given); empty for PodDisruptionBudgets and Services without ports.
     pub target_ports: Vec<PortRef>,
+    /// A Service all of whose ports are named for metrics (`metrics`, `https-metrics`): what
+    /// reaches the pods through it is a scraper, not the traffic an outage interrupts.
+    pub metrics_only: bool,
 }
 
 /// A container port as a Service's `targetPort` names it: by number or by the port's name.
@@ -241,10 +244,11 @@ impl K8sFacts {
         let mut selecting = self.services_of(w).peekable();
         selecting.peek()?;
         Some(selecting.any(|s| {
-            s.target_ports.is_empty()
-                || s.target_ports
-                    .iter()
-                    .any(|t| ports.contains(t) || (ports.is_empty() && !pod_ports.contains(t)))
+            !s.metrics_only
+                && (s.target_ports.is_empty()
+                    || s.target_ports
+                        .iter()
+                        .any(|t| ports.contains(t) || (ports.is_empty() && !pod_ports.contains(t))))
         }))
     }
 
@@ -258,7 +262,8 @@ impl K8sFacts {
     /// taking `w`'s one pod down leaves that Service with none. `own` is `w`'s count where the
     /// facts do not hold it (a kustomize overlay's merged workload, deployed instead of its base).
     pub fn served_by_one_pod(&self, w: &Workload, own: Option<i32>) -> bool {
-        self.services_of(w).any(|s| {
+        let serving = self.services_of(w).filter(|s| !s.metrics_only);
+        serving.into_iter().any(|s| {
             // The same workload written twice (a base and an overlay, two environments, a
             // Deployment and a StatefulSet variant of one sample) is one workload: its name's
             // largest count, once.
@@ -446,6 +451,20 @@ pub fn parse(text: &str) -> K8sFile {
     file
 }
 
+/// A Service named for the metrics it exposes: `manager-metrics`, `controller-manager-metrics-service`
+/// (as operator scaffolds name it), not `metrics-server` (an API server of its own).
+fn metrics_service_name(name: &str) -> bool {
+    let words: Vec<String> = name
+        .split(['-', '_', '.'])
+        .map(str::to_ascii_lowercase)
+        .collect();
+    match words.as_slice() {
+        [.., last] if last == "metrics" => true,
+        [.., metrics, last] => metrics == "metrics" && matches!(last.as_str(), "service" | "svc"),
+        _ => false,
+    }
+}
+
 /// Objects built elsewhere (the merged objects of a kustomize overlay) as a file of them: their
 /// spans point into whichever file they were anchored in.
 pub fn from_documents(documents: Vec<Document>) -> K8sFile {
@@ -602,6 +621,13 @@ impl K8sFile {
                     let selector = s.spec.as_ref().and_then(|sp| sp.selector.clone());
                     if let Some(labels) = selector.filter(|l| !l.is_empty()) {
                         let ports = s.spec.as_ref().and_then(|sp| sp.ports.as_ref());
+                        let for_metrics = |p: &ServicePort| {
+                            let named = |n: &str| n.to_ascii_lowercase().contains("metrics");
+                            p.name.as_deref().is_some_and(named)
+                                || matches!(&p.target_port, Some(IntOrString::String(n)) if named(n.as_str()))
+                        };
+                        let metrics_only = metrics_service_name(&e.name)
+                            || ports.is_some_and(|ps| !ps.is_empty() && ps.iter().all(for_metrics));
                         let target_ports = (ports.into_iter().flatten())
                             .map(|p| match &p.target_port {
                                 Some(IntOrString::Int(n)) => PortRef::Number(*n),
@@ -617,6 +643,7 @@ impl K8sFile {
                             labels,
                             all: false,
                             target_ports,
+                            metrics_only,
                         });
                     }
                 }
@@ -626,6 +653,7 @@ impl K8sFile {
                         facts.disruption_budgets.push(Selector {
                             scope: 0,
                             target_ports: Vec::new(),
+                            metrics_only: false,
                             namespace: p.metadata.namespace.clone(),
                             all: labels.is_empty(),
                             labels,
