@@ -258,25 +258,28 @@ impl K8sFacts {
             .any(|s| s.selects(w))
     }
 
-    /// Whether a Service selects `w` and, across every workload it selects, at most one pod:
-    /// taking `w`'s one pod down leaves that Service with none. `own` is `w`'s count where the
+    /// Whether Services select `w` and each of them, across every workload it selects, has at
+    /// most one pod: taking `w`'s one pod down leaves them with none. A workload that is one of
+    /// several behind a Service (`reviews-v1` of `reviews`) is not, even where a narrower Service
+    /// selects it alone (`reviews-v1`, for routing one version). `own` is `w`'s count where the
     /// facts do not hold it (a kustomize overlay's merged workload, deployed instead of its base).
     pub fn served_by_one_pod(&self, w: &Workload, own: Option<i32>) -> bool {
-        let serving = self.services_of(w).filter(|s| !s.metrics_only);
-        serving.into_iter().any(|s| {
-            // The same workload written twice (a base and an overlay, two environments, a
-            // Deployment and a StatefulSet variant of one sample) is one workload: its name's
-            // largest count, once.
-            let mut by_name: BTreeMap<&str, i32> = BTreeMap::new();
-            for (other, n) in self.selected_by(s) {
-                let count = by_name.entry(&other.name).or_insert(0);
-                *count = (*count).max(*n);
-            }
-            if let Some(own) = own {
-                by_name.insert(&w.name, own);
-            }
-            by_name.values().map(|n| i64::from(*n)).sum::<i64>() <= 1
-        })
+        let mut serving = self.services_of(w).filter(|s| !s.metrics_only).peekable();
+        serving.peek().is_some()
+            && serving.all(|s| {
+                // The same workload written twice (a base and an overlay, two environments, a
+                // Deployment and a StatefulSet variant of one sample) is one workload: its name's
+                // largest count, once.
+                let mut by_name: BTreeMap<&str, i32> = BTreeMap::new();
+                for (other, n) in self.selected_by(s) {
+                    let count = by_name.entry(&other.name).or_insert(0);
+                    *count = (*count).max(*n);
+                }
+                if let Some(own) = own {
+                    by_name.insert(&w.name, own);
+                }
+                by_name.values().map(|n| i64::from(*n)).sum::<i64>() <= 1
+            })
     }
 
     pub fn autoscaled(&self, w: &Workload) -> bool {
