@@ -454,6 +454,11 @@ pub fn parse(text: &str) -> K8sFile {
     file
 }
 
+/// Whether a port's name says it serves metrics (`metrics`, `http-metrics`, `https-metrics`).
+pub fn named_for_metrics(name: &str) -> bool {
+    name.to_ascii_lowercase().contains("metrics")
+}
+
 /// A Service named for the metrics it exposes: `manager-metrics`, `controller-manager-metrics-service`
 /// (as operator scaffolds name it), not `metrics-server` (an API server of its own).
 fn metrics_service_name(name: &str) -> bool {
@@ -625,9 +630,8 @@ impl K8sFile {
                     if let Some(labels) = selector.filter(|l| !l.is_empty()) {
                         let ports = s.spec.as_ref().and_then(|sp| sp.ports.as_ref());
                         let for_metrics = |p: &ServicePort| {
-                            let named = |n: &str| n.to_ascii_lowercase().contains("metrics");
-                            p.name.as_deref().is_some_and(named)
-                                || matches!(&p.target_port, Some(IntOrString::String(n)) if named(n.as_str()))
+                            p.name.as_deref().is_some_and(named_for_metrics)
+                                || matches!(&p.target_port, Some(IntOrString::String(n)) if named_for_metrics(n))
                         };
                         let metrics_only = metrics_service_name(&e.name)
                             || ports.is_some_and(|ps| !ps.is_empty() && ps.iter().all(for_metrics));
@@ -979,16 +983,15 @@ impl<'a> K8sObject<'a> {
         out
     }
 
-    /// Why this workload is a node agent, if it is: a DaemonSet (one pod per node, which is how
+    /// Whether this workload is a node agent: a DaemonSet (one pod per node, which is how
     /// monitoring agents, log collectors, CNI plugins and node installers are deployed), or a pod
     /// that mounts the node's own system directories (`/`, `/proc`, `/sys`, `/dev`, `/boot`,
     /// `/lib/modules`), which only software that looks after the node itself reads. Host
     /// namespaces, the runtime socket and privilege are what such pods are for.
-    pub fn node_agent(&self) -> Option<String> {
+    pub fn is_node_agent(&self) -> bool {
         if let Typed::DaemonSet(_) = self.entry.typed {
-            return Some("a DaemonSet".to_string());
+            return true;
         }
-        let (spec, _) = self.pod_spec()?;
         let system = |path: &str| {
             let path = path.trim_end_matches('/');
             path.is_empty()
@@ -996,12 +999,11 @@ impl<'a> K8sObject<'a> {
                     .iter()
                     .any(|d| path == *d || path.strip_prefix(d).is_some_and(|r| r.starts_with('/')))
         };
-        spec.volumes
-            .iter()
-            .flatten()
-            .filter_map(|v| v.host_path.as_ref())
-            .find(|h| system(&h.path))
-            .map(|h| format!("it mounts the node's `{}`", h.path))
+        self.pod_spec().is_some_and(|(spec, _)| {
+            (spec.volumes.iter().flatten())
+                .filter_map(|v| v.host_path.as_ref())
+                .any(|h| system(&h.path))
+        })
     }
 
     /// Jobs and CronJobs run to completion: probes do not apply to them.

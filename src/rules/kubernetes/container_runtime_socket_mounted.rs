@@ -35,7 +35,7 @@ fn check(obj: &K8sObject, cx: &mut Ctx) {
     };
     // A node agent reads container metadata from the runtime by design (monitoring and log
     // agents); a Deployment that mounts the socket (a CI runner, an image builder) is reported.
-    if obj.node_agent().is_some() {
+    if obj.is_node_agent() {
         return;
     }
     for (i, volume) in spec.volumes.iter().flatten().enumerate() {

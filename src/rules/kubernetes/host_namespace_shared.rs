@@ -13,7 +13,7 @@ fn check(obj: &K8sObject, cx: &mut Ctx) {
         return;
     };
     // Seeing the node's processes and interfaces is what a node agent is for.
-    if obj.node_agent().is_some() {
+    if obj.is_node_agent() {
         return;
     }
     let shared = [

@@ -63,10 +63,7 @@ pub(crate) fn is_placeholder(c: &Container) -> bool {
     if name == "pause" || name.starts_with("pause-") {
         return true;
     }
-    let argv: Vec<&str> = (c.command.iter().flatten())
-        .chain(c.args.iter().flatten())
-        .map(String::as_str)
-        .collect();
+    let argv = argv(c);
     let base = |w: &str| w.rsplit('/').next().unwrap_or(w).to_string();
     // Waits, or does nothing: `sleep infinity`, `tail -f /dev/null`, a loop's `true`.
     let idles = |name: &str, args: &[&str]| match name {
@@ -81,13 +78,7 @@ pub(crate) fn is_placeholder(c: &Container) -> bool {
     };
     let program = base(program);
     // `sh -c '<script>'`: the script's commands, every one of them idle.
-    let dash_c = args
-        .iter()
-        .position(|a| a.starts_with('-') && !a.starts_with("--") && a.contains('c'));
-    if let (true, Some(at)) = (crate::lang::shell::is_shell(&program), dash_c) {
-        let Some(script) = args.get(at + 1) else {
-            return false;
-        };
+    if let Some(script) = shell_script(&argv) {
         let parsed = crate::lang::shell::parse(script, 0);
         let commands: Vec<(String, Vec<&str>)> = parsed
             .top_level()
@@ -102,6 +93,26 @@ pub(crate) fn is_placeholder(c: &Container) -> bool {
         return commands.iter().all(|(n, a)| idles(n, a)) && commands.iter().any(|(n, _)| waits(n));
     }
     idles(&program, args) && waits(&program)
+}
+
+/// The words a container runs: its `command`, then its `args`.
+pub(crate) fn argv(c: &Container) -> Vec<&str> {
+    (c.command.iter().flatten())
+        .chain(c.args.iter().flatten())
+        .map(String::as_str)
+        .collect()
+}
+
+/// The script a shell runs when the words are `sh -c '<script>'` (or `-ec`, `-lc`).
+pub(crate) fn shell_script<'a>(argv: &[&'a str]) -> Option<&'a str> {
+    let (program, args) = argv.split_first()?;
+    let program = program.rsplit('/').next().unwrap_or(program);
+    if !crate::lang::shell::is_shell(program) {
+        return None;
+    }
+    let dash_c = (args.iter())
+        .position(|a| a.starts_with('-') && !a.starts_with("--") && a.contains('c'))?;
+    args.get(dash_c + 1).copied()
 }
 
 /// The condition that keeps a finding only on a container that receives traffic

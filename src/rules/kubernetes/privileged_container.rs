@@ -1,7 +1,7 @@
 use k8s_openapi::api::core::v1::Container;
 
 use crate::lang::kubernetes::{K8sObject, Part, Seg};
-use crate::rules::kubernetes::at;
+use crate::rules::kubernetes::{argv, at, shell_script};
 use crate::rules::{rule_doc, Check, Ctx, Rule};
 
 pub static RULE: Rule = Rule {
@@ -14,7 +14,7 @@ pub static RULE: Rule = Rule {
 fn check(obj: &K8sObject, cx: &mut Ctx) {
     // Node agents (monitoring agents, node installers, CNI plugins) need the node's privileges
     // by design.
-    if obj.node_agent().is_some() {
+    if obj.is_node_agent() {
         return;
     }
     for c in obj.containers() {
@@ -54,17 +54,10 @@ fn check(obj: &K8sObject, cx: &mut Ctx) {
 /// parameter Kubernetes does not namespace, which needs a privileged container and nothing else
 /// of the pod is privileged for it.
 fn sets_kernel_parameters(c: &Container) -> bool {
-    let argv: Vec<&str> = (c.command.iter().flatten())
-        .chain(c.args.iter().flatten())
-        .map(String::as_str)
-        .collect();
-    // The argument list is one command, or a shell with its script in one argument: read each
-    // argument as a script, which also reads a lone `sysctl` as a command.
-    std::iter::once(argv.join(" ").as_str())
-        .chain(argv.iter().copied())
-        .any(|text| {
-            text.contains("/proc/sys/")
-                || (crate::lang::shell::parse(text, 0).commands.iter())
-                    .any(|cmd| cmd.program_name() == Some("sysctl"))
-        })
+    let argv = argv(c);
+    // The script of `sh -c '<script>'`, else the words as one command.
+    let script = shell_script(&argv).map_or_else(|| argv.join(" "), str::to_string);
+    script.contains("/proc/sys/")
+        || (crate::lang::shell::parse(&script, 0).commands.iter())
+            .any(|cmd| cmd.program_name() == Some("sysctl"))
 }

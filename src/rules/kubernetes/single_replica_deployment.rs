@@ -1,6 +1,6 @@
 use k8s_openapi::api::core::v1::Container;
 
-use crate::lang::kubernetes::{K8sObject, Part, Seg};
+use crate::lang::kubernetes::{named_for_metrics, K8sObject, Part, Seg};
 use crate::rules::kubernetes::is_placeholder;
 use crate::rules::{rule_doc, Check, Ctx, K8sCondition, Rule};
 
@@ -30,7 +30,7 @@ fn check(obj: &K8sObject, cx: &mut Ctx) {
     }
     // A single database or broker is not made available by `replicas: 2`: each replica would be
     // an independent store with its own data. It takes the store's own replication.
-    if app.iter().any(|c| datastore(c.spec).is_some()) {
+    if app.iter().any(|c| runs_datastore(c.spec)) {
         return;
     }
     let (span, what) = match replicas {
@@ -86,35 +86,21 @@ const DATASTORE_IMAGES: &[&str] = &[
 
 /// The default ports of those stores' protocols: a container that serves one is the store,
 /// whatever its image is called (`weaveworksdemos/user-db` serving 27017). Only ports other
-/// software rarely reuses (Kafka's 9092 is a common metrics port, so Kafka is known by image).
-const DATASTORE_PORTS: &[(i32, &str)] = &[
-    (27017, "MongoDB"),
-    (6379, "Redis"),
-    (5672, "AMQP"),
-    (5432, "PostgreSQL"),
-    (3306, "MySQL"),
-    (9042, "Cassandra"),
-    (2181, "ZooKeeper"),
-    (2379, "etcd"),
-    (7687, "Neo4j"),
-    (5984, "CouchDB"),
-    (26257, "CockroachDB"),
-    (1433, "SQL Server"),
+/// software rarely reuses (Kafka's 9092 is a common metrics port, so Kafka is known by image):
+/// MongoDB, Redis, AMQP, PostgreSQL, MySQL, Cassandra, ZooKeeper, etcd, Neo4j, CouchDB,
+/// CockroachDB, SQL Server.
+const DATASTORE_PORTS: &[i32] = &[
+    27017, 6379, 5672, 5432, 3306, 9042, 2181, 2379, 7687, 5984, 26257, 1433,
 ];
 
-/// What store a container runs, if it runs one: by its image's name or the protocol port it
-/// declares.
-fn datastore(c: &Container) -> Option<&str> {
+/// Whether a container runs a store: by its image's name or the protocol port it declares (a
+/// port named for metrics is a metrics port, whatever its number).
+fn runs_datastore(c: &Container) -> bool {
     let image = c.image.as_deref().unwrap_or("");
     let name = crate::lang::image::name(image).to_ascii_lowercase();
-    if let Some(store) = DATASTORE_IMAGES.iter().find(|s| **s == name) {
-        return Some(store);
-    }
-    // A port named for metrics is a metrics port, whatever its number.
-    let ports = (c.ports.iter().flatten())
-        .filter(|p| !p.name.as_deref().is_some_and(|n| n.contains("metrics")));
-    ports
-        .filter_map(|p| DATASTORE_PORTS.iter().find(|(n, _)| *n == p.container_port))
-        .map(|(_, store)| *store)
-        .next()
+    DATASTORE_IMAGES.contains(&name.as_str())
+        || (c.ports.iter().flatten()).any(|p| {
+            DATASTORE_PORTS.contains(&p.container_port)
+                && !p.name.as_deref().is_some_and(named_for_metrics)
+        })
 }
